@@ -1,0 +1,140 @@
+//! Application assembly: [`AppState`] (one context cloned into every handler), the router,
+//! and the `serve` / `worker` entry points with graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{Method, StatusCode, header};
+use axum::routing::{get, post};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::{media, pages, videos};
+use crate::jobs::{WorkerContext, worker};
+use crate::storage::BlobStore;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub store: BlobStore,
+    /// Rung after an upload so idle in-process workers claim the job at once.
+    pub wake_workers: Arc<Notify>,
+}
+
+impl AppState {
+    /// Opens the database and blob store named by `config`, creating the data directory.
+    ///
+    /// Errors: the data directory cannot be created, or the database cannot be opened.
+    pub async fn open(config: Config) -> anyhow::Result<AppState> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+        let db = Db::connect(&config.database_url()).await?;
+        let store = BlobStore::local(&config.media_dir()).with_context(|| format!("cannot open the media directory {}", config.media_dir().display()))?;
+        Ok(AppState { config: Arc::new(config), db, store, wake_workers: Arc::new(Notify::new()) })
+    }
+
+    /// The context transcode workers run with.
+    pub fn worker_context(&self) -> WorkerContext {
+        WorkerContext { config: self.config.clone(), db: self.db.clone(), store: self.store.clone(), wake: self.wake_workers.clone() }
+    }
+}
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD])
+        .allow_headers([header::RANGE, header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE, header::IF_RANGE])
+        .expose_headers([header::CONTENT_RANGE, header::CONTENT_LENGTH, header::ACCEPT_RANGES, header::ETAG]);
+    let api = Router::new()
+        .route("/api/videos", get(videos::list).post(videos::create).layer(DefaultBodyLimit::disable()))
+        .route("/api/videos/{id}", get(videos::get))
+        .route("/api/videos/{id}/cancel", post(videos::cancel))
+        .route("/hls/{id}/master.m3u8", get(media::multivariant))
+        .route("/hls/{id}/{rendition}/{file}", get(media::rendition_file))
+        .route("/media/{id}/poster.jpg", get(media::poster))
+        .route("/media/{id}/original", get(media::original))
+        .layer(cors);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/", get(pages::library))
+        .route("/upload", get(pages::upload))
+        .route("/watch/{id}", get(pages::watch))
+        .route("/assets/{file}", get(pages::assets))
+        .merge(api)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(State(app): State<AppState>) -> (StatusCode, &'static str) {
+    if app.db.ping().await { (StatusCode::OK, "ok\n") } else { (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n") }
+}
+
+/// Seconds in-flight work gets to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// `kino serve`: HTTP, pages, streaming, and (unless `workers` is false) transcode workers.
+/// Prints `kino listening on http://ADDR` on stdout once it accepts connections.
+pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    let listener = tokio::net::TcpListener::bind(state.config.listen).await.with_context(|| format!("cannot listen on {}", state.config.listen))?;
+    let addr = listener.local_addr()?;
+    let shutdown = CancellationToken::new();
+    let workers = workers.then(|| tokio::spawn(worker::run_workers(state.worker_context(), state.config.workers.max(1), shutdown.clone())));
+    println!("kino listening on http://{addr}");
+    tracing::info!(%addr, data_dir = %state.config.data_dir.display(), "serving");
+
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        signal.cancel();
+    });
+    let stop = shutdown.clone();
+    axum::serve(listener, router(state)).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
+    if let Some(w) = workers {
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, w).await;
+    }
+    Ok(())
+}
+
+/// `kino worker`: transcode workers only, until SIGINT/SIGTERM.
+pub async fn run_worker(config: Config) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    let shutdown = CancellationToken::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        signal.cancel();
+    });
+    tracing::info!(workers = state.config.workers, "worker started");
+    worker::run_workers(state.worker_context(), state.config.workers.max(1), shutdown).await;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

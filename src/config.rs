@@ -1,0 +1,238 @@
+//! Kino's configuration: one [`Config`], layered as built-in defaults → TOML file
+//! (`kino.toml`, or `--config FILE` / `KINO_CONFIG`) → `KINO_*` environment variables →
+//! command-line flags. Nested keys use a double underscore in the environment
+//! (`KINO_LADDER__PRESET=medium`, `KINO_LIMITS__MAX_DURATION_SECS=3600`).
+//!
+//! Every field is documented here and in the README's configuration table; keep both in step.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything an operator can set. Every subcommand reads the same configuration, so an
+/// operator command run beside a server acts on the same data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address `kino serve` listens on (`KINO_LISTEN`, default `127.0.0.1:8080`).
+    /// Port 0 picks a free port; the chosen address is printed on stdout.
+    pub listen: SocketAddr,
+    /// Directory holding the SQLite database, the media blobs and scratch space
+    /// (`KINO_DATA_DIR`, default `./kino-data`). Created if missing.
+    pub data_dir: PathBuf,
+    /// Metadata database URL (`KINO_DATABASE_URL`). Default: `sqlite://<data_dir>/kino.db`.
+    pub database_url: Option<String>,
+    /// Largest accepted upload, in bytes (`KINO_MAX_UPLOAD_BYTES`, default 10 GiB). Larger
+    /// uploads are answered with 413.
+    pub max_upload_bytes: u64,
+    /// Transcode jobs run at once by this process (`KINO_WORKERS`, default 1). Each ffmpeg
+    /// already uses every core, so more than one helps only on big machines.
+    pub workers: usize,
+    /// The ffmpeg executable (`KINO_FFMPEG`, default `ffmpeg` from `PATH`).
+    pub ffmpeg: PathBuf,
+    /// The ffprobe executable (`KINO_FFPROBE`, default `ffprobe` from `PATH`).
+    pub ffprobe: PathBuf,
+    /// Scratch directory for transcodes (`KINO_SCRATCH_DIR`, default `<data_dir>/scratch`).
+    /// Each job gets its own sub-directory, removed when the job ends.
+    pub scratch_dir: Option<PathBuf>,
+    /// Limits applied when a source is probed, before any transcoding.
+    pub limits: Limits,
+    /// Job queue timings.
+    pub jobs: JobsConfig,
+    /// The ABR ladder and encoder settings.
+    pub ladder: LadderConfig,
+}
+
+/// What a source may be; anything beyond fails with a reason before transcoding starts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Longest accepted source, in seconds (default 14400 = 4 h).
+    pub max_duration_secs: f64,
+    /// Largest accepted width or height of the displayed picture, in pixels (default 8192).
+    pub max_dimension: u32,
+    /// Seconds ffprobe may take on one file (default 60).
+    pub probe_timeout_secs: u64,
+    /// Seconds one transcode may take before it is killed (default 21600 = 6 h).
+    pub transcode_timeout_secs: u64,
+}
+
+/// Persistent job queue timings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Seconds a claimed job stays leased without a heartbeat (default 30). A job whose worker
+    /// died is taken over by another worker once its lease expires.
+    pub lease_secs: u64,
+    /// Attempts before a job fails for good (default 3).
+    pub max_attempts: u32,
+    /// Delay before the first retry, in seconds; doubled on each further retry (default 10).
+    pub retry_backoff_secs: u64,
+    /// Seconds an idle worker waits before polling the queue again (default 2). New uploads
+    /// on the same process wake workers at once.
+    pub poll_secs: f64,
+}
+
+/// One rung of the ladder, named by its short side (`720` → "720p" for landscape and portrait).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RungConfig {
+    /// Short side of the picture, in pixels (height for landscape, width for portrait).
+    pub height: u32,
+    /// Peak video bitrate cap (x264 `maxrate`), in bits/s. The VBV buffer is twice this.
+    pub max_bitrate: u32,
+}
+
+/// The adaptive bitrate ladder: which renditions are made and how they are encoded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LadderConfig {
+    /// Full ladder, used for sources at least `short_source_secs` long
+    /// (default 1080p 6 Mbit/s, 720p 3.5 Mbit/s, 480p 1.6 Mbit/s, 360p 0.9 Mbit/s).
+    pub rungs: Vec<RungConfig>,
+    /// Short sides of the reduced ladder used for shorter sources (default `[720, 360]`):
+    /// short clips get fewer renditions, as few viewers switch during them.
+    pub short_rungs: Vec<u32>,
+    /// Sources shorter than this many seconds get the reduced ladder (default 120).
+    pub short_source_secs: f64,
+    /// x264 constant rate factor, the quality target under each rung's cap (default 23).
+    pub crf: u32,
+    /// x264 preset (default `veryfast`; `medium` saves ~15 % bits for ~2.5× the CPU time).
+    pub preset: String,
+    /// Target segment duration in seconds; also the GOP length (default 4).
+    pub segment_secs: f64,
+    /// Highest output frame rate; faster sources are halved until under it (default 60).
+    pub max_frame_rate: f64,
+    /// AAC-LC stereo bitrate, in bits/s (default 128000).
+    pub audio_bitrate: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("kino-data"),
+            database_url: None,
+            max_upload_bytes: 10 * 1024 * 1024 * 1024,
+            workers: 1,
+            ffmpeg: PathBuf::from("ffmpeg"),
+            ffprobe: PathBuf::from("ffprobe"),
+            scratch_dir: None,
+            limits: Limits::default(),
+            jobs: JobsConfig::default(),
+            ladder: LadderConfig::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_duration_secs: 4.0 * 3600.0,
+            max_dimension: 8192,
+            probe_timeout_secs: 60,
+            transcode_timeout_secs: 6 * 3600,
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig { lease_secs: 30, max_attempts: 3, retry_backoff_secs: 10, poll_secs: 2.0 }
+    }
+}
+
+impl Default for LadderConfig {
+    fn default() -> Self {
+        let rung = |height, max_bitrate| RungConfig { height, max_bitrate };
+        LadderConfig {
+            rungs: vec![
+                rung(1080, 6_000_000),
+                rung(720, 3_500_000),
+                rung(480, 1_600_000),
+                rung(360, 900_000),
+            ],
+            short_rungs: vec![720, 360],
+            short_source_secs: 120.0,
+            crf: 23,
+            preset: "veryfast".into(),
+            segment_secs: 4.0,
+            max_frame_rate: 60.0,
+            audio_bitrate: 128_000,
+        }
+    }
+}
+
+/// Values given as command-line flags; they override every other layer.
+#[derive(Debug, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the layered configuration. `file` is the TOML file named by `--config` /
+    /// `KINO_CONFIG`; when `None`, `./kino.toml` is read if it exists.
+    ///
+    /// Errors: an unreadable or malformed file, an unknown key, or a value of the wrong type —
+    /// the message names the key and the layer it came from.
+    pub fn load(file: Option<&Path>, flags: FlagOverrides) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    anyhow::bail!("config file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("kino.toml")),
+        }
+        let env = Env::prefixed("KINO_").split("__").ignore(&["config"]);
+        figment = figment.merge(env).merge(Serialized::globals(flags));
+        let config: Config = figment.extract().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that parse but cannot work.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let l = &self.ladder;
+        anyhow::ensure!(!l.rungs.is_empty(), "ladder.rungs must name at least one rung");
+        anyhow::ensure!(l.segment_secs >= 1.0, "ladder.segment_secs must be at least 1");
+        anyhow::ensure!(l.max_frame_rate >= 1.0, "ladder.max_frame_rate must be at least 1");
+        anyhow::ensure!(l.crf <= 51, "ladder.crf must be between 0 and 51");
+        for r in &l.rungs {
+            anyhow::ensure!(r.height >= 64 && r.height % 2 == 0, "ladder rung {}p: height must be even and at least 64", r.height);
+        }
+        for h in &l.short_rungs {
+            anyhow::ensure!(l.rungs.iter().any(|r| r.height == *h), "ladder.short_rungs: {h} is not one of ladder.rungs");
+        }
+        anyhow::ensure!(self.workers <= 64, "workers must be at most 64");
+        anyhow::ensure!(self.jobs.lease_secs >= 1, "jobs.lease_secs must be at least 1");
+        anyhow::ensure!(self.jobs.max_attempts >= 1, "jobs.max_attempts must be at least 1");
+        Ok(())
+    }
+
+    /// The database URL in force: `database_url`, or the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("kino.db").display()),
+        }
+    }
+
+    /// Directory of the local blob store (sources, renditions, posters).
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+
+    /// Scratch directory for transcodes.
+    pub fn scratch_dir(&self) -> PathBuf {
+        self.scratch_dir.clone().unwrap_or_else(|| self.data_dir.join("scratch"))
+    }
+}

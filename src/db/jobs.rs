@@ -1,0 +1,238 @@
+//! The `jobs` table: a persistent queue with leases.
+//!
+//! A worker claims a job by taking a lease (`lease_owner`, `lease_until`) in one atomic
+//! `UPDATE … RETURNING` (SQLite serialises writers, so two workers never claim the same job)
+//! and renews it by heartbeat. A job whose worker died keeps `state = 'running'` until its
+//! lease expires, then any worker reclaims it: jobs survive restarts and crashes. Every claim
+//! counts as an attempt; a job past `max_attempts` fails for good instead of looping.
+
+use sqlx::Row;
+
+use super::{Db, now_ms};
+
+/// A job this worker holds the lease of.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub video_id: String,
+    /// This claim's number, starting at 1.
+    pub attempt: u32,
+    pub max_attempts: u32,
+    pub worker_id: String,
+}
+
+/// Answer of a heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heartbeat {
+    /// The lease is renewed; `cancel_requested` tells whether someone asked to cancel.
+    Held { cancel_requested: bool },
+    /// Another worker took the job over or it ended: stop working on it.
+    Lost,
+}
+
+/// What happened to a job that failed an attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RetryDecision {
+    /// Queued again, to run after this many seconds.
+    RetryIn(f64),
+    /// Failed for good; the video is `failed`.
+    GaveUp,
+}
+
+impl Db {
+    /// Claims the oldest runnable job: queued and due, or running with an expired lease.
+    pub async fn claim_job(&self, worker_id: &str, lease_ms: i64) -> Result<Option<ClaimedJob>, sqlx::Error> {
+        let now = now_ms();
+        let row = sqlx::query(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ?
+             WHERE id = (SELECT id FROM jobs
+                         WHERE (state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_until < ?)
+                         ORDER BY run_after, id LIMIT 1)
+             RETURNING id, video_id, attempts, max_attempts",
+        )
+        .bind(worker_id)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(ClaimedJob {
+                id: r.try_get("id")?,
+                video_id: r.try_get("video_id")?,
+                attempt: r.try_get::<i64, _>("attempts")? as u32,
+                max_attempts: r.try_get::<i64, _>("max_attempts")? as u32,
+                worker_id: worker_id.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Renews the lease of a job this worker holds.
+    pub async fn heartbeat(&self, job: &ClaimedJob, lease_ms: i64) -> Result<Heartbeat, sqlx::Error> {
+        let now = now_ms();
+        let row = sqlx::query(
+            "UPDATE jobs SET lease_until = ?, updated_at = ?
+             WHERE id = ? AND lease_owner = ? AND state = 'running' RETURNING cancel_requested",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(job.id)
+        .bind(&job.worker_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => Heartbeat::Held { cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0 },
+            None => Heartbeat::Lost,
+        })
+    }
+
+    /// Marks the job succeeded and the video `ready` with its measured ladder, if this worker
+    /// still holds the lease. Returns false when the lease was lost (the result is discarded).
+    pub async fn complete_job(
+        &self,
+        job: &ClaimedJob,
+        duration: f64,
+        renditions_json: &str,
+        has_poster: bool,
+    ) -> Result<bool, sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let held = sqlx::query(
+            "UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = ?
+             WHERE id = ? AND lease_owner = ? AND state = 'running'",
+        )
+        .bind(now)
+        .bind(job.id)
+        .bind(&job.worker_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !held {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE videos SET status = 'ready', progress = 100, error = NULL, duration_secs = ?, renditions = ?,
+             has_poster = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(duration)
+        .bind(renditions_json)
+        .bind(has_poster)
+        .bind(now)
+        .bind(&job.video_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records a failed attempt. A `permanent` failure (the source's fault) or the last
+    /// attempt fails the job and the video with `reason`; otherwise the job is queued again
+    /// after `backoff_secs × 2^(attempt−1)`.
+    pub async fn fail_job(
+        &self,
+        job: &ClaimedJob,
+        reason: &str,
+        permanent: bool,
+        backoff_secs: u64,
+    ) -> Result<RetryDecision, sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        if !permanent && job.attempt < job.max_attempts {
+            let delay = backoff_secs as f64 * 2f64.powi(job.attempt.saturating_sub(1) as i32);
+            sqlx::query(
+                "UPDATE jobs SET state = 'queued', run_after = ?, lease_owner = NULL, lease_until = NULL, last_error = ?,
+                 updated_at = ? WHERE id = ? AND lease_owner = ?",
+            )
+            .bind(now + (delay * 1000.0) as i64)
+            .bind(reason)
+            .bind(now)
+            .bind(job.id)
+            .bind(&job.worker_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE videos SET progress = 0, updated_at = ? WHERE id = ?").bind(now).bind(&job.video_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            return Ok(RetryDecision::RetryIn(delay));
+        }
+        sqlx::query(
+            "UPDATE jobs SET state = 'failed', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(reason)
+        .bind(now)
+        .bind(job.id)
+        .execute(&mut *tx)
+        .await?;
+        Self::fail_video(&mut tx, &job.video_id, reason, now).await?;
+        tx.commit().await?;
+        Ok(RetryDecision::GaveUp)
+    }
+
+    /// Ends a cancelled job: the job `cancelled`, the video `failed` with `reason`.
+    pub async fn cancel_job(&self, job: &ClaimedJob, reason: &str) -> Result<(), sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ? WHERE id = ?")
+            .bind(reason)
+            .bind(now)
+            .bind(job.id)
+            .execute(&mut *tx)
+            .await?;
+        Self::fail_video(&mut tx, &job.video_id, reason, now).await?;
+        tx.commit().await
+    }
+
+    async fn fail_video(tx: &mut sqlx::SqliteConnection, video_id: &str, reason: &str, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE videos SET status = 'failed', error = ?, updated_at = ? WHERE id = ?")
+            .bind(reason)
+            .bind(now)
+            .bind(video_id)
+            .execute(tx)
+            .await
+            .map(|_| ())
+    }
+
+    /// Gives a job back to the queue at once without counting the attempt (graceful shutdown).
+    pub async fn release_job(&self, job: &ClaimedJob) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), run_after = ?, lease_owner = NULL,
+             lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
+        )
+        .bind(now_ms())
+        .bind(now_ms())
+        .bind(job.id)
+        .bind(&job.worker_id)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    /// Asks for a video's unfinished transcode to stop. A queued job is cancelled at once;
+    /// a running one at its worker's next heartbeat. Returns false when nothing was running.
+    pub async fn request_cancel(&self, video_id: &str) -> Result<bool, sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let queued = sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', last_error = 'cancelled', updated_at = ? WHERE video_id = ? AND state = 'queued'",
+        )
+        .bind(now)
+        .bind(video_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if queued > 0 {
+            Self::fail_video(&mut tx, video_id, "transcoding was cancelled", now).await?;
+        }
+        let running = sqlx::query("UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE video_id = ? AND state = 'running'")
+            .bind(now)
+            .bind(video_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(queued + running > 0)
+    }
+}

@@ -1,0 +1,54 @@
+//! The web pages and their assets, bundled into the binary at build time (see `build.rs`).
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+
+fn asset(name: &str) -> Option<&'static [u8]> {
+    ASSETS.iter().find(|(n, _)| *n == name).map(|(_, bytes)| *bytes)
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, e)| e) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => "application/octet-stream",
+    }
+}
+
+fn respond(name: &str, cache: &'static str) -> Response {
+    match asset(name) {
+        Some(bytes) => (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(content_type(name))), (header::CACHE_CONTROL, HeaderValue::from_static(cache))],
+            bytes,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+/// `GET /` — the library.
+pub async fn library() -> Response {
+    respond("index.html", "no-cache")
+}
+
+/// `GET /upload` — the upload form.
+pub async fn upload() -> Response {
+    respond("upload.html", "no-cache")
+}
+
+/// `GET /watch/{id}` — the player page (it reads the id from its own URL).
+pub async fn watch(Path(_id): Path<String>) -> Response {
+    respond("watch.html", "no-cache")
+}
+
+/// `GET /assets/{file}` — bundled CSS, JS and hls.js.
+pub async fn assets(Path(file): Path<String>) -> Response {
+    respond(&file, "public, max-age=3600")
+}

@@ -1,0 +1,165 @@
+//! The worker loop: claim a job, keep its lease alive with heartbeats, write its progress,
+//! watch for cancellation, and record how it ended.
+//!
+//! Stopping: when `shutdown` fires, the running ffmpeg is killed and the job is handed back
+//! to the queue without counting the attempt, so the next process to start picks it up.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::WorkerContext;
+use super::pipeline::{self, JobError, Progress};
+use crate::db::{ClaimedJob, Heartbeat, RetryDecision};
+
+/// Why a job's work was interrupted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Interrupt {
+    UserCancel,
+    LeaseLost,
+    Shutdown,
+}
+
+/// Runs `count` worker loops until `shutdown` fires; returns when all have stopped.
+pub async fn run_workers(ctx: WorkerContext, count: usize, shutdown: CancellationToken) {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    let mut set = tokio::task::JoinSet::new();
+    for n in 0..count {
+        let worker_id = format!("{host}:{}:{n}", std::process::id());
+        set.spawn(worker_loop(ctx.clone(), worker_id, shutdown.clone()));
+    }
+    while set.join_next().await.is_some() {}
+}
+
+async fn worker_loop(ctx: WorkerContext, worker_id: String, shutdown: CancellationToken) {
+    let lease_ms = (ctx.config.jobs.lease_secs * 1000) as i64;
+    let poll = Duration::from_secs_f64(ctx.config.jobs.poll_secs.max(0.05));
+    tracing::debug!(worker_id, "worker started");
+    while !shutdown.is_cancelled() {
+        match ctx.db.claim_job(&worker_id, lease_ms).await {
+            Ok(Some(job)) => run_job(&ctx, job, &shutdown).await,
+            Ok(None) => {
+                tokio::select! {
+                    _ = ctx.wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = shutdown.cancelled() => {}
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "claiming a job failed");
+                tokio::time::sleep(poll).await;
+            }
+        }
+    }
+}
+
+async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationToken) {
+    let cfg = &ctx.config;
+    let video_id = job.video_id.clone();
+    if job.attempt > job.max_attempts {
+        let reason = format!("gave up after {} attempts: the worker running this job stopped each time", job.max_attempts);
+        let _ = ctx.db.fail_job(&job, &reason, true, 0).await;
+        tracing::warn!(video_id, "{reason}");
+        return;
+    }
+    tracing::info!(video_id, attempt = job.attempt, "job claimed");
+
+    let work = CancellationToken::new();
+    let interrupt: Arc<OnceLock<Interrupt>> = Arc::default();
+    let progress = Progress::default();
+    let watcher = tokio::spawn(watch_job(ctx.clone(), job.clone(), work.clone(), shutdown.clone(), interrupt.clone(), progress.clone()));
+
+    let result = pipeline::run(ctx, &video_id, &work, &progress).await;
+    watcher.abort();
+    let _ = watcher.await;
+
+    let db = &ctx.db;
+    let outcome = match result {
+        Ok(published) => {
+            let json = serde_json::to_string(&published.renditions).unwrap_or_else(|_| "[]".into());
+            match db.complete_job(&job, published.duration, &json, published.has_poster).await {
+                Ok(true) => {
+                    tracing::info!(video_id, "ready");
+                    Ok(())
+                }
+                Ok(false) => {
+                    tracing::warn!(video_id, "lease lost before completion; another worker owns the job");
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Err(JobError::Cancelled) => match interrupt.get().copied() {
+            Some(Interrupt::UserCancel) => db.cancel_job(&job, "transcoding was cancelled").await,
+            Some(Interrupt::Shutdown) | None => db.release_job(&job).await,
+            Some(Interrupt::LeaseLost) => Ok(()),
+        },
+        Err(JobError::Rejected(reason)) => {
+            tracing::info!(video_id, reason, "source rejected");
+            db.fail_job(&job, &reason, true, 0).await.map(|_| ())
+        }
+        Err(JobError::Failed(e)) => {
+            let reason = format!("{e:#}");
+            match db.fail_job(&job, &reason, false, cfg.jobs.retry_backoff_secs).await {
+                Ok(RetryDecision::RetryIn(secs)) => {
+                    tracing::warn!(video_id, error = reason, retry_in_secs = secs, "attempt failed; will retry");
+                    Ok(())
+                }
+                Ok(RetryDecision::GaveUp) => {
+                    tracing::error!(video_id, error = reason, "job failed for good");
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
+    if let Err(e) = outcome {
+        tracing::error!(video_id, error = %e, "could not record the job's outcome; its lease will expire and it will be retried");
+    }
+}
+
+/// Heartbeats, progress writes and interrupt detection for one running job.
+async fn watch_job(
+    ctx: WorkerContext,
+    job: ClaimedJob,
+    work: CancellationToken,
+    shutdown: CancellationToken,
+    interrupt: Arc<OnceLock<Interrupt>>,
+    progress: Progress,
+) {
+    let lease_ms = (ctx.config.jobs.lease_secs * 1000) as i64;
+    let beat_every = Duration::from_millis((lease_ms / 3).max(200) as u64);
+    let mut beat = tokio::time::interval(beat_every);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut written = -1.0;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => {
+                let _ = interrupt.set(Interrupt::Shutdown);
+                work.cancel();
+                return;
+            }
+            _ = beat.tick() => match ctx.db.heartbeat(&job, lease_ms).await {
+                Ok(Heartbeat::Held { cancel_requested: true }) => {
+                    let _ = interrupt.set(Interrupt::UserCancel);
+                    work.cancel();
+                    return;
+                }
+                Ok(Heartbeat::Held { .. }) => {}
+                Ok(Heartbeat::Lost) => {
+                    let _ = interrupt.set(Interrupt::LeaseLost);
+                    work.cancel();
+                    return;
+                }
+                Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+            },
+            _ = tick.tick() => {
+                let p = (progress.get() * 10.0).round() / 10.0;
+                if p != written && ctx.db.set_progress(&job.video_id, p).await.is_ok() {
+                    written = p;
+                }
+            }
+        }
+    }
+}

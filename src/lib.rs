@@ -1,0 +1,16 @@
+//! Kino: a self-hosted video platform. Uploads are probed, transcoded into an adaptive-bitrate
+//! HLS ladder by ffmpeg, and streamed to any browser.
+//!
+//! Read in this order: [`config`], [`app`] (state and routes), [`http`] (handlers),
+//! [`jobs`] (queue workers and the transcode pipeline), [`media`] (ffprobe/ffmpeg),
+//! [`db`] (metadata), [`storage`] (blobs).
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod ids;
+pub mod import;
+pub mod jobs;
+pub mod media;
+pub mod storage;

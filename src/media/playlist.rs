@@ -1,0 +1,162 @@
+//! Measures the renditions ffmpeg produced and writes the multivariant (master) playlist.
+//!
+//! RFC 8216 §4.3.4.2 makes `BANDWIDTH` the peak segment bitrate and `AVERAGE-BANDWIDTH` the
+//! average; ffmpeg 5.1 declares the requested rate instead, which understates the peak. So
+//! every segment's size and `EXTINF` duration are read back here and the playlist is written
+//! from the measurements, with `CODECS` taken from the `avcC` box of each init segment.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::media::ladder::{Ladder, VideoRendition};
+use crate::media::transcode::MEDIA_PLAYLIST;
+
+/// File name of the multivariant playlist.
+pub const MULTIVARIANT_PLAYLIST: &str = "master.m3u8";
+
+/// RFC 6381 codec string of AAC-LC, the only audio codec Kino encodes.
+pub const AAC_LC: &str = "mp4a.40.2";
+
+/// A produced rendition (variant stream) with measured figures; stored as the video's
+/// `renditions` and returned by the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rendition {
+    /// Directory and variant name, e.g. `720p` or `audio`.
+    pub name: String,
+    /// Picture size in pixels; absent for an audio-only variant.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Peak segment bitrate, bits/s (`BANDWIDTH`).
+    pub bandwidth: u64,
+    /// Mean bitrate over the whole rendition, bits/s (`AVERAGE-BANDWIDTH`).
+    pub average_bandwidth: u64,
+    /// RFC 6381 codec list, e.g. `avc1.64001f,mp4a.40.2`.
+    pub codecs: String,
+    /// Frames per second; absent for audio-only.
+    pub frame_rate: Option<f64>,
+    /// Sum of segment durations, seconds.
+    pub duration: f64,
+    /// Bytes of the init segment and all media segments.
+    pub bytes: u64,
+    /// Number of media segments.
+    pub segments: usize,
+}
+
+/// Reads the `avc1.PPCCLL` codec string (RFC 6381 §3.3) from an init segment's `avcC` box.
+pub fn avc_codec_string(init_segment: &[u8]) -> Option<String> {
+    let at = init_segment.windows(4).position(|w| w == b"avcC")?;
+    let rec = init_segment.get(at + 4..at + 8)?;
+    // rec[0] is configurationVersion (1); then profile, constraint flags, level.
+    (rec[0] == 1).then(|| format!("avc1.{:02x}{:02x}{:02x}", rec[1], rec[2], rec[3]))
+}
+
+/// Measures one rendition directory (`index.m3u8`, its init segment and media segments).
+///
+/// Errors: a missing or unparsable playlist, a missing segment, or no segments at all.
+pub fn measure(dir: &Path, name: &str, video: Option<&VideoRendition>, ladder: &Ladder, has_audio: bool) -> anyhow::Result<Rendition> {
+    let text = std::fs::read(dir.join(MEDIA_PLAYLIST)).with_context(|| format!("rendition {name}: no media playlist"))?;
+    let playlist = match m3u8_rs::parse_playlist_res(&text) {
+        Ok(m3u8_rs::Playlist::MediaPlaylist(p)) => p,
+        _ => bail!("rendition {name}: media playlist does not parse"),
+    };
+    if playlist.segments.is_empty() {
+        bail!("rendition {name}: no segments were produced");
+    }
+    let mut bytes = 0u64;
+    let mut codecs = Vec::new();
+    if let Some(map) = playlist.segments.iter().find_map(|s| s.map.as_ref()) {
+        let init = std::fs::read(dir.join(&map.uri)).with_context(|| format!("rendition {name}: init segment missing"))?;
+        bytes += init.len() as u64;
+        if video.is_some() {
+            codecs.push(avc_codec_string(&init).with_context(|| format!("rendition {name}: no avcC box in init segment"))?);
+        }
+    }
+    if has_audio {
+        codecs.push(AAC_LC.to_string());
+    }
+    let (mut peak, mut duration, mut media_bytes) = (0f64, 0f64, 0u64);
+    for seg in &playlist.segments {
+        let size = std::fs::metadata(dir.join(&seg.uri)).with_context(|| format!("rendition {name}: segment {} missing", seg.uri))?.len();
+        let secs = f64::from(seg.duration);
+        media_bytes += size;
+        duration += secs;
+        if secs > 0.0 {
+            peak = peak.max(size as f64 * 8.0 / secs);
+        }
+    }
+    bytes += media_bytes;
+    Ok(Rendition {
+        name: name.to_string(),
+        width: video.map(|v| v.width),
+        height: video.map(|v| v.height),
+        bandwidth: peak.ceil() as u64,
+        average_bandwidth: if duration > 0.0 { (media_bytes as f64 * 8.0 / duration).ceil() as u64 } else { 0 },
+        codecs: codecs.join(","),
+        frame_rate: video.and(ladder.frame_rate).map(|r| r.fps()),
+        duration,
+        bytes,
+        segments: playlist.segments.len(),
+    })
+}
+
+/// Writes the multivariant playlist (RFC 8216 §4.3.4.2): one `EXT-X-STREAM-INF` per
+/// rendition with BANDWIDTH, AVERAGE-BANDWIDTH, CODECS and, for video, RESOLUTION and
+/// FRAME-RATE; variants in ascending bandwidth order.
+pub fn write_multivariant(renditions: &[Rendition]) -> String {
+    let mut sorted: Vec<&Rendition> = renditions.iter().collect();
+    sorted.sort_by_key(|r| r.bandwidth);
+    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    for r in sorted {
+        let _ = write!(out, "#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={},CODECS=\"{}\"", r.bandwidth, r.average_bandwidth, r.codecs);
+        if let (Some(w), Some(h)) = (r.width, r.height) {
+            let _ = write!(out, ",RESOLUTION={w}x{h}");
+        }
+        if let Some(fps) = r.frame_rate {
+            let _ = write!(out, ",FRAME-RATE={fps:.3}");
+        }
+        let _ = write!(out, "\n{}/{}\n", r.name, MEDIA_PLAYLIST);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avc_codec_string_comes_from_the_avcc_box() {
+        let mut init = b"....moov....avc1....".to_vec();
+        init.extend_from_slice(b"avcC\x01\x64\x00\x1f\xff");
+        assert_eq!(avc_codec_string(&init).as_deref(), Some("avc1.64001f"));
+        assert_eq!(avc_codec_string(b"no box here"), None);
+    }
+
+    #[test]
+    fn multivariant_playlist_lists_every_variant_with_measured_figures() {
+        let r = |name: &str, bw, h| Rendition {
+            name: name.into(),
+            width: Some(h * 16 / 9),
+            height: Some(h),
+            bandwidth: bw,
+            average_bandwidth: bw / 2,
+            codecs: "avc1.64001f,mp4a.40.2".into(),
+            frame_rate: Some(25.0),
+            duration: 5.3,
+            bytes: 1,
+            segments: 2,
+        };
+        let text = write_multivariant(&[r("720p", 3_484_768, 720), r("360p", 900_000, 360)]);
+        let parsed = match m3u8_rs::parse_playlist_res(text.as_bytes()).unwrap() {
+            m3u8_rs::Playlist::MasterPlaylist(m) => m,
+            _ => panic!("not a multivariant playlist"),
+        };
+        assert_eq!(parsed.variants.len(), 2);
+        assert_eq!(parsed.variants[0].uri, "360p/index.m3u8");
+        assert_eq!(parsed.variants[1].bandwidth, 3_484_768);
+        assert_eq!(parsed.variants[1].average_bandwidth, Some(1_742_384));
+        assert!(text.contains("RESOLUTION=1280x720,FRAME-RATE=25.000"));
+    }
+}
