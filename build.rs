@@ -28,12 +28,16 @@ fn main() {
         if !hls.exists() {
             npm_ci(&root.join("web"));
         }
-        assert!(hls.exists(), "{HLS_JS} is missing: run `npm ci` in web/ (needs Node.js and npm)");
+        assert!(
+            hls.exists(),
+            "{HLS_JS} is missing: run `npm ci` in web/ (needs Node.js and npm)"
+        );
         files.push(("hls.min.js".into(), hls));
     }
     files.sort();
 
-    let mut out = String::from("/// Bundled web assets: (file name, bytes).\npub static ASSETS: &[(&str, &[u8])] = &[\n");
+    let mut out =
+        String::from("/// Bundled web assets: (file name, bytes).\npub static ASSETS: &[(&str, &[u8])] = &[\n");
     for (name, path) in &files {
         writeln!(out, "    ({name:?}, include_bytes!({:?})),", path.display().to_string()).unwrap();
     }
@@ -43,9 +47,15 @@ fn main() {
 }
 
 fn npm_ci(dir: &Path) {
-    let status = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir).status();
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .status();
     match status {
         Ok(s) if s.success() => {}
-        other => panic!("`npm ci` in {} failed ({other:?}); install Node.js and npm, then retry", dir.display()),
+        other => panic!(
+            "`npm ci` in {} failed ({other:?}); install Node.js and npm, then retry",
+            dir.display()
+        ),
     }
 }

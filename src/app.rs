@@ -35,15 +35,27 @@ impl AppState {
     ///
     /// Errors: the data directory cannot be created, or the database cannot be opened.
     pub async fn open(config: Config) -> anyhow::Result<AppState> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
         let db = Db::connect(&config.database_url()).await?;
-        let store = BlobStore::local(&config.media_dir()).with_context(|| format!("cannot open the media directory {}", config.media_dir().display()))?;
-        Ok(AppState { config: Arc::new(config), db, store, wake_workers: Arc::new(Notify::new()) })
+        let store = BlobStore::local(&config.media_dir())
+            .with_context(|| format!("cannot open the media directory {}", config.media_dir().display()))?;
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            store,
+            wake_workers: Arc::new(Notify::new()),
+        })
     }
 
     /// The context transcode workers run with.
     pub fn worker_context(&self) -> WorkerContext {
-        WorkerContext { config: self.config.clone(), db: self.db.clone(), store: self.store.clone(), wake: self.wake_workers.clone() }
+        WorkerContext {
+            config: self.config.clone(),
+            db: self.db.clone(),
+            store: self.store.clone(),
+            wake: self.wake_workers.clone(),
+        }
     }
 }
 
@@ -52,10 +64,25 @@ pub fn router(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD])
-        .allow_headers([header::RANGE, header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE, header::IF_RANGE])
-        .expose_headers([header::CONTENT_RANGE, header::CONTENT_LENGTH, header::ACCEPT_RANGES, header::ETAG]);
+        .allow_headers([
+            header::RANGE,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+            header::IF_RANGE,
+        ])
+        .expose_headers([
+            header::CONTENT_RANGE,
+            header::CONTENT_LENGTH,
+            header::ACCEPT_RANGES,
+            header::ETAG,
+        ]);
     let api = Router::new()
-        .route("/api/videos", get(videos::list).post(videos::create).layer(DefaultBodyLimit::disable()))
+        .route(
+            "/api/videos",
+            get(videos::list)
+                .post(videos::create)
+                .layer(DefaultBodyLimit::disable()),
+        )
         .route("/api/videos/{id}", get(videos::get))
         .route("/api/videos/{id}/cancel", post(videos::cancel))
         .route("/hls/{id}/master.m3u8", get(media::multivariant))
@@ -75,7 +102,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn healthz(State(app): State<AppState>) -> (StatusCode, &'static str) {
-    if app.db.ping().await { (StatusCode::OK, "ok\n") } else { (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n") }
+    if app.db.ping().await {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+    }
 }
 
 /// Seconds in-flight work gets to finish after a shutdown signal.
@@ -85,10 +116,18 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Prints `kino listening on http://ADDR` on stdout once it accepts connections.
 pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
     let state = AppState::open(config).await?;
-    let listener = tokio::net::TcpListener::bind(state.config.listen).await.with_context(|| format!("cannot listen on {}", state.config.listen))?;
+    let listener = tokio::net::TcpListener::bind(state.config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", state.config.listen))?;
     let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
-    let workers = workers.then(|| tokio::spawn(worker::run_workers(state.worker_context(), state.config.workers.max(1), shutdown.clone())));
+    let workers = workers.then(|| {
+        tokio::spawn(worker::run_workers(
+            state.worker_context(),
+            state.config.workers.max(1),
+            shutdown.clone(),
+        ))
+    });
     println!("kino listening on http://{addr}");
     tracing::info!(%addr, data_dir = %state.config.data_dir.display(), "serving");
 
@@ -99,7 +138,9 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
         signal.cancel();
     });
     let stop = shutdown.clone();
-    axum::serve(listener, router(state)).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await?;
     if let Some(w) = workers {
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, w).await;
     }

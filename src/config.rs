@@ -141,7 +141,12 @@ impl Default for Limits {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        JobsConfig { lease_secs: 30, max_attempts: 3, retry_backoff_secs: 10, poll_secs: 2.0 }
+        JobsConfig {
+            lease_secs: 30,
+            max_attempts: 3,
+            retry_backoff_secs: 10,
+            poll_secs: 2.0,
+        }
     }
 }
 
@@ -192,7 +197,7 @@ impl Config {
             }
             None => figment = figment.merge(Toml::file("kino.toml")),
         }
-        let env = Env::prefixed("KINO_").split("__").ignore(&["config"]);
+        let env = Env::prefixed("KINO_").split("__").ignore(&["config", "log"]);
         figment = figment.merge(env).merge(Serialized::globals(flags));
         let config: Config = figment.extract().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
         config.validate()?;
@@ -207,10 +212,17 @@ impl Config {
         anyhow::ensure!(l.max_frame_rate >= 1.0, "ladder.max_frame_rate must be at least 1");
         anyhow::ensure!(l.crf <= 51, "ladder.crf must be between 0 and 51");
         for r in &l.rungs {
-            anyhow::ensure!(r.height >= 64 && r.height % 2 == 0, "ladder rung {}p: height must be even and at least 64", r.height);
+            anyhow::ensure!(
+                r.height >= 64 && r.height % 2 == 0,
+                "ladder rung {}p: height must be even and at least 64",
+                r.height
+            );
         }
         for h in &l.short_rungs {
-            anyhow::ensure!(l.rungs.iter().any(|r| r.height == *h), "ladder.short_rungs: {h} is not one of ladder.rungs");
+            anyhow::ensure!(
+                l.rungs.iter().any(|r| r.height == *h),
+                "ladder.short_rungs: {h} is not one of ladder.rungs"
+            );
         }
         anyhow::ensure!(self.workers <= 64, "workers must be at most 64");
         anyhow::ensure!(self.jobs.lease_secs >= 1, "jobs.lease_secs must be at least 1");
@@ -233,6 +245,8 @@ impl Config {
 
     /// Scratch directory for transcodes.
     pub fn scratch_dir(&self) -> PathBuf {
-        self.scratch_dir.clone().unwrap_or_else(|| self.data_dir.join("scratch"))
+        self.scratch_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("scratch"))
     }
 }

@@ -24,12 +24,17 @@ use crate::storage::keys;
 pub async fn import(config: Config, files: Vec<PathBuf>) -> anyhow::Result<bool> {
     let state = AppState::open(config).await?;
     let bars = MultiProgress::new();
-    let style = ProgressStyle::with_template("{prefix:30!} [{bar:32}] {pos:>3}% {msg}").expect("valid template").progress_chars("=> ");
+    let style = ProgressStyle::with_template("{prefix:30!} [{bar:32}] {pos:>3}% {msg}")
+        .expect("valid template")
+        .progress_chars("=> ");
     let mut watched = Vec::new();
     let mut all_ok = true;
 
     for file in &files {
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file.display().to_string());
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.display().to_string());
         let meta = match std::fs::metadata(file) {
             Ok(m) if m.is_file() => m,
             Ok(_) => {
@@ -49,15 +54,28 @@ pub async fn import(config: Config, files: Vec<PathBuf>) -> anyhow::Result<bool>
             all_ok = false;
             continue;
         }
-        let video = NewVideo { id: id.clone(), title: title_from_file_name(&name), description: String::new(), source_name: name.clone(), source_bytes: meta.len() };
-        state.db.insert_video_with_job(&video, state.config.jobs.max_attempts).await?;
+        let video = NewVideo {
+            id: id.clone(),
+            title: title_from_file_name(&name),
+            description: String::new(),
+            source_name: name.clone(),
+            source_bytes: meta.len(),
+        };
+        state
+            .db
+            .insert_video_with_job(&video, state.config.jobs.max_attempts)
+            .await?;
         let bar = bars.add(ProgressBar::new(100).with_style(style.clone()).with_prefix(name));
         bar.set_message("queued");
         watched.push((file.clone(), id, bar));
     }
 
     let shutdown = CancellationToken::new();
-    let workers = tokio::spawn(worker::run_workers(state.worker_context(), state.config.workers.max(1), shutdown.clone()));
+    let workers = tokio::spawn(worker::run_workers(
+        state.worker_context(),
+        state.config.workers.max(1),
+        shutdown.clone(),
+    ));
     let interrupted = CancellationToken::new();
     let flag = interrupted.clone();
     tokio::spawn(async move {

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use kino::config::{Config, FlagOverrides};
 
 #[derive(Parser)]
-#[command(name = "kino", version, about = "Self-hosted video platform: upload, adaptive HLS ladder, streaming")]
+#[command(
+    name = "kino",
+    version,
+    about = "Self-hosted video platform: upload, adaptive HLS ladder, streaming"
+)]
 struct Cli {
     /// TOML configuration file (default: ./kino.toml when it exists).
     #[arg(long, global = true, env = "KINO_CONFIG")]
@@ -47,16 +51,28 @@ fn main() -> ExitCode {
         Command::Serve { listen, .. } => *listen,
         _ => None,
     };
-    let config = match Config::load(cli.config.as_deref(), FlagOverrides { listen, data_dir: cli.data_dir.clone() }) {
+    let config = match Config::load(
+        cli.config.as_deref(),
+        FlagOverrides {
+            listen,
+            data_dir: cli.data_dir.clone(),
+        },
+    ) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("kino: {e:#}");
             return ExitCode::from(2);
         }
     };
-    let default_level = if matches!(cli.command, Command::Import { .. }) { "warn" } else { "info" };
+    let default_level = if matches!(cli.command, Command::Import { .. }) {
+        "warn"
+    } else {
+        "info"
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KINO_LOG").unwrap_or_else(|_| default_level.into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KINO_LOG").unwrap_or_else(|_| default_level.into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");

@@ -83,7 +83,9 @@ impl Db {
         .fetch_optional(&self.pool)
         .await?;
         Ok(match row {
-            Some(r) => Heartbeat::Held { cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0 },
+            Some(r) => Heartbeat::Held {
+                cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0,
+            },
             None => Heartbeat::Lost,
         })
     }
@@ -153,7 +155,11 @@ impl Db {
             .bind(&job.worker_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE videos SET progress = 0, updated_at = ? WHERE id = ?").bind(now).bind(&job.video_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE videos SET progress = 0, updated_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(&job.video_id)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             return Ok(RetryDecision::RetryIn(delay));
         }
@@ -185,7 +191,12 @@ impl Db {
         tx.commit().await
     }
 
-    async fn fail_video(tx: &mut sqlx::SqliteConnection, video_id: &str, reason: &str, now: i64) -> Result<(), sqlx::Error> {
+    async fn fail_video(
+        tx: &mut sqlx::SqliteConnection,
+        video_id: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE videos SET status = 'failed', error = ?, updated_at = ? WHERE id = ?")
             .bind(reason)
             .bind(now)
@@ -226,12 +237,14 @@ impl Db {
         if queued > 0 {
             Self::fail_video(&mut tx, video_id, "transcoding was cancelled", now).await?;
         }
-        let running = sqlx::query("UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE video_id = ? AND state = 'running'")
-            .bind(now)
-            .bind(video_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let running = sqlx::query(
+            "UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE video_id = ? AND state = 'running'",
+        )
+        .bind(now)
+        .bind(video_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         tx.commit().await?;
         Ok(queued + running > 0)
     }

@@ -44,7 +44,10 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the database {url}"))?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("database migration failed")?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .context("database migration failed")?;
         Ok(Db { pool })
     }
 
@@ -56,5 +59,8 @@ impl Db {
 
 /// Milliseconds since the Unix epoch, the time unit of every timestamp column.
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }

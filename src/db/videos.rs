@@ -113,15 +113,24 @@ impl Db {
     /// One video by id.
     pub async fn video(&self, id: &str) -> Result<Option<VideoRecord>, sqlx::Error> {
         let sql = format!("SELECT {VIDEO_COLUMNS} FROM videos WHERE id = ?");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(video_from_row).transpose()
     }
 
     /// A page of videos, newest first, and the total count.
     pub async fn list_videos(&self, limit: u32, offset: u64) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
         let sql = format!("SELECT {VIDEO_COLUMNS} FROM videos ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset as i64).fetch_all(&self.pool).await?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM videos").fetch_one(&self.pool).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(limit)
+            .bind(offset as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM videos")
+            .fetch_one(&self.pool)
+            .await?;
         let videos = rows.iter().map(video_from_row).collect::<Result<_, _>>()?;
         Ok((videos, total as u64))
     }

@@ -56,7 +56,13 @@ pub struct BlobResponse<'a> {
 /// Answers a GET or HEAD for the blob at `key`.
 ///
 /// Errors: [`ApiError::NotFound`] when the blob does not exist; storage failures as 500.
-pub async fn serve_blob(store: &BlobStore, key: &Key, method: &Method, req: &HeaderMap, how: BlobResponse<'_>) -> Result<Response<Body>, ApiError> {
+pub async fn serve_blob(
+    store: &BlobStore,
+    key: &Key,
+    method: &Method,
+    req: &HeaderMap,
+    how: BlobResponse<'_>,
+) -> Result<Response<Body>, ApiError> {
     let meta = match store.head(key).await {
         Ok(m) => m,
         Err(StoreError::NotFound { .. }) => return Err(ApiError::NotFound),
@@ -68,7 +74,10 @@ pub async fn serve_blob(store: &BlobStore, key: &Key, method: &Method, req: &Hea
     let modified: SystemTime = meta.last_modified.into();
 
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(how.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(how.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(header::CACHE_CONTROL, how.cache.header_value());
     headers.typed_insert(etag.clone());
@@ -92,7 +101,11 @@ pub async fn serve_blob(store: &BlobStore, key: &Key, method: &Method, req: &Hea
         return Ok(resp);
     }
 
-    let range = if *method == Method::GET && if_range_holds(req, &etag_text, modified) { requested_range(req, size) } else { RangeRequest::Full };
+    let range = if *method == Method::GET && if_range_holds(req, &etag_text, modified) {
+        requested_range(req, size)
+    } else {
+        RangeRequest::Full
+    };
     let (status, span) = match range {
         RangeRequest::Full => (StatusCode::OK, None),
         RangeRequest::Single(r) => {
@@ -104,8 +117,10 @@ pub async fn serve_blob(store: &BlobStore, key: &Key, method: &Method, req: &Hea
             let mut resp = Response::new(Body::empty());
             *resp.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
             let v = format!("bytes */{size}");
-            resp.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&v).expect("ascii"));
-            resp.headers_mut().insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+            resp.headers_mut()
+                .insert(header::CONTENT_RANGE, HeaderValue::from_str(&v).expect("ascii"));
+            resp.headers_mut()
+                .insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
             return Ok(resp);
         }
     };
@@ -129,7 +144,12 @@ pub async fn serve_blob(store: &BlobStore, key: &Key, method: &Method, req: &Hea
 
 /// A strong entity tag, quoted, from the store's tag (or size and mtime when it has none).
 fn strong_etag(store_tag: Option<&str>, size: u64, mtime: i64) -> String {
-    let raw = store_tag.map(|t| t.trim_matches('"').replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")).unwrap_or_else(|| format!("{size:x}-{mtime:x}"));
+    let raw = store_tag
+        .map(|t| {
+            t.trim_matches('"')
+                .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+        })
+        .unwrap_or_else(|| format!("{size:x}-{mtime:x}"));
     format!("\"{raw}\"")
 }
 
@@ -147,7 +167,11 @@ fn precondition(method: &Method, req: &HeaderMap, etag: &ETag, modified: SystemT
     let safe = *method == Method::GET || *method == Method::HEAD;
     if let Some(none_match) = req.typed_get::<IfNoneMatch>() {
         if !none_match.precondition_passes(etag) {
-            return Some(if safe { StatusCode::NOT_MODIFIED } else { StatusCode::PRECONDITION_FAILED });
+            return Some(if safe {
+                StatusCode::NOT_MODIFIED
+            } else {
+                StatusCode::PRECONDITION_FAILED
+            });
         }
     } else if safe
         && let Some(since) = req.typed_get::<IfModifiedSince>()
@@ -161,7 +185,9 @@ fn precondition(method: &Method, req: &HeaderMap, etag: &ETag, modified: SystemT
 /// RFC 9110 §13.1.5: a Range applies only if If-Range (when present) matches the current
 /// representation — a strong ETag compared strongly, or a date equal to Last-Modified.
 fn if_range_holds(req: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
-    let Some(value) = req.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) else { return true };
+    let Some(value) = req.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
     let value = value.trim();
     if value.starts_with('"') {
         return value == etag;
@@ -188,7 +214,9 @@ enum RangeRequest {
 /// unit other than `bytes`, or a syntactically invalid value → the full representation;
 /// several ranges → the full representation too (a server may ignore Range, §14.2).
 fn requested_range(req: &HeaderMap, size: u64) -> RangeRequest {
-    let Some(value) = req.get(header::RANGE).and_then(|v| v.to_str().ok()) else { return RangeRequest::Full };
+    let Some(value) = req.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return RangeRequest::Full;
+    };
     let parsed = match http_range_header::parse_range_header(value) {
         Ok(p) => p,
         Err(RangeUnsatisfiableError::Unsatisfiable) => return RangeRequest::Unsatisfiable,
@@ -239,10 +267,16 @@ mod tests {
         assert!(if_range_holds(&h, etag, when));
         h.insert(header::IF_RANGE, HeaderValue::from_static("W/\"abc\""));
         assert!(!if_range_holds(&h, etag, when));
-        h.insert(header::IF_RANGE, HeaderValue::from_str(&httpdate::fmt_http_date(when)).unwrap());
+        h.insert(
+            header::IF_RANGE,
+            HeaderValue::from_str(&httpdate::fmt_http_date(when)).unwrap(),
+        );
         assert!(if_range_holds(&h, etag, when));
         let later = when + std::time::Duration::from_secs(5);
-        h.insert(header::IF_RANGE, HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap());
+        h.insert(
+            header::IF_RANGE,
+            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
+        );
         assert!(!if_range_holds(&h, etag, when), "If-Range dates must match exactly");
     }
 
@@ -252,9 +286,15 @@ mod tests {
         let now = SystemTime::now();
         let mut h = HeaderMap::new();
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"abc\""));
-        assert_eq!(precondition(&Method::GET, &h, &etag, now), Some(StatusCode::NOT_MODIFIED));
+        assert_eq!(
+            precondition(&Method::GET, &h, &etag, now),
+            Some(StatusCode::NOT_MODIFIED)
+        );
         h.insert(header::IF_MATCH, HeaderValue::from_static("\"other\""));
-        assert_eq!(precondition(&Method::GET, &h, &etag, now), Some(StatusCode::PRECONDITION_FAILED));
+        assert_eq!(
+            precondition(&Method::GET, &h, &etag, now),
+            Some(StatusCode::PRECONDITION_FAILED)
+        );
         let mut h = HeaderMap::new();
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"zzz\""));
         assert_eq!(precondition(&Method::GET, &h, &etag, now), None);

@@ -19,13 +19,29 @@ use crate::storage::keys;
 pub const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
 
 /// `GET /hls/{id}/master.m3u8` — the multivariant playlist.
-pub async fn multivariant(State(app): State<AppState>, Path(id): Path<String>, method: Method, headers: HeaderMap) -> Result<Response<Body>, ApiError> {
+pub async fn multivariant(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response<Body>, ApiError> {
     let video = find(&app, &id).await?;
     if video.status != VideoStatus::Ready {
         return Err(ApiError::NotFound);
     }
-    let how = BlobResponse { content_type: PLAYLIST_TYPE, cache: CachePolicy::LongLived, disposition: None };
-    delivery::serve_blob(&app.store, &keys::hls(&id, MULTIVARIANT_PLAYLIST), &method, &headers, how).await
+    let how = BlobResponse {
+        content_type: PLAYLIST_TYPE,
+        cache: CachePolicy::LongLived,
+        disposition: None,
+    };
+    delivery::serve_blob(
+        &app.store,
+        &keys::hls(&id, MULTIVARIANT_PLAYLIST),
+        &method,
+        &headers,
+        how,
+    )
+    .await
 }
 
 /// `GET /hls/{id}/{rendition}/{file}` — a media playlist, init segment or media segment.
@@ -36,7 +52,10 @@ pub async fn rendition_file(
     headers: HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
     let video = find(&app, &id).await?;
-    if video.status != VideoStatus::Ready || !video.renditions.iter().any(|r| r.name == rendition) || !is_plain_file_name(&file) {
+    if video.status != VideoStatus::Ready
+        || !video.renditions.iter().any(|r| r.name == rendition)
+        || !is_plain_file_name(&file)
+    {
         return Err(ApiError::NotFound);
     }
     let audio_only = rendition == Ladder::AUDIO_ONLY_NAME;
@@ -46,22 +65,47 @@ pub async fn rendition_file(
         Some("m4s" | "mp4") => ("video/mp4", CachePolicy::Immutable),
         _ => return Err(ApiError::NotFound),
     };
-    let how = BlobResponse { content_type, cache, disposition: None };
-    delivery::serve_blob(&app.store, &keys::hls(&id, &format!("{rendition}/{file}")), &method, &headers, how).await
+    let how = BlobResponse {
+        content_type,
+        cache,
+        disposition: None,
+    };
+    delivery::serve_blob(
+        &app.store,
+        &keys::hls(&id, &format!("{rendition}/{file}")),
+        &method,
+        &headers,
+        how,
+    )
+    .await
 }
 
 /// `GET /media/{id}/poster.jpg`.
-pub async fn poster(State(app): State<AppState>, Path(id): Path<String>, method: Method, headers: HeaderMap) -> Result<Response<Body>, ApiError> {
+pub async fn poster(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response<Body>, ApiError> {
     let video = find(&app, &id).await?;
     if video.status != VideoStatus::Ready || !video.has_poster {
         return Err(ApiError::NotFound);
     }
-    let how = BlobResponse { content_type: "image/jpeg", cache: CachePolicy::LongLived, disposition: None };
+    let how = BlobResponse {
+        content_type: "image/jpeg",
+        cache: CachePolicy::LongLived,
+        disposition: None,
+    };
     delivery::serve_blob(&app.store, &keys::poster(&id), &method, &headers, how).await
 }
 
 /// `GET /media/{id}/original` — the uploaded file, with Range support, as an attachment.
-pub async fn original(State(app): State<AppState>, Path(id): Path<String>, method: Method, headers: HeaderMap) -> Result<Response<Body>, ApiError> {
+pub async fn original(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response<Body>, ApiError> {
     let video = find(&app, &id).await?;
     let how = BlobResponse {
         content_type: content_type_for_name(&video.source_name),
@@ -73,13 +117,20 @@ pub async fn original(State(app): State<AppState>, Path(id): Path<String>, metho
 
 /// A segment or playlist name as Kino writes them: `[A-Za-z0-9_.-]`, no leading dot.
 fn is_plain_file_name(name: &str) -> bool {
-    !name.is_empty() && !name.starts_with('.') && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
 /// Content type of an original from its file name (the transcode never trusts it; this only
 /// tells a browser what it downloads).
 pub fn content_type_for_name(name: &str) -> &'static str {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "mp4" | "m4v" => "video/mp4",
         "mov" => "video/quicktime",
@@ -96,8 +147,20 @@ pub fn content_type_for_name(name: &str) -> &'static str {
 
 /// RFC 6266 `Content-Disposition: attachment` with an ASCII fallback name.
 fn attachment(name: &str) -> String {
-    let safe: String = name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
-    format!("attachment; filename=\"{}\"", if safe.trim().is_empty() { "video" } else { safe.trim() })
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "attachment; filename=\"{}\"",
+        if safe.trim().is_empty() { "video" } else { safe.trim() }
+    )
 }
 
 #[cfg(test)]

@@ -25,7 +25,10 @@ fn content_type(name: &str) -> &'static str {
 fn respond(name: &str, cache: &'static str) -> Response {
     match asset(name) {
         Some(bytes) => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static(content_type(name))), (header::CACHE_CONTROL, HeaderValue::from_static(cache))],
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(content_type(name))),
+                (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+            ],
             bytes,
         )
             .into_response(),

@@ -90,8 +90,16 @@ pub struct VideoList {
 pub async fn list(State(app): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<VideoList>, ApiError> {
     let page = q.page.unwrap_or(1).max(1);
     let per_page = q.per_page.unwrap_or(24).clamp(1, 100);
-    let (videos, total) = app.db.list_videos(per_page, u64::from(page - 1) * u64::from(per_page)).await?;
-    Ok(Json(VideoList { videos: videos.into_iter().map(VideoView::from).collect(), page, per_page, total }))
+    let (videos, total) = app
+        .db
+        .list_videos(per_page, u64::from(page - 1) * u64::from(per_page))
+        .await?;
+    Ok(Json(VideoList {
+        videos: videos.into_iter().map(VideoView::from).collect(),
+        page,
+        per_page,
+        total,
+    }))
 }
 
 /// `GET /api/videos/{id}`.
@@ -120,21 +128,40 @@ pub(crate) async fn find(app: &AppState, id: &str) -> Result<VideoRecord, ApiErr
 /// parts (any order). The file is streamed to storage as it arrives, never held in memory;
 /// past `max_upload_bytes` the upload is discarded with 413. Answers 201 with the video, whose
 /// transcode job is queued in the same transaction.
-pub async fn create(State(app): State<AppState>, headers: HeaderMap, mut multipart: Multipart) -> Result<(StatusCode, Json<VideoView>), ApiError> {
+pub async fn create(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, Json<VideoView>), ApiError> {
     let limit = app.config.max_upload_bytes;
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit.saturating_add(1024 * 1024)) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
     let id = new_video_id();
     let key = keys::source(&id);
-    let (mut title, mut description, mut file): (Option<String>, String, Option<(String, u64)>) = (None, String::new(), None);
+    let (mut title, mut description, mut file): (Option<String>, String, Option<(String, u64)>) =
+        (None, String::new(), None);
 
     let result: Result<(), ApiError> = async {
         while let Some(mut field) = multipart.next_field().await.map_err(interrupted)? {
             match field.name() {
-                Some("title") => title = Some(limited_text(field.text().await.map_err(interrupted)?, MAX_TITLE_CHARS, "title")?),
-                Some("description") => description = limited_text(field.text().await.map_err(interrupted)?, MAX_DESCRIPTION_CHARS, "description")?,
+                Some("title") => {
+                    title = Some(limited_text(
+                        field.text().await.map_err(interrupted)?,
+                        MAX_TITLE_CHARS,
+                        "title",
+                    )?)
+                }
+                Some("description") => {
+                    description = limited_text(
+                        field.text().await.map_err(interrupted)?,
+                        MAX_DESCRIPTION_CHARS,
+                        "description",
+                    )?
+                }
                 Some("file") if file.is_none() => {
                     let name = field.file_name().unwrap_or("upload").to_string();
                     let mut writer = app.store.writer(&key).await.map_err(store_error)?;
@@ -169,10 +196,20 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, mut multipa
     let stored = file.is_some();
     let outcome = match (result, file) {
         (Err(e), _) => Err(e),
-        (Ok(()), None) => Err(ApiError::BadRequest("the form has no `file` part: attach the video as `file`".into())),
+        (Ok(()), None) => Err(ApiError::BadRequest(
+            "the form has no `file` part: attach the video as `file`".into(),
+        )),
         (Ok(()), Some((source_name, source_bytes))) => {
-            let title = title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| title_from_file_name(&source_name));
-            let new = NewVideo { id: id.clone(), title, description, source_name, source_bytes };
+            let title = title
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| title_from_file_name(&source_name));
+            let new = NewVideo {
+                id: id.clone(),
+                title,
+                description,
+                source_name,
+                source_bytes,
+            };
             match app.db.insert_video_with_job(&new, app.config.jobs.max_attempts).await {
                 Ok(()) => Ok(new),
                 Err(e) => Err(e.into()),
@@ -196,11 +233,18 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, mut multipa
 }
 
 fn interrupted(e: axum::extract::multipart::MultipartError) -> ApiError {
-    ApiError::BadRequest(format!("the upload was interrupted or malformed ({}); nothing was kept — please upload again", e.body_text()))
+    ApiError::BadRequest(format!(
+        "the upload was interrupted or malformed ({}); nothing was kept — please upload again",
+        e.body_text()
+    ))
 }
 
 fn store_error(e: StoreError) -> ApiError {
-    if is_disk_full(&e) { ApiError::InsufficientStorage } else { ApiError::Internal(e.into()) }
+    if is_disk_full(&e) {
+        ApiError::InsufficientStorage
+    } else {
+        ApiError::Internal(e.into())
+    }
 }
 
 /// True when a storage error comes from a full disk (ENOSPC).
@@ -222,7 +266,9 @@ fn is_disk_full(e: &(dyn std::error::Error + 'static)) -> bool {
 
 fn limited_text(s: String, max: usize, what: &str) -> Result<String, ApiError> {
     if s.chars().count() > max {
-        return Err(ApiError::BadRequest(format!("the {what} is longer than {max} characters")));
+        return Err(ApiError::BadRequest(format!(
+            "the {what} is longer than {max} characters"
+        )));
     }
     Ok(s.trim().to_string())
 }
@@ -230,8 +276,16 @@ fn limited_text(s: String, max: usize, what: &str) -> Result<String, ApiError> {
 /// A title from an uploaded file's name: the stem, with separators turned into spaces.
 pub fn title_from_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let stem = base.rsplit_once('.').map(|(s, _)| s).filter(|s| !s.is_empty()).unwrap_or(base);
-    let title: String = stem.chars().map(|c| if c == '_' || c == '-' || c.is_control() { ' ' } else { c }).take(MAX_TITLE_CHARS).collect();
+    let stem = base
+        .rsplit_once('.')
+        .map(|(s, _)| s)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(base);
+    let title: String = stem
+        .chars()
+        .map(|c| if c == '_' || c == '-' || c.is_control() { ' ' } else { c })
+        .take(MAX_TITLE_CHARS)
+        .collect();
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
     if title.is_empty() { "Untitled".into() } else { title }
 }

@@ -61,10 +61,20 @@ impl Progress {
 }
 
 /// Runs the whole job for `video_id`. On any error, blobs this attempt published are removed.
-pub async fn run(ctx: &WorkerContext, video_id: &str, cancel: &CancellationToken, progress: &Progress) -> Result<Published, JobError> {
+pub async fn run(
+    ctx: &WorkerContext,
+    video_id: &str,
+    cancel: &CancellationToken,
+    progress: &Progress,
+) -> Result<Published, JobError> {
     let scratch_root = ctx.config.scratch_dir();
-    tokio::fs::create_dir_all(&scratch_root).await.with_context(|| format!("cannot create scratch dir {}", scratch_root.display()))?;
-    let scratch = tempfile::Builder::new().prefix(&format!("job-{video_id}-")).tempdir_in(&scratch_root).context("cannot create a scratch directory")?;
+    tokio::fs::create_dir_all(&scratch_root)
+        .await
+        .with_context(|| format!("cannot create scratch dir {}", scratch_root.display()))?;
+    let scratch = tempfile::Builder::new()
+        .prefix(&format!("job-{video_id}-"))
+        .tempdir_in(&scratch_root)
+        .context("cannot create a scratch directory")?;
     let result = run_in(ctx, video_id, scratch.path(), cancel, progress).await;
     if result.is_err()
         && let Err(e) = ctx.store.delete_prefix(&keys::derived_prefix(video_id)).await
@@ -74,10 +84,19 @@ pub async fn run(ctx: &WorkerContext, video_id: &str, cancel: &CancellationToken
     result
 }
 
-async fn run_in(ctx: &WorkerContext, video_id: &str, scratch: &Path, cancel: &CancellationToken, progress: &Progress) -> Result<Published, JobError> {
+async fn run_in(
+    ctx: &WorkerContext,
+    video_id: &str,
+    scratch: &Path,
+    cancel: &CancellationToken,
+    progress: &Progress,
+) -> Result<Published, JobError> {
     let cfg = &ctx.config;
     let source = scratch.join("source");
-    ctx.store.download(&keys::source(video_id), &source).await.context("cannot read the uploaded source from storage")?;
+    ctx.store
+        .download(&keys::source(video_id), &source)
+        .await
+        .context("cannot read the uploaded source from storage")?;
 
     let info = match probe::probe_file(&cfg.ffprobe, &source, &cfg.limits, cancel).await {
         Ok(info) => info,
@@ -88,7 +107,9 @@ async fn run_in(ctx: &WorkerContext, video_id: &str, scratch: &Path, cancel: &Ca
     tracing::info!(video_id, duration = info.duration, renditions = ?ladder.renditions.iter().map(|r| &r.name).collect::<Vec<_>>(), "transcoding");
 
     let out = scratch.join("hls");
-    tokio::fs::create_dir_all(&out).await.context("cannot create the output directory")?;
+    tokio::fs::create_dir_all(&out)
+        .await
+        .context("cannot create the output directory")?;
     let args = transcode::transcode_args(&source, &out, &info, &ladder);
     let mut on_progress = {
         let (progress, duration) = (progress.clone(), info.duration);
@@ -107,7 +128,12 @@ async fn run_in(ctx: &WorkerContext, video_id: &str, scratch: &Path, cancel: &Ca
 
     let renditions = measure_all(&out, &info, &ladder)?;
     check_complete(&info, &renditions)?;
-    tokio::fs::write(out.join(MULTIVARIANT_PLAYLIST), playlist::write_multivariant(&renditions)).await.context("cannot write the multivariant playlist")?;
+    tokio::fs::write(
+        out.join(MULTIVARIANT_PLAYLIST),
+        playlist::write_multivariant(&renditions),
+    )
+    .await
+    .context("cannot write the multivariant playlist")?;
 
     let poster_file = scratch.join(POSTER);
     let has_poster = info.video.is_some()
@@ -122,31 +148,64 @@ async fn run_in(ctx: &WorkerContext, video_id: &str, scratch: &Path, cancel: &Ca
     progress.set(TRANSCODE_SHARE + 1.0);
 
     // Publish: a previous attempt's leftovers go first, the multivariant playlist last.
-    ctx.store.delete_prefix(&keys::derived_prefix(video_id)).await.context("cannot clear old renditions")?;
+    ctx.store
+        .delete_prefix(&keys::derived_prefix(video_id))
+        .await
+        .context("cannot clear old renditions")?;
     for r in &renditions {
         let dir = out.join(&r.name);
-        let mut files: Vec<_> = std::fs::read_dir(&dir).context("cannot list rendition files")?.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .context("cannot list rendition files")?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         files.sort_by_key(|f| f == MEDIA_PLAYLIST); // media playlist after its segments
         for f in files {
             if cancel.is_cancelled() {
                 return Err(JobError::Cancelled);
             }
-            ctx.store.put_file(&keys::hls(video_id, &format!("{}/{f}", r.name)), &dir.join(&f)).await.context("cannot store a segment")?;
+            ctx.store
+                .put_file(&keys::hls(video_id, &format!("{}/{f}", r.name)), &dir.join(&f))
+                .await
+                .context("cannot store a segment")?;
         }
     }
     if has_poster {
-        ctx.store.put_file(&keys::poster(video_id), &poster_file).await.context("cannot store the poster")?;
+        ctx.store
+            .put_file(&keys::poster(video_id), &poster_file)
+            .await
+            .context("cannot store the poster")?;
     }
-    ctx.store.put_file(&keys::hls(video_id, MULTIVARIANT_PLAYLIST), &out.join(MULTIVARIANT_PLAYLIST)).await.context("cannot store the multivariant playlist")?;
-    Ok(Published { duration: info.duration, renditions, has_poster })
+    ctx.store
+        .put_file(
+            &keys::hls(video_id, MULTIVARIANT_PLAYLIST),
+            &out.join(MULTIVARIANT_PLAYLIST),
+        )
+        .await
+        .context("cannot store the multivariant playlist")?;
+    Ok(Published {
+        duration: info.duration,
+        renditions,
+        has_poster,
+    })
 }
 
 fn measure_all(out: &Path, info: &MediaInfo, ladder: &Ladder) -> Result<Vec<Rendition>, JobError> {
     let has_audio = info.audio.is_some();
     if ladder.renditions.is_empty() {
-        return Ok(vec![playlist::measure(&out.join(Ladder::AUDIO_ONLY_NAME), Ladder::AUDIO_ONLY_NAME, None, ladder, has_audio)?]);
+        return Ok(vec![playlist::measure(
+            &out.join(Ladder::AUDIO_ONLY_NAME),
+            Ladder::AUDIO_ONLY_NAME,
+            None,
+            ladder,
+            has_audio,
+        )?]);
     }
-    ladder.renditions.iter().map(|r| playlist::measure(&out.join(&r.name), &r.name, Some(r), ladder, has_audio).map_err(JobError::from)).collect()
+    ladder
+        .renditions
+        .iter()
+        .map(|r| playlist::measure(&out.join(&r.name), &r.name, Some(r), ladder, has_audio).map_err(JobError::from))
+        .collect()
 }
 
 /// A transcode that ends early without an error (a source whose data stops before its
@@ -172,7 +231,11 @@ fn process_error(e: ProcessError, step: &str) -> JobError {
 }
 
 fn last_line(stderr: &str) -> &str {
-    let line = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no error output");
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no error output");
     // ffmpeg prefixes input errors with the scratch path of the source; drop it.
     match line.split_once(": ") {
         Some((prefix, rest)) if prefix.contains('/') => rest,

@@ -58,7 +58,10 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
     let cfg = &ctx.config;
     let video_id = job.video_id.clone();
     if job.attempt > job.max_attempts {
-        let reason = format!("gave up after {} attempts: the worker running this job stopped each time", job.max_attempts);
+        let reason = format!(
+            "gave up after {} attempts: the worker running this job stopped each time",
+            job.max_attempts
+        );
         let _ = ctx.db.fail_job(&job, &reason, true, 0).await;
         tracing::warn!(video_id, "{reason}");
         return;
@@ -68,7 +71,14 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
     let work = CancellationToken::new();
     let interrupt: Arc<OnceLock<Interrupt>> = Arc::default();
     let progress = Progress::default();
-    let watcher = tokio::spawn(watch_job(ctx.clone(), job.clone(), work.clone(), shutdown.clone(), interrupt.clone(), progress.clone()));
+    let watcher = tokio::spawn(watch_job(
+        ctx.clone(),
+        job.clone(),
+        work.clone(),
+        shutdown.clone(),
+        interrupt.clone(),
+        progress.clone(),
+    ));
 
     let result = pipeline::run(ctx, &video_id, &work, &progress).await;
     watcher.abort();
@@ -78,7 +88,10 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
     let outcome = match result {
         Ok(published) => {
             let json = serde_json::to_string(&published.renditions).unwrap_or_else(|_| "[]".into());
-            match db.complete_job(&job, published.duration, &json, published.has_poster).await {
+            match db
+                .complete_job(&job, published.duration, &json, published.has_poster)
+                .await
+            {
                 Ok(true) => {
                     tracing::info!(video_id, "ready");
                     Ok(())
@@ -103,7 +116,12 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
             let reason = format!("{e:#}");
             match db.fail_job(&job, &reason, false, cfg.jobs.retry_backoff_secs).await {
                 Ok(RetryDecision::RetryIn(secs)) => {
-                    tracing::warn!(video_id, error = reason, retry_in_secs = secs, "attempt failed; will retry");
+                    tracing::warn!(
+                        video_id,
+                        error = reason,
+                        retry_in_secs = secs,
+                        "attempt failed; will retry"
+                    );
                     Ok(())
                 }
                 Ok(RetryDecision::GaveUp) => {

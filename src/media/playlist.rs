@@ -53,11 +53,20 @@ pub fn avc_codec_string(init_segment: &[u8]) -> Option<String> {
     (rec[0] == 1).then(|| format!("avc1.{:02x}{:02x}{:02x}", rec[1], rec[2], rec[3]))
 }
 
-/// Measures one rendition directory (`index.m3u8`, its init segment and media segments).
+/// Measures one rendition directory (`index.m3u8`, its init segment and media segments), and
+/// corrects the playlist's `EXT-X-TARGETDURATION` where ffmpeg 5.1 rounds it half-to-even
+/// below an `EXTINF` (a single 2.5 s segment under a target of 2 breaks RFC 8216 §4.3.3.1).
 ///
 /// Errors: a missing or unparsable playlist, a missing segment, or no segments at all.
-pub fn measure(dir: &Path, name: &str, video: Option<&VideoRendition>, ladder: &Ladder, has_audio: bool) -> anyhow::Result<Rendition> {
-    let text = std::fs::read(dir.join(MEDIA_PLAYLIST)).with_context(|| format!("rendition {name}: no media playlist"))?;
+pub fn measure(
+    dir: &Path,
+    name: &str,
+    video: Option<&VideoRendition>,
+    ladder: &Ladder,
+    has_audio: bool,
+) -> anyhow::Result<Rendition> {
+    let text =
+        std::fs::read(dir.join(MEDIA_PLAYLIST)).with_context(|| format!("rendition {name}: no media playlist"))?;
     let playlist = match m3u8_rs::parse_playlist_res(&text) {
         Ok(m3u8_rs::Playlist::MediaPlaylist(p)) => p,
         _ => bail!("rendition {name}: media playlist does not parse"),
@@ -65,13 +74,22 @@ pub fn measure(dir: &Path, name: &str, video: Option<&VideoRendition>, ladder: &
     if playlist.segments.is_empty() {
         bail!("rendition {name}: no segments were produced");
     }
+    let target = required_target_duration(playlist.segments.iter().map(|s| f64::from(s.duration)));
+    if target > playlist.target_duration {
+        let text = String::from_utf8_lossy(&text);
+        std::fs::write(dir.join(MEDIA_PLAYLIST), set_target_duration(&text, target))
+            .with_context(|| format!("rendition {name}: cannot rewrite the media playlist"))?;
+    }
     let mut bytes = 0u64;
     let mut codecs = Vec::new();
     if let Some(map) = playlist.segments.iter().find_map(|s| s.map.as_ref()) {
-        let init = std::fs::read(dir.join(&map.uri)).with_context(|| format!("rendition {name}: init segment missing"))?;
+        let init =
+            std::fs::read(dir.join(&map.uri)).with_context(|| format!("rendition {name}: init segment missing"))?;
         bytes += init.len() as u64;
         if video.is_some() {
-            codecs.push(avc_codec_string(&init).with_context(|| format!("rendition {name}: no avcC box in init segment"))?);
+            codecs.push(
+                avc_codec_string(&init).with_context(|| format!("rendition {name}: no avcC box in init segment"))?,
+            );
         }
     }
     if has_audio {
@@ -79,7 +97,9 @@ pub fn measure(dir: &Path, name: &str, video: Option<&VideoRendition>, ladder: &
     }
     let (mut peak, mut duration, mut media_bytes) = (0f64, 0f64, 0u64);
     for seg in &playlist.segments {
-        let size = std::fs::metadata(dir.join(&seg.uri)).with_context(|| format!("rendition {name}: segment {} missing", seg.uri))?.len();
+        let size = std::fs::metadata(dir.join(&seg.uri))
+            .with_context(|| format!("rendition {name}: segment {} missing", seg.uri))?
+            .len();
         let secs = f64::from(seg.duration);
         media_bytes += size;
         duration += secs;
@@ -93,13 +113,39 @@ pub fn measure(dir: &Path, name: &str, video: Option<&VideoRendition>, ladder: &
         width: video.map(|v| v.width),
         height: video.map(|v| v.height),
         bandwidth: peak.ceil() as u64,
-        average_bandwidth: if duration > 0.0 { (media_bytes as f64 * 8.0 / duration).ceil() as u64 } else { 0 },
+        average_bandwidth: if duration > 0.0 {
+            (media_bytes as f64 * 8.0 / duration).ceil() as u64
+        } else {
+            0
+        },
         codecs: codecs.join(","),
         frame_rate: video.and(ladder.frame_rate).map(|r| r.fps()),
         duration,
         bytes,
         segments: playlist.segments.len(),
     })
+}
+
+/// RFC 8216 §4.3.3.1: the smallest target duration (whole seconds) that every `EXTINF`,
+/// rounded to the nearest integer (halves up), fits under.
+pub fn required_target_duration(durations: impl Iterator<Item = f64>) -> u64 {
+    durations.map(|d| (d + 0.5).floor() as u64).max().unwrap_or(1).max(1)
+}
+
+/// Replaces the `#EXT-X-TARGETDURATION` line of a media playlist.
+pub fn set_target_duration(playlist: &str, seconds: u64) -> String {
+    playlist
+        .lines()
+        .map(|l| {
+            if l.starts_with("#EXT-X-TARGETDURATION:") {
+                format!("#EXT-X-TARGETDURATION:{seconds}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 /// Writes the multivariant playlist (RFC 8216 §4.3.4.2): one `EXT-X-STREAM-INF` per
@@ -110,7 +156,11 @@ pub fn write_multivariant(renditions: &[Rendition]) -> String {
     sorted.sort_by_key(|r| r.bandwidth);
     let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
     for r in sorted {
-        let _ = write!(out, "#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={},CODECS=\"{}\"", r.bandwidth, r.average_bandwidth, r.codecs);
+        let _ = write!(
+            out,
+            "#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={},CODECS=\"{}\"",
+            r.bandwidth, r.average_bandwidth, r.codecs
+        );
         if let (Some(w), Some(h)) = (r.width, r.height) {
             let _ = write!(out, ",RESOLUTION={w}x{h}");
         }
@@ -132,6 +182,15 @@ mod tests {
         init.extend_from_slice(b"avcC\x01\x64\x00\x1f\xff");
         assert_eq!(avc_codec_string(&init).as_deref(), Some("avc1.64001f"));
         assert_eq!(avc_codec_string(b"no box here"), None);
+    }
+
+    #[test]
+    fn target_duration_rounds_halves_up() {
+        assert_eq!(required_target_duration([4.0, 1.28].into_iter()), 4);
+        assert_eq!(required_target_duration([2.5].into_iter()), 3);
+        assert_eq!(required_target_duration([4.004, 4.004, 0.3].into_iter()), 4);
+        let fixed = set_target_duration("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.5,\na.m4s\n", 3);
+        assert!(fixed.contains("#EXT-X-TARGETDURATION:3\n#EXTINF:2.5,"));
     }
 
     #[test]

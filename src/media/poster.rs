@@ -27,13 +27,23 @@ pub fn poster_args(input: &Path, output: &Path, info: &MediaInfo, ladder: &Ladde
     let mut filters = prepare_filter(info, ladder);
     filters.push("thumbnail=n=48".into());
     filters.push("scale='min(640,iw)':-2:flags=bicubic,format=yuvj420p".into());
-    let mut a: Vec<String> = ["-hide_banner", "-nostdin", "-v", "error", "-ss", &format!("{seek:.3}")].map(String::from).to_vec();
+    let mut a: Vec<String> = ["-hide_banner", "-nostdin", "-v", "error", "-ss", &format!("{seek:.3}")]
+        .map(String::from)
+        .to_vec();
     a.extend(INPUT_GUARD.map(String::from));
     a.extend(["-i".into(), input.display().to_string()]);
     if let Some(v) = &info.video {
         a.extend(["-map".into(), format!("0:{}", v.index)]);
     }
-    a.extend(["-vf".into(), filters.join(","), "-frames:v".into(), "1".into(), "-q:v".into(), "3".into(), "-y".into()]);
+    a.extend([
+        "-vf".into(),
+        filters.join(","),
+        "-frames:v".into(),
+        "1".into(),
+        "-q:v".into(),
+        "3".into(),
+        "-y".into(),
+    ]);
     a.push(output.display().to_string());
     a
 }
@@ -54,7 +64,9 @@ pub async fn make_poster(
         let mut cmd = Command::new(ffmpeg);
         cmd.args(poster_args(input, output, info, ladder, seek));
         match process::run(cmd, Duration::from_secs(120), cancel, None).await {
-            Ok(_) if tokio::fs::metadata(output).await.map(|m| m.len() > 0).unwrap_or(false) => return Ok(()),
+            Ok(_) if tokio::fs::metadata(output).await.map(|m| m.len() > 0).unwrap_or(false) => {
+                return Ok(());
+            }
             Ok(_) => {}
             Err(e @ ProcessError::Cancelled { .. }) => return Err(e),
             Err(e) => last = Some(e),

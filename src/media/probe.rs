@@ -165,7 +165,11 @@ impl MediaInfo {
             .iter()
             .filter(|s| s.codec_type.as_deref() == Some("audio"))
             .find(|s| s.codec_name.is_some() && s.channels.unwrap_or(0) > 0)
-            .map(|s| AudioStream { index: s.index, codec: s.codec_name.clone().unwrap_or_default(), channels: s.channels.unwrap_or(0) });
+            .map(|s| AudioStream {
+                index: s.index,
+                codec: s.codec_name.clone().unwrap_or_default(),
+                channels: s.channels.unwrap_or(0),
+            });
         if video.is_none() && audio.is_none() {
             return Err(Rejection::NoStreams);
         }
@@ -173,18 +177,36 @@ impl MediaInfo {
             .duration
             .as_deref()
             .and_then(|d| d.parse::<f64>().ok())
-            .or_else(|| probe.streams.iter().filter_map(|s| s.duration.as_deref()?.parse::<f64>().ok()).reduce(f64::max))
+            .or_else(|| {
+                probe
+                    .streams
+                    .iter()
+                    .filter_map(|s| s.duration.as_deref()?.parse::<f64>().ok())
+                    .reduce(f64::max)
+            })
             .filter(|d| d.is_finite() && *d > 0.0)
             .ok_or(Rejection::ZeroDuration)?;
         if duration > limits.max_duration_secs {
-            return Err(Rejection::TooLong { actual: duration, limit: limits.max_duration_secs });
+            return Err(Rejection::TooLong {
+                actual: duration,
+                limit: limits.max_duration_secs,
+            });
         }
         if let Some(v) = &video
             && v.display_width.max(v.display_height) > limits.max_dimension
         {
-            return Err(Rejection::TooLarge { width: v.display_width, height: v.display_height, limit: limits.max_dimension });
+            return Err(Rejection::TooLarge {
+                width: v.display_width,
+                height: v.display_height,
+                limit: limits.max_dimension,
+            });
         }
-        Ok(MediaInfo { format_name: format.format_name.unwrap_or_default(), duration, video, audio })
+        Ok(MediaInfo {
+            format_name: format.format_name.unwrap_or_default(),
+            duration,
+            video,
+            audio,
+        })
     }
 }
 
@@ -201,7 +223,10 @@ fn video_stream(s: &ProbeStream) -> VideoStream {
     let r = s.r_frame_rate.as_deref().and_then(parse_rate).filter(|r| *r <= 240.0);
     let avg = s.avg_frame_rate.as_deref().and_then(parse_rate).filter(|r| *r <= 240.0);
     let frame_rate = r.or(avg).unwrap_or(25.0);
-    let hdr_transfer = s.color_transfer.clone().filter(|t| t == "smpte2084" || t == "arib-std-b67");
+    let hdr_transfer = s
+        .color_transfer
+        .clone()
+        .filter(|t| t == "smpte2084" || t == "arib-std-b67");
     let interlaced = matches!(s.field_order.as_deref(), Some("tt" | "bb" | "tb" | "bt"));
     VideoStream {
         index: s.index,
@@ -235,7 +260,9 @@ pub async fn probe_file(
     let timeout = Duration::from_secs(limits.probe_timeout_secs);
     let out = match process::run(cmd, timeout, cancel, None).await {
         Ok(out) => out,
-        Err(ProcessError::Failed { stderr, .. }) => return Err(classify_probe_failure(&stderr).into()),
+        Err(ProcessError::Failed { stderr, .. }) => {
+            return Err(classify_probe_failure(&stderr).into());
+        }
         Err(e) => return Err(ProbeError::Process(e)),
     };
     let probe: Probe = serde_json::from_slice(&out.stdout)
@@ -251,7 +278,13 @@ fn classify_probe_failure(stderr: &str) -> Rejection {
     let detail = if stderr.contains("moov atom not found") {
         "the MP4 index (moov) is missing: the file is truncated or not an MP4".to_string()
     } else {
-        stderr.lines().rev().find(|l| !l.trim().is_empty()).map(strip_path).unwrap_or("ffprobe could not read it").to_string()
+        stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(strip_path)
+            .unwrap_or("ffprobe could not read it")
+            .to_string()
     };
     Rejection::Unreadable(detail)
 }
@@ -307,13 +340,31 @@ mod tests {
     #[test]
     fn sources_without_streams_or_duration_or_beyond_limits_are_rejected() {
         let none = probe(r#"{"streams":[],"format":{"duration":"3"}}"#);
-        assert_eq!(MediaInfo::from_probe(&none, &Limits::default()), Err(Rejection::NoStreams));
-        let zero = probe(r#"{"streams":[{"index":0,"codec_type":"audio","codec_name":"aac","channels":2}],"format":{"duration":"0.000"}}"#);
-        assert_eq!(MediaInfo::from_probe(&zero, &Limits::default()), Err(Rejection::ZeroDuration));
-        let long = probe(r#"{"streams":[{"index":0,"codec_type":"audio","codec_name":"aac","channels":2}],"format":{"duration":"99999"}}"#);
-        assert!(matches!(MediaInfo::from_probe(&long, &Limits::default()), Err(Rejection::TooLong { .. })));
-        let huge = probe(r#"{"streams":[{"index":0,"codec_type":"video","codec_name":"h264","width":16000,"height":9000}],"format":{"duration":"3"}}"#);
-        assert!(matches!(MediaInfo::from_probe(&huge, &Limits::default()), Err(Rejection::TooLarge { .. })));
+        assert_eq!(
+            MediaInfo::from_probe(&none, &Limits::default()),
+            Err(Rejection::NoStreams)
+        );
+        let zero = probe(
+            r#"{"streams":[{"index":0,"codec_type":"audio","codec_name":"aac","channels":2}],"format":{"duration":"0.000"}}"#,
+        );
+        assert_eq!(
+            MediaInfo::from_probe(&zero, &Limits::default()),
+            Err(Rejection::ZeroDuration)
+        );
+        let long = probe(
+            r#"{"streams":[{"index":0,"codec_type":"audio","codec_name":"aac","channels":2}],"format":{"duration":"99999"}}"#,
+        );
+        assert!(matches!(
+            MediaInfo::from_probe(&long, &Limits::default()),
+            Err(Rejection::TooLong { .. })
+        ));
+        let huge = probe(
+            r#"{"streams":[{"index":0,"codec_type":"video","codec_name":"h264","width":16000,"height":9000}],"format":{"duration":"3"}}"#,
+        );
+        assert!(matches!(
+            MediaInfo::from_probe(&huge, &Limits::default()),
+            Err(Rejection::TooLarge { .. })
+        ));
     }
 
     #[test]
@@ -331,8 +382,13 @@ mod tests {
 
     #[test]
     fn probe_failures_become_readable_reasons() {
-        assert_eq!(classify_probe_failure("[hls @ 0x1] Format not on whitelist 'mov'"), Rejection::Playlist);
-        let r = classify_probe_failure("[mov,mp4 @ 0x1] moov atom not found\n/tmp/x/source: Invalid data found when processing input");
+        assert_eq!(
+            classify_probe_failure("[hls @ 0x1] Format not on whitelist 'mov'"),
+            Rejection::Playlist
+        );
+        let r = classify_probe_failure(
+            "[mov,mp4 @ 0x1] moov atom not found\n/tmp/x/source: Invalid data found when processing input",
+        );
         assert!(r.to_string().contains("truncated"), "{r}");
     }
 }

@@ -17,7 +17,8 @@ use tokio_util::sync::CancellationToken;
 /// Demuxers accepted for uploaded sources (ffmpeg `-format_whitelist`). Every one reads a
 /// single self-contained file; playlist-style demuxers (hls, concat, ffconcat, image2,
 /// tee, …) are deliberately absent.
-pub const DEMUXER_WHITELIST: &str = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,mpegts,mp3,ogg,wav,flac,aac,avi,flv,asf,mpeg,mxf,w64,aiff";
+pub const DEMUXER_WHITELIST: &str =
+    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,mpegts,mp3,ogg,wav,flac,aac,avi,flv,asf,mpeg,mxf,w64,aiff";
 
 /// Input options placed before every `-i` of an uploaded file.
 pub const INPUT_GUARD: [&str; 4] = ["-protocol_whitelist", "file", "-format_whitelist", DEMUXER_WHITELIST];
@@ -35,7 +36,11 @@ pub enum ProcessError {
     #[error("{program} was cancelled")]
     Cancelled { program: String },
     #[error("{program} failed ({status}): {stderr}")]
-    Failed { program: String, status: String, stderr: String },
+    Failed {
+        program: String,
+        status: String,
+        stderr: String,
+    },
     #[error("{program}: i/o error reading its output: {source}")]
     Io { program: String, source: std::io::Error },
 }
@@ -59,7 +64,10 @@ pub async fn run(
     mut on_line: Option<&mut (dyn FnMut(&str) + Send)>,
 ) -> Result<Output, ProcessError> {
     let program = cmd.as_std().get_program().to_string_lossy().into_owned();
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
     #[cfg(target_os = "linux")]
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
@@ -70,7 +78,10 @@ pub async fn run(
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|source| ProcessError::Spawn { program: program.clone(), source })?;
+    let mut child = cmd.spawn().map_err(|source| ProcessError::Spawn {
+        program: program.clone(),
+        source,
+    })?;
     let stdout = child.stdout.take().expect("stdout piped");
     let stderr = child.stderr.take().expect("stderr piped");
 
@@ -99,10 +110,18 @@ pub async fn run(
                     }
                 },
                 Ok(None) => break,
-                Err(source) => return Err(ProcessError::Io { program: program.clone(), source }),
+                Err(source) => {
+                    return Err(ProcessError::Io {
+                        program: program.clone(),
+                        source,
+                    });
+                }
             }
         }
-        let status = child.wait().await.map_err(|source| ProcessError::Io { program: program.clone(), source })?;
+        let status = child.wait().await.map_err(|source| ProcessError::Io {
+            program: program.clone(),
+            source,
+        })?;
         Ok((status, collected))
     };
 
@@ -127,7 +146,11 @@ pub async fn run(
             Some(code) => format!("exit code {code}"),
             None => "killed by a signal".to_string(),
         };
-        return Err(ProcessError::Failed { program, status, stderr: stderr_tail });
+        return Err(ProcessError::Failed {
+            program,
+            status,
+            stderr: stderr_tail,
+        });
     }
     Ok(Output { stdout, stderr_tail })
 }

@@ -25,7 +25,9 @@ pub const MEDIA_PLAYLIST: &str = "index.m3u8";
 /// Rotation needs no filter here: ffmpeg auto-rotates decoded frames by the display matrix.
 pub fn prepare_filter(info: &MediaInfo, ladder: &Ladder) -> Vec<String> {
     let mut chain = Vec::new();
-    let Some(video) = &info.video else { return chain };
+    let Some(video) = &info.video else {
+        return chain;
+    };
     if video.interlaced {
         chain.push("bwdif=mode=send_frame:parity=auto:deint=interlaced".to_string());
     }
@@ -47,9 +49,18 @@ pub fn prepare_filter(info: &MediaInfo, ladder: &Ladder) -> Vec<String> {
 /// (5.1 sources are downmixed), muxed into every video variant, or a lone audio variant for an
 /// audio-only source. Segments: fMP4, `#EXT-X-PLAYLIST-TYPE:VOD`, independent segments.
 pub fn transcode_args(input: &Path, out_dir: &Path, info: &MediaInfo, ladder: &Ladder) -> Vec<String> {
-    let mut a: Vec<String> = ["-hide_banner", "-nostdin", "-v", "error", "-xerror", "-nostats", "-progress", "pipe:1"]
-        .map(String::from)
-        .to_vec();
+    let mut a: Vec<String> = [
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-xerror",
+        "-nostats",
+        "-progress",
+        "pipe:1",
+    ]
+    .map(String::from)
+    .to_vec();
     a.extend(INPUT_GUARD.map(String::from));
     a.push("-i".into());
     a.push(input.display().to_string());
@@ -68,7 +79,10 @@ pub fn transcode_args(input: &Path, out_dir: &Path, info: &MediaInfo, ladder: &L
             graph.push_str(&format!("[s{i}]"));
         }
         for (i, r) in ladder.renditions.iter().enumerate() {
-            graph.push_str(&format!(";[s{i}]scale={}:{}:flags=bicubic,setsar=1,format=yuv420p[v{i}]", r.width, r.height));
+            graph.push_str(&format!(
+                ";[s{i}]scale={}:{}:flags=bicubic,setsar=1,format=yuv420p[v{i}]",
+                r.width, r.height
+            ));
         }
         a.extend(["-filter_complex".into(), graph]);
         for (i, r) in ladder.renditions.iter().enumerate() {
@@ -84,15 +98,36 @@ pub fn transcode_args(input: &Path, out_dir: &Path, info: &MediaInfo, ladder: &L
                 format!("-profile:v:{i}"),
                 r.profile.as_x264().into(),
             ]);
-            let audio = if info.audio.is_some() { format!(",a:{i}") } else { String::new() };
+            let audio = if info.audio.is_some() {
+                format!(",a:{i}")
+            } else {
+                String::new()
+            };
             var_streams.push(format!("v:{i}{audio},name:{}", r.name));
         }
         let gop = ladder.gop_frames.to_string();
         a.extend(
             [
-                "-c:v", "libx264", "-preset", &ladder.preset, "-crf", &ladder.crf.to_string(),
-                "-g", &gop, "-keyint_min", &gop, "-sc_threshold", "0", "-flags", "+cgop",
-                "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+                "-c:v",
+                "libx264",
+                "-preset",
+                &ladder.preset,
+                "-crf",
+                &ladder.crf.to_string(),
+                "-g",
+                &gop,
+                "-keyint_min",
+                &gop,
+                "-sc_threshold",
+                "0",
+                "-flags",
+                "+cgop",
+                "-color_primaries",
+                "bt709",
+                "-color_trc",
+                "bt709",
+                "-colorspace",
+                "bt709",
             ]
             .map(String::from),
         );
@@ -108,15 +143,24 @@ pub fn transcode_args(input: &Path, out_dir: &Path, info: &MediaInfo, ladder: &L
     let playlist_pattern = out_dir.join("%v").join(MEDIA_PLAYLIST);
     a.extend(
         [
-            "-f", "hls",
-            "-hls_time", &format!("{:.3}", ladder.segment_secs),
-            "-hls_playlist_type", "vod",
-            "-hls_segment_type", "fmp4",
-            "-hls_flags", "independent_segments",
-            "-hls_fmp4_init_filename", "init.mp4",
-            "-hls_segment_filename", &segment_pattern.display().to_string(),
-            "-var_stream_map", &var_streams.join(" "),
-            "-master_pl_name", "ffmpeg-master.m3u8",
+            "-f",
+            "hls",
+            "-hls_time",
+            &format!("{:.3}", ladder.segment_secs),
+            "-hls_playlist_type",
+            "vod",
+            "-hls_segment_type",
+            "fmp4",
+            "-hls_flags",
+            "independent_segments",
+            "-hls_fmp4_init_filename",
+            "init.mp4",
+            "-hls_segment_filename",
+            &segment_pattern.display().to_string(),
+            "-var_stream_map",
+            &var_streams.join(" "),
+            "-master_pl_name",
+            "ffmpeg-master.m3u8",
             &playlist_pattern.display().to_string(),
         ]
         .map(String::from),
@@ -138,7 +182,9 @@ pub async fn run_transcode(
     let mut cmd = Command::new(ffmpeg);
     cmd.args(args);
     let mut on_line = |line: &str| {
-        if let Some(us) = line.strip_prefix("out_time_us=").and_then(|v| v.trim().parse::<i64>().ok())
+        if let Some(us) = line
+            .strip_prefix("out_time_us=")
+            .and_then(|v| v.trim().parse::<i64>().ok())
             && us >= 0
         {
             on_progress(us as f64 / 1e6);
@@ -167,12 +213,19 @@ mod tests {
                 hdr_transfer: hdr.map(String::from),
                 interlaced,
             }),
-            audio: audio.then(|| AudioStream { index: 0, codec: "aac".into(), channels: 6 }),
+            audio: audio.then(|| AudioStream {
+                index: 0,
+                codec: "aac".into(),
+                channels: 6,
+            }),
         }
     }
 
     fn arg_after<'a>(args: &'a [String], flag: &str) -> &'a str {
-        let i = args.iter().position(|a| a == flag).unwrap_or_else(|| panic!("{flag} missing"));
+        let i = args
+            .iter()
+            .position(|a| a == flag)
+            .unwrap_or_else(|| panic!("{flag} missing"));
         &args[i + 1]
     }
 
@@ -187,7 +240,10 @@ mod tests {
         assert_eq!(arg_after(&args, "-g"), "120");
         assert_eq!(arg_after(&args, "-keyint_min"), "120");
         assert_eq!(arg_after(&args, "-sc_threshold"), "0");
-        assert_eq!(arg_after(&args, "-var_stream_map"), "v:0,a:0,name:720p v:1,a:1,name:360p");
+        assert_eq!(
+            arg_after(&args, "-var_stream_map"),
+            "v:0,a:0,name:720p v:1,a:1,name:360p"
+        );
         assert_eq!(arg_after(&args, "-maxrate:v:1"), "900000");
         assert_eq!(arg_after(&args, "-ac"), "2");
         // Audio is mapped by absolute index: audio-first stream order works.
@@ -202,7 +258,10 @@ mod tests {
         let l = plan(&i, &LadderConfig::default());
         let prep = prepare_filter(&i, &l).join(",");
         assert!(prep.starts_with("bwdif"), "{prep}");
-        assert!(prep.contains("zscale=tin=arib-std-b67") && prep.contains("tonemap=tonemap=hable"), "{prep}");
+        assert!(
+            prep.contains("zscale=tin=arib-std-b67") && prep.contains("tonemap=tonemap=hable"),
+            "{prep}"
+        );
         let args = transcode_args(Path::new("/s"), Path::new("/o"), &i, &l);
         assert_eq!(arg_after(&args, "-var_stream_map"), "v:0,name:720p v:1,name:360p");
         assert!(!args.contains(&"-c:a".to_string()));

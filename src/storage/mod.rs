@@ -12,7 +12,9 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as Key;
-use object_store::{GetOptions, GetRange, GetResult, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{
+    GetOptions, GetRange, GetResult, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub use object_store::Error as StoreError;
@@ -62,7 +64,10 @@ impl BlobStore {
     /// [`BlobWriter::finish`], and [`BlobWriter::abort`] leaves nothing behind.
     pub async fn writer(&self, key: &Key) -> Result<BlobWriter, StoreError> {
         let upload = self.inner.put_multipart(key).await?;
-        Ok(BlobWriter { inner: WriteMultipart::new_with_chunk_size(upload, PART_BYTES), bytes: 0 })
+        Ok(BlobWriter {
+            inner: WriteMultipart::new_with_chunk_size(upload, PART_BYTES),
+            bytes: 0,
+        })
     }
 
     /// Stores a local file under `key`, streamed in parts.
@@ -89,7 +94,10 @@ impl BlobStore {
 
     /// Stores a small blob in one request.
     pub async fn put_bytes(&self, key: &Key, bytes: impl Into<Bytes>) -> Result<(), StoreError> {
-        self.inner.put(key, PutPayload::from_bytes(bytes.into())).await.map(|_| ())
+        self.inner
+            .put(key, PutPayload::from_bytes(bytes.into()))
+            .await
+            .map(|_| ())
     }
 
     /// Copies `key` into a local file.
@@ -113,7 +121,10 @@ impl BlobStore {
 
     /// Streams `key`, or the byte range `range` (end exclusive) of it.
     pub async fn get(&self, key: &Key, range: Option<std::ops::Range<u64>>) -> Result<GetResult, StoreError> {
-        let opts = GetOptions { range: range.map(GetRange::Bounded), ..Default::default() };
+        let opts = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..Default::default()
+        };
         self.inner.get_opts(key, opts).await
     }
 

@@ -1,0 +1,254 @@
+//! Every real and derived clip of ../shared/media goes through the real pipeline (upload over
+//! HTTP, ffprobe, one ffmpeg run, publishing) and the published ladder is checked with a
+//! playlist parser and ffprobe.
+
+mod common;
+
+use std::time::Duration;
+
+use common::ladder_check::{Expect, check_ladder, luma_spread};
+use common::{Server, ffprobe_json, media};
+use serde_json::Value;
+
+const DONE: Duration = Duration::from_secs(600);
+
+async fn ladder_for(file: &str, expect: Expect) -> (Value, Vec<common::ladder_check::Variant>, tempfile::TempDir) {
+    let server = Server::start(&[]);
+    let id = server.upload_ok(&media(file)).await;
+    let video = server.wait_done(&id, DONE).await;
+    assert_eq!(video["status"], "ready", "{file} failed: {}", video["error"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let variants = check_ladder(&server, &video, expect, scratch.path()).await;
+    if expect.display.is_some() {
+        let poster = server.bytes(video["poster_url"].as_str().expect("poster_url")).await;
+        assert!(luma_spread(&poster, scratch.path()) > 40, "{file}: the poster is black");
+    } else {
+        assert!(video["poster_url"].is_null());
+    }
+    let probed: f64 = ffprobe_json(&media(file), &["-show_format"])["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((video["duration"].as_f64().unwrap() - probed).abs() < 0.01);
+    (video, variants, scratch)
+}
+
+fn names(video: &Value) -> Vec<String> {
+    video["renditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn av(w: u32, h: u32) -> Expect {
+    Expect {
+        display: Some((w, h)),
+        audio: true,
+    }
+}
+
+#[tokio::test]
+async fn bbb_720p_gets_720p_and_360p_with_stereo_audio() {
+    let (video, variants, _s) = ladder_for("bbb-720p-h264-aac.mp4", av(1280, 720)).await;
+    assert_eq!(
+        names(&video),
+        ["720p", "360p"],
+        "short source: reduced ladder, no 1080p upscale"
+    );
+    let top = variants.iter().find(|v| v.name == "720p").unwrap();
+    let vs = top.probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap();
+    assert_eq!(vs["profile"], "High");
+    let low = variants.iter().find(|v| v.name == "360p").unwrap();
+    let vs = low.probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap();
+    assert_eq!(vs["profile"], "Main", "Main profile at 480p and below");
+}
+
+#[tokio::test]
+async fn friday_4_3_with_audio_first_keeps_its_aspect() {
+    let (video, _, _s) = ladder_for("friday-480p-4x3-h264-aac.mp4", av(640, 480)).await;
+    assert_eq!(names(&video), ["480p", "360p"]);
+}
+
+#[tokio::test]
+async fn flower_vp8_webm_is_transcoded_to_h264() {
+    ladder_for("flower-540p-vp8-vorbis.webm", av(960, 540)).await;
+}
+
+#[tokio::test]
+async fn long_silent_10fps_clip_gets_the_full_ladder_capped_at_its_size() {
+    let (video, variants, _s) = ladder_for(
+        "people-432p-10fps-noaudio-139s.mp4",
+        Expect {
+            display: Some((768, 432)),
+            audio: false,
+        },
+    )
+    .await;
+    assert_eq!(names(&video), ["432p", "360p"]);
+    assert!(
+        variants[0].segment_start_keyframes.len() >= 30,
+        "139 s in ~4 s segments"
+    );
+}
+
+#[tokio::test]
+async fn audio_only_mp3_yields_an_audio_rendition() {
+    let (video, _, _s) = ladder_for(
+        "viper-audio-only.mp3",
+        Expect {
+            display: None,
+            audio: true,
+        },
+    )
+    .await;
+    assert_eq!(names(&video), ["audio"]);
+}
+
+#[tokio::test]
+async fn opus_webm_audio_only_yields_an_audio_rendition() {
+    ladder_for(
+        "bbb-opus-audio-only.webm",
+        Expect {
+            display: None,
+            audio: true,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn phone_4k60_portrait_is_rotated_and_downscaled() {
+    let (video, _, _s) = ladder_for("phone-4k60-portrait-rot90-h264-aac.mp4", av(2160, 3840)).await;
+    let r = &video["renditions"][0];
+    assert_eq!((r["width"].as_u64(), r["height"].as_u64()), (Some(720), Some(1280)));
+}
+
+#[tokio::test]
+async fn iphone_hlg_hevc_is_tone_mapped_to_8_bit_bt709() {
+    let (_, variants, _s) = ladder_for("apple-hevc10-hlg-1080p-rot90.mov", av(1080, 1920)).await;
+    let vs = variants[0].probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap()
+        .clone();
+    assert_eq!(vs["color_transfer"], "bt709");
+    assert_eq!(vs["color_primaries"], "bt709");
+}
+
+#[tokio::test]
+async fn hdr10_pq_with_frame_gaps_is_tone_mapped() {
+    let (_, variants, _s) = ladder_for("hdr10-pq-hevc10-1080p-aac.mp4", av(1920, 1080)).await;
+    let vs = variants[0].probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap()
+        .clone();
+    assert_eq!(vs["color_transfer"], "bt709");
+}
+
+#[tokio::test]
+async fn concert_mov_with_pcm_audio() {
+    ladder_for("concert-1080p50-h264-pcm.mov", av(1920, 1080)).await;
+}
+
+#[tokio::test]
+async fn graffiti_1080p60_without_audio() {
+    let (video, _, _s) = ladder_for(
+        "graffiti-1080p60-h264-dolbyvision-noaudio.mp4",
+        Expect {
+            display: Some((1920, 1080)),
+            audio: false,
+        },
+    )
+    .await;
+    assert!((video["renditions"][0]["frame_rate"].as_f64().unwrap() - 59.94).abs() < 0.1);
+}
+
+#[tokio::test]
+async fn bbb_1080p60_vp8_with_51_vorbis() {
+    ladder_for("bbb-1080p60-vp8-vorbis51.webm", av(1920, 1080)).await;
+}
+
+#[tokio::test]
+async fn bbb_540p60_vp9_is_recognised_by_content_not_name() {
+    ladder_for("bbb-540p60-vp9-vorbis51.webm", av(960, 540)).await;
+}
+
+#[tokio::test]
+async fn broadcast_mpeg2_ts_with_late_start_time() {
+    ladder_for("bbb-1080p24-mpeg2-mp2.ts", av(1920, 1080)).await;
+}
+
+#[tokio::test]
+async fn matroska_with_ac3_and_subtitles() {
+    let (video, _, _s) = ladder_for("mkv-1080x720-h264-ac3-subrip.mkv", av(1080, 720)).await;
+    assert_eq!(video["renditions"][0]["width"], 1080);
+}
+
+#[tokio::test]
+async fn portrait_pixels_stay_portrait() {
+    let (video, _, _s) = ladder_for("flower-portrait-540x960.mp4", av(540, 960)).await;
+    assert_eq!(names(&video), ["540p", "360p"]);
+}
+
+#[tokio::test]
+async fn rotation_metadata_is_applied() {
+    let (video, _, _s) = ladder_for("flower-rotated-metadata.mp4", av(540, 960)).await;
+    assert_eq!(video["renditions"][0]["height"], 960);
+}
+
+#[tokio::test]
+async fn variable_frame_rate_becomes_constant() {
+    let (_, variants, _s) = ladder_for("bbb-720p-vfr-h264-aac.mp4", av(1280, 720)).await;
+    let vs = variants[0].probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap()
+        .clone();
+    let rate = |k: &str| {
+        let (n, d) = vs[k].as_str().unwrap().split_once('/').unwrap();
+        n.parse::<f64>().unwrap() / d.parse::<f64>().unwrap()
+    };
+    assert!(
+        (rate("avg_frame_rate") - 25.0).abs() < 0.5,
+        "avg {} r {}",
+        rate("avg_frame_rate"),
+        rate("r_frame_rate")
+    );
+}
+
+#[tokio::test]
+async fn interlaced_mpeg2_is_deinterlaced() {
+    let (_, variants, _s) = ladder_for("bbb-1080i30-mpeg2-interlaced.ts", av(1920, 1080)).await;
+    let vs = variants[0].probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap()
+        .clone();
+    assert!(
+        vs["field_order"].is_null() || vs["field_order"] == "progressive",
+        "{}",
+        vs["field_order"]
+    );
+}
