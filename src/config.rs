@@ -12,6 +12,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{Privacy, Role};
+
 /// Everything an operator can set. Every subcommand reads the same configuration, so an
 /// operator command run beside a server acts on the same data.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,6 +46,73 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// The ABR ladder and encoder settings.
     pub ladder: LadderConfig,
+    /// Accounts, sessions, privacy and signed playback.
+    pub auth: AuthConfig,
+}
+
+/// A configured HMAC key (`auth.keys`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// Key id carried in tokens, `[A-Za-z0-9_-]{1,32}`.
+    pub id: String,
+    /// The secret, at least 32 bytes (e.g. the output of `openssl rand -base64 32`).
+    pub secret: String,
+}
+
+/// Accounts, sessions, privacy levels and signed playback URLs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Whether anyone may create an account at `/signup` (default true). The first account is
+    /// always an admin; when closed, operators create accounts with `kino users create`.
+    pub registration: bool,
+    /// Role of accounts created by registration after the first (default `viewer`; `uploader`
+    /// lets everyone who signs up upload).
+    pub default_role: Role,
+    /// Privacy of a new upload when the form names none (default `public`).
+    pub default_privacy: Privacy,
+    /// Lifetime of the access-token cookie, seconds (default 900 = 15 min).
+    pub access_token_secs: u64,
+    /// Lifetime of a refresh token, days (default 30). Every refresh starts the period again.
+    pub refresh_token_days: u64,
+    /// Lifetime of a signed playback grant, seconds (default 21600 = 6 h).
+    pub playback_grant_secs: u64,
+    /// Bind playback grants to the viewer's IP address (default false: phones change address).
+    pub bind_playback_to_ip: bool,
+    /// Mark cookies `Secure`. Default (unset): when the request arrived over TLS, as told by a
+    /// proxy's `X-Forwarded-Proto: https`.
+    pub secure_cookies: Option<bool>,
+    /// HMAC keys for access tokens and playback grants; the first signs, all verify, so a key
+    /// is rotated by putting a new one first and removing the old one after
+    /// `playback_grant_secs`. Empty (default): a key generated once and kept in the database.
+    pub keys: Vec<KeyConfig>,
+    /// Sign-in and registration attempts a minute from one IP address (default 10).
+    pub attempts_per_minute_per_ip: u32,
+    /// Sign-in attempts a minute on one account name (default 5).
+    pub attempts_per_minute_per_account: u32,
+    /// Extra origins (`https://admin.example.com`) allowed to send cookie-authenticated
+    /// state-changing requests; the server's own origin always is.
+    pub trusted_origins: Vec<String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            registration: true,
+            default_role: Role::Viewer,
+            default_privacy: Privacy::Public,
+            access_token_secs: 900,
+            refresh_token_days: 30,
+            playback_grant_secs: 6 * 3600,
+            bind_playback_to_ip: false,
+            secure_cookies: None,
+            keys: Vec::new(),
+            attempts_per_minute_per_ip: 10,
+            attempts_per_minute_per_account: 5,
+            trusted_origins: Vec::new(),
+        }
+    }
 }
 
 /// What a source may be; anything beyond fails with a reason before transcoding starts.
@@ -124,6 +193,7 @@ impl Default for Config {
             limits: Limits::default(),
             jobs: JobsConfig::default(),
             ladder: LadderConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -227,6 +297,14 @@ impl Config {
         anyhow::ensure!(self.workers <= 64, "workers must be at most 64");
         anyhow::ensure!(self.jobs.lease_secs >= 1, "jobs.lease_secs must be at least 1");
         anyhow::ensure!(self.jobs.max_attempts >= 1, "jobs.max_attempts must be at least 1");
+        let a = &self.auth;
+        anyhow::ensure!(a.access_token_secs >= 30, "auth.access_token_secs must be at least 30");
+        anyhow::ensure!(a.refresh_token_days >= 1, "auth.refresh_token_days must be at least 1");
+        anyhow::ensure!(
+            a.playback_grant_secs >= 1,
+            "auth.playback_grant_secs must be at least 1"
+        );
+        self.key_ring()?;
         Ok(())
     }
 
@@ -236,6 +314,23 @@ impl Config {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("kino.db").display()),
         }
+    }
+
+    /// The configured key ring, or `None` when `auth.keys` is empty (Kino then generates one).
+    ///
+    /// Errors: a bad key id, a short secret, or a repeated id.
+    pub fn key_ring(&self) -> anyhow::Result<Option<crate::auth::keys::KeyRing>> {
+        if self.auth.keys.is_empty() {
+            return Ok(None);
+        }
+        let keys = self
+            .auth
+            .keys
+            .iter()
+            .map(|k| crate::auth::keys::Key::new(&k.id, k.secret.as_bytes()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(anyhow::Error::msg)?;
+        Ok(Some(crate::auth::keys::KeyRing::new(keys).map_err(anyhow::Error::msg)?))
     }
 
     /// Directory of the local blob store (sources, renditions, posters).

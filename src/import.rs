@@ -17,12 +17,24 @@ use crate::ids::new_video_id;
 use crate::jobs::worker;
 use crate::storage::keys;
 
-/// Imports `files`; prints one result line per file on stdout. Returns `Ok(true)` when every
-/// file ended `ready`.
+/// Imports `files`, owned by the account named `owner` (none: an operator import that
+/// administrators manage); prints one result line per file on stdout. Returns `Ok(true)` when
+/// every file ended `ready`.
 ///
-/// Errors: the data directory or database cannot be opened.
-pub async fn import(config: Config, files: Vec<PathBuf>) -> anyhow::Result<bool> {
+/// Errors: the data directory or database cannot be opened, or `owner` names no account.
+pub async fn import(config: Config, files: Vec<PathBuf>, owner: Option<String>) -> anyhow::Result<bool> {
     let state = AppState::open(config).await?;
+    let owner = match owner {
+        Some(name) => Some(
+            state
+                .db
+                .user_by_login(&name.to_ascii_lowercase())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account is named {name:?}; create it with `kino users create`"))?
+                .id,
+        ),
+        None => None,
+    };
     let bars = MultiProgress::new();
     let style = ProgressStyle::with_template("{prefix:30!} [{bar:32}] {pos:>3}% {msg}")
         .expect("valid template")
@@ -60,6 +72,8 @@ pub async fn import(config: Config, files: Vec<PathBuf>) -> anyhow::Result<bool>
             description: String::new(),
             source_name: name.clone(),
             source_bytes: meta.len(),
+            owner_id: owner,
+            privacy: state.config.auth.default_privacy,
         };
         state
             .db

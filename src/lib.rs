@@ -3,9 +3,11 @@
 //!
 //! Read in this order: [`config`], [`app`] (state and routes), [`http`] (handlers),
 //! [`jobs`] (queue workers and the transcode pipeline), [`media`] (ffprobe/ffmpeg),
-//! [`db`] (metadata), [`storage`] (blobs).
+//! [`db`] (metadata), [`storage`] (blobs), [`auth`] (accounts, sessions, privacy, signed
+//! playback), [`operator`] (account and token commands).
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod http;
@@ -13,4 +15,5 @@ pub mod ids;
 pub mod import;
 pub mod jobs;
 pub mod media;
+pub mod operator;
 pub mod storage;

@@ -42,6 +42,52 @@ enum Command {
         /// Video or audio files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Account that owns the imported videos (default: none; administrators manage them).
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Manage accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Manage API tokens.
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create an account; the password is read from stdin.
+    Create {
+        /// Username: 3–32 characters of a-z 0-9 _ . -
+        name: String,
+        /// admin, uploader or viewer (default: admin for the first account, else auth.default_role).
+        #[arg(long, value_parser = kino::auth::Role::parse)]
+        role: Option<kino::auth::Role>,
+        /// Email address (optional; used to sign in too).
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from stdin (required, so it never shows in `ps` or shell history).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// Create an API token for the account NAME; prints only the token on stdout.
+    Create {
+        /// The account the token acts for.
+        name: String,
+        /// Comma-separated scopes: read, upload, admin.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// A label shown in the token list.
+        #[arg(long, default_value = "cli")]
+        label: String,
     },
 }
 
@@ -64,7 +110,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let default_level = if matches!(cli.command, Command::Import { .. }) {
+    if let Err(e) = kino::auth::access::init_crypto() {
+        eprintln!("kino: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    let default_level = if matches!(
+        cli.command,
+        Command::Import { .. } | Command::Users { .. } | Command::Tokens { .. }
+    ) {
         "warn"
     } else {
         "info"
@@ -80,7 +133,17 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { no_workers, .. } => kino::app::serve(config, !no_workers).await.map(|_| true),
             Command::Worker => kino::app::run_worker(config).await.map(|_| true),
-            Command::Import { files } => kino::import::import(config, files).await,
+            Command::Import { files, owner } => kino::import::import(config, files, owner).await,
+            Command::Users {
+                command: UsersCommand::Create { name, role, email, .. },
+            } => kino::operator::create_user(config, &name, role, email.as_deref())
+                .await
+                .map(|_| true),
+            Command::Tokens {
+                command: TokensCommand::Create { name, scope, label },
+            } => kino::operator::create_token(config, &name, &scope, &label)
+                .await
+                .map(|_| true),
         }
     });
     match result {

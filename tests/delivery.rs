@@ -221,7 +221,7 @@ async fn interrupted_upload_leaves_nothing_and_form_without_file_is_refused() {
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cut.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
     );
     let mut s = TcpStream::connect(&addr).unwrap();
-    write!(s, "POST /api/videos HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 5000000\r\n\r\n{head}").unwrap();
+    write!(s, "POST /api/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 5000000\r\n\r\n{head}", server.admin_token).unwrap();
     s.write_all(&std::fs::read(media("bbb-720p-h264-aac.mp4")).unwrap()[..200_000])
         .unwrap();
     drop(s);

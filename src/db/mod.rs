@@ -1,12 +1,16 @@
 //! The metadata layer. All SQL lives under this module, grouped by table ([`videos`],
-//! [`jobs`]); the rest of Kino calls typed methods on [`Db`] and never sees a query string.
+//! [`jobs`], [`users`], [`sessions`], [`api_tokens`], [`keys`]); the rest of Kino calls typed methods on [`Db`] and never sees a query string.
 //!
 //! The embedded default is SQLite (WAL, `synchronous=NORMAL`, foreign keys on, a busy timeout
 //! so `kino import` or `kino worker` can share the file with `kino serve`), with migrations in
 //! `migrations/sqlite` embedded in the binary. PostgreSQL slots in as a second pool type behind
 //! the same methods, with its own migrations folder.
 
+pub mod api_tokens;
 pub mod jobs;
+pub mod keys;
+pub mod sessions;
+pub mod users;
 pub mod videos;
 
 use std::str::FromStr;
@@ -15,8 +19,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use api_tokens::ApiTokenRecord;
 pub use jobs::{ClaimedJob, Heartbeat, RetryDecision};
-pub use videos::{NewVideo, VideoRecord, VideoStatus};
+pub use sessions::Rotation;
+pub use users::{CreateUser, UserRecord};
+pub use videos::{NewVideo, VideoFilter, VideoPatch, VideoRecord, VideoStatus};
 
 /// The metadata database, cheap to clone.
 #[derive(Clone, Debug)]

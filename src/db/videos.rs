@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{Db, now_ms};
+use crate::auth::Privacy;
+use crate::auth::policy::VideoAcl;
 use crate::media::playlist::Rendition;
 
 /// Where a video is in its life.
@@ -46,6 +48,38 @@ pub struct VideoRecord {
     pub has_poster: bool,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// The uploader's user id; `None` for operator imports.
+    pub owner_id: Option<i64>,
+    /// The uploader's username.
+    pub owner_name: Option<String>,
+    pub privacy: Privacy,
+}
+
+impl VideoRecord {
+    /// What the access policy needs of this video.
+    pub fn acl(&self) -> VideoAcl {
+        VideoAcl {
+            owner_id: self.owner_id,
+            privacy: self.privacy,
+        }
+    }
+}
+
+/// Which videos a listing shows.
+#[derive(Debug, Clone, Copy)]
+pub enum VideoFilter {
+    /// Public videos only (the library).
+    Public,
+    /// Every video of one owner.
+    OwnedBy(i64),
+}
+
+/// Fields of a video its owner may change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct VideoPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub privacy: Option<Privacy>,
 }
 
 /// A video to insert together with its transcode job.
@@ -56,9 +90,12 @@ pub struct NewVideo {
     pub description: String,
     pub source_name: String,
     pub source_bytes: u64,
+    pub owner_id: Option<i64>,
+    pub privacy: Privacy,
 }
 
-const VIDEO_COLUMNS: &str = "id, title, description, status, progress, error, source_name, source_bytes, duration_secs, renditions, has_poster, created_at";
+const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, v.progress, v.error, v.source_name, v.source_bytes, v.duration_secs, v.renditions, v.has_poster, v.created_at, v.owner_id, v.privacy, u.username AS owner_name";
+const VIDEO_FROM: &str = "videos v LEFT JOIN users u ON u.id = v.owner_id";
 
 fn video_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<VideoRecord, sqlx::Error> {
     let renditions: String = row.try_get("renditions")?;
@@ -75,6 +112,9 @@ fn video_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<VideoRecord, sqlx::Er
         renditions: serde_json::from_str(&renditions).unwrap_or_default(),
         has_poster: row.try_get("has_poster")?,
         created_at: row.try_get("created_at")?,
+        owner_id: row.try_get("owner_id")?,
+        owner_name: row.try_get("owner_name")?,
+        privacy: Privacy::parse(row.try_get::<&str, _>("privacy")?).unwrap_or(Privacy::Private),
     })
 }
 
@@ -84,14 +124,16 @@ impl Db {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO videos (id, title, description, status, source_name, source_bytes, created_at, updated_at)
-             VALUES (?, ?, ?, 'processing', ?, ?, ?, ?)",
+            "INSERT INTO videos (id, title, description, status, source_name, source_bytes, owner_id, privacy, created_at, updated_at)
+             VALUES (?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?)",
         )
         .bind(&v.id)
         .bind(&v.title)
         .bind(&v.description)
         .bind(&v.source_name)
         .bind(v.source_bytes as i64)
+        .bind(v.owner_id)
+        .bind(v.privacy.as_str())
         .bind(now)
         .bind(now)
         .execute(&mut *tx)
@@ -112,7 +154,7 @@ impl Db {
 
     /// One video by id.
     pub async fn video(&self, id: &str) -> Result<Option<VideoRecord>, sqlx::Error> {
-        let sql = format!("SELECT {VIDEO_COLUMNS} FROM videos WHERE id = ?");
+        let sql = format!("SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM} WHERE v.id = ?");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -120,19 +162,65 @@ impl Db {
         row.as_ref().map(video_from_row).transpose()
     }
 
-    /// A page of videos, newest first, and the total count.
-    pub async fn list_videos(&self, limit: u32, offset: u64) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
-        let sql = format!("SELECT {VIDEO_COLUMNS} FROM videos ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(limit)
-            .bind(offset as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM videos")
-            .fetch_one(&self.pool)
-            .await?;
+    /// A page of the videos `filter` selects, newest first, and their total count.
+    pub async fn list_videos(
+        &self,
+        filter: VideoFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
+        let (cond, owner) = match filter {
+            VideoFilter::Public => ("v.privacy = 'public'", None),
+            VideoFilter::OwnedBy(id) => ("v.owner_id = ?", Some(id)),
+        };
+        let sql = format!(
+            "SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM} WHERE {cond} ORDER BY v.created_at DESC, v.id DESC LIMIT ? OFFSET ?"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(id) = owner {
+            q = q.bind(id);
+        }
+        let rows = q.bind(limit).bind(offset as i64).fetch_all(&self.pool).await?;
+        let count = format!("SELECT COUNT(*) FROM videos v WHERE {cond}");
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(count));
+        if let Some(id) = owner {
+            q = q.bind(id);
+        }
+        let total: i64 = q.fetch_one(&self.pool).await?;
         let videos = rows.iter().map(video_from_row).collect::<Result<_, _>>()?;
         Ok((videos, total as u64))
+    }
+
+    /// Applies `patch` to video `id`. Returns false when there is no such video.
+    pub async fn update_video(&self, id: &str, patch: &VideoPatch) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE videos SET title = COALESCE(?, title), description = COALESCE(?, description),
+             privacy = COALESCE(?, privacy), updated_at = ? WHERE id = ?",
+        )
+        .bind(patch.title.as_deref())
+        .bind(patch.description.as_deref())
+        .bind(patch.privacy.map(|p| p.as_str()))
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes video `id` and its jobs (a running worker loses its lease at its next
+    /// heartbeat). Returns false when there was no such video.
+    pub async fn delete_video(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM jobs WHERE video_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM videos WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records transcode progress (percent) of a video still processing.

@@ -31,6 +31,8 @@ pub enum CachePolicy {
     LongLived,
     /// Originals: fine to cache, revalidate after an hour.
     Revalidate,
+    /// Media of a video that is not public: the browser may keep it, shared caches may not.
+    Private,
 }
 
 impl CachePolicy {
@@ -40,6 +42,7 @@ impl CachePolicy {
             CachePolicy::Immutable => "public, max-age=31536000, immutable",
             CachePolicy::LongLived => "public, max-age=86400",
             CachePolicy::Revalidate => "public, max-age=3600",
+            CachePolicy::Private => "private, max-age=3600",
         })
     }
 }

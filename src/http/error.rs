@@ -2,7 +2,7 @@
 //! a message a person can act on; internal details are logged, never sent.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// An API error; handlers return `Result<_, ApiError>` and use `?`.
@@ -16,6 +16,15 @@ pub enum ApiError {
     PayloadTooLarge { limit: u64 },
     #[error("{0}")]
     Conflict(String),
+    /// Not signed in, or credentials that do not work: 401.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but not allowed: 403.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Rate-limited: 429 with `Retry-After` (RFC 6585 §4).
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("the server's storage is full; the upload was discarded")]
     InsufficientStorage,
     #[error("internal error")]
@@ -35,12 +44,20 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+        let mut resp = (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response();
+        if let ApiError::TooManyRequests { retry_after_secs } = self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        resp
     }
 }

@@ -1,13 +1,18 @@
 //! Media delivery routes: the HLS ladder (`/hls/{id}/…`), posters and originals
-//! (`/media/{id}/…`). Only videos in `ready` expose their ladder and poster; every response
-//! goes through [`delivery::serve_blob`].
+//! (`/media/{id}/…`), each also under a playback grant (`/hls/{id}/g/{grant}/…`,
+//! `/media/{id}/g/{grant}/…`) for videos that are not public. Only videos in `ready` expose
+//! their ladder and poster; every response goes through [`delivery::serve_blob`].
+
+use std::net::SocketAddr;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, Method, Response};
 
 use crate::app::AppState;
-use crate::db::VideoStatus;
+use crate::auth::{Privacy, playback, policy};
+use crate::db::{VideoRecord, VideoStatus, now_ms};
+use crate::http::caller::MediaCaller;
 use crate::http::delivery::{self, BlobResponse, CachePolicy};
 use crate::http::error::ApiError;
 use crate::http::videos::find;
@@ -18,25 +23,69 @@ use crate::storage::keys;
 /// RFC 8216 §4: the media type of HLS playlists.
 pub const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
 
-/// `GET /hls/{id}/master.m3u8` — the multivariant playlist.
+/// Path parameters of a media route: the video and, on `/g/{grant}/` routes, a playback grant.
+#[derive(Debug, serde::Deserialize)]
+pub struct MediaPath {
+    id: String,
+    grant: Option<String>,
+    rendition: Option<String>,
+    file: Option<String>,
+}
+
+/// Decides whether this request may have the video's media, and how shared caches may keep
+/// it. Public videos: anyone, cacheable by CDNs. Others: a valid playback grant (403 naming
+/// what is wrong with it), or a signed-in caller allowed to watch; without either, 403 with
+/// where to get a grant — or 404 for a private video, whose existence is not revealed.
+async fn authorize(
+    app: &AppState,
+    path: &MediaPath,
+    caller: &MediaCaller,
+    peer: SocketAddr,
+) -> Result<(VideoRecord, Option<CachePolicy>), ApiError> {
+    let video = find(app, &path.id).await?;
+    if let Some(grant) = &path.grant {
+        let now = (now_ms() / 1000) as u64;
+        playback::verify(&app.keys, grant, &video.id, Some(peer.ip()), now)
+            .map_err(|e| ApiError::Forbidden(e.to_string().replace("{id}", &video.id)))?;
+        return Ok((video, Some(CachePolicy::Private)));
+    }
+    if video.privacy == Privacy::Public {
+        return Ok((video, None));
+    }
+    if caller.0.is_some() && policy::may_watch(caller.0.as_ref(), video.acl()) {
+        return Ok((video, Some(CachePolicy::Private)));
+    }
+    if policy::may_watch(None, video.acl()) {
+        return Err(ApiError::Forbidden(format!(
+            "this video's media needs a playback grant: GET /api/videos/{}/playback",
+            video.id
+        )));
+    }
+    Err(ApiError::NotFound)
+}
+
+/// `GET /hls/{id}/master.m3u8` (and `/hls/{id}/g/{grant}/master.m3u8`) — the multivariant
+/// playlist.
 pub async fn multivariant(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: MediaCaller,
+    Path(path): Path<MediaPath>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let video = find(&app, &id).await?;
+    let (video, private) = authorize(&app, &path, &caller, peer).await?;
     if video.status != VideoStatus::Ready {
         return Err(ApiError::NotFound);
     }
     let how = BlobResponse {
         content_type: PLAYLIST_TYPE,
-        cache: CachePolicy::LongLived,
+        cache: private.unwrap_or(CachePolicy::LongLived),
         disposition: None,
     };
     delivery::serve_blob(
         &app.store,
-        &keys::hls(&id, MULTIVARIANT_PLAYLIST),
+        &keys::hls(&video.id, MULTIVARIANT_PLAYLIST),
         &method,
         &headers,
         how,
@@ -44,17 +93,23 @@ pub async fn multivariant(
     .await
 }
 
-/// `GET /hls/{id}/{rendition}/{file}` — a media playlist, init segment or media segment.
+/// `GET /hls/{id}/{rendition}/{file}` (and under `/g/{grant}/`) — a media playlist, init
+/// segment or media segment.
 pub async fn rendition_file(
     State(app): State<AppState>,
-    Path((id, rendition, file)): Path<(String, String, String)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: MediaCaller,
+    Path(path): Path<MediaPath>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let video = find(&app, &id).await?;
+    let (video, private) = authorize(&app, &path, &caller, peer).await?;
+    let (Some(rendition), Some(file)) = (path.rendition.as_deref(), path.file.as_deref()) else {
+        return Err(ApiError::NotFound);
+    };
     if video.status != VideoStatus::Ready
         || !video.renditions.iter().any(|r| r.name == rendition)
-        || !is_plain_file_name(&file)
+        || !is_plain_file_name(file)
     {
         return Err(ApiError::NotFound);
     }
@@ -67,12 +122,12 @@ pub async fn rendition_file(
     };
     let how = BlobResponse {
         content_type,
-        cache,
+        cache: private.unwrap_or(cache),
         disposition: None,
     };
     delivery::serve_blob(
         &app.store,
-        &keys::hls(&id, &format!("{rendition}/{file}")),
+        &keys::hls(&video.id, &format!("{rendition}/{file}")),
         &method,
         &headers,
         how,
@@ -80,39 +135,44 @@ pub async fn rendition_file(
     .await
 }
 
-/// `GET /media/{id}/poster.jpg`.
+/// `GET /media/{id}/poster.jpg` (and under `/g/{grant}/`).
 pub async fn poster(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: MediaCaller,
+    Path(path): Path<MediaPath>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let video = find(&app, &id).await?;
+    let (video, private) = authorize(&app, &path, &caller, peer).await?;
     if video.status != VideoStatus::Ready || !video.has_poster {
         return Err(ApiError::NotFound);
     }
     let how = BlobResponse {
         content_type: "image/jpeg",
-        cache: CachePolicy::LongLived,
+        cache: private.unwrap_or(CachePolicy::LongLived),
         disposition: None,
     };
-    delivery::serve_blob(&app.store, &keys::poster(&id), &method, &headers, how).await
+    delivery::serve_blob(&app.store, &keys::poster(&video.id), &method, &headers, how).await
 }
 
-/// `GET /media/{id}/original` — the uploaded file, with Range support, as an attachment.
+/// `GET /media/{id}/original` (and under `/g/{grant}/`) — the uploaded file, with Range
+/// support, as an attachment.
 pub async fn original(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: MediaCaller,
+    Path(path): Path<MediaPath>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let video = find(&app, &id).await?;
+    let (video, private) = authorize(&app, &path, &caller, peer).await?;
     let how = BlobResponse {
         content_type: content_type_for_name(&video.source_name),
-        cache: CachePolicy::Revalidate,
+        cache: private.unwrap_or(CachePolicy::Revalidate),
         disposition: Some(attachment(&video.source_name)),
     };
-    delivery::serve_blob(&app.store, &keys::source(&id), &method, &headers, how).await
+    delivery::serve_blob(&app.store, &keys::source(&video.id), &method, &headers, how).await
 }
 
 /// A segment or playlist name as Kino writes them: `[A-Za-z0-9_.-]`, no leading dot.

@@ -1,8 +1,12 @@
 //! The HTTP API and pages. One module per resource; [`error`] is the one error → response
-//! map and [`delivery`] the one place files are served from storage.
+//! map, [`delivery`] the one place files are served from storage, and [`caller`] the one place
+//! credentials are read.
 
+pub mod auth;
+pub mod caller;
 pub mod delivery;
 pub mod error;
 pub mod media;
 pub mod pages;
+pub mod tokens;
 pub mod videos;

@@ -6,8 +6,20 @@ use axum::response::{IntoResponse, Response};
 
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
-fn asset(name: &str) -> Option<&'static [u8]> {
-    ASSETS.iter().find(|(n, _)| *n == name).map(|(_, bytes)| *bytes)
+/// A bundled asset by name. For front-end work, `KINO_WEB_DIR=web/static` serves the pages
+/// from that directory instead (read on every request; hls.js still comes from the bundle).
+fn asset(name: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+    if let Some(dir) = std::env::var_os("KINO_WEB_DIR")
+        && !name.contains('/')
+        && !name.starts_with('.')
+        && let Ok(bytes) = std::fs::read(std::path::Path::new(&dir).join(name))
+    {
+        return Some(bytes.into());
+    }
+    ASSETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, bytes)| (*bytes).into())
 }
 
 fn content_type(name: &str) -> &'static str {
@@ -44,6 +56,21 @@ pub async fn library() -> Response {
 /// `GET /upload` — the upload form.
 pub async fn upload() -> Response {
     respond("upload.html", "no-cache")
+}
+
+/// `GET /signin` — the sign-in form.
+pub async fn signin() -> Response {
+    respond("signin.html", "no-cache")
+}
+
+/// `GET /signup` — the registration form.
+pub async fn signup() -> Response {
+    respond("signup.html", "no-cache")
+}
+
+/// `GET /me` — the signed-in user's videos, password and API tokens.
+pub async fn me() -> Response {
+    respond("me.html", "no-cache")
 }
 
 /// `GET /watch/{id}` — the player page (it reads the id from its own URL).

@@ -1,14 +1,21 @@
-//! `/api/videos`: upload (streamed multipart), list, read, cancel.
+//! `/api/videos`: upload (streamed multipart), list, read, edit, delete, cancel, and signed
+//! playback. Who may do what is decided by [`crate::auth::policy`] alone.
+
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::app::AppState;
-use crate::db::{NewVideo, VideoRecord, VideoStatus};
+use crate::auth::policy::{self, UploadDenied};
+use crate::auth::{Principal, Privacy, playback};
+use crate::db::{NewVideo, VideoFilter, VideoPatch, VideoRecord, VideoStatus, now_ms};
+use crate::http::caller::Caller;
 use crate::http::error::ApiError;
 use crate::ids::{is_video_id, new_video_id};
 use crate::media::playlist::Rendition;
@@ -35,25 +42,92 @@ pub struct VideoView {
     /// URL of the multivariant playlist, once ready.
     pub hls_url: Option<String>,
     pub poster_url: Option<String>,
-    /// URL of the original upload (supports Range).
-    pub download_url: String,
+    /// URL of the original upload (supports Range); null when the caller may not watch.
+    pub download_url: Option<String>,
     /// Bytes of the original upload.
     pub source_bytes: i64,
     /// RFC 3339.
     pub created_at: String,
+    pub privacy: Privacy,
+    /// Username of the uploader; null for operator imports.
+    pub owner: Option<String>,
+    /// True when the caller may edit and delete this video.
+    pub can_edit: bool,
 }
 
-impl From<VideoRecord> for VideoView {
-    fn from(v: VideoRecord) -> Self {
+/// Unix milliseconds → RFC 3339 (empty if out of range).
+pub fn rfc3339(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// Where a caller fetches a video's media: plain URLs for a public video, URLs under a
+/// playback grant (see [`playback`]) for others.
+#[derive(Debug, Clone)]
+pub struct MediaUrls {
+    /// Path prefix of the ladder: `/hls/{id}` or `/hls/{id}/g/{grant}`.
+    hls: String,
+    /// Path prefix of poster and original: `/media/{id}` or `/media/{id}/g/{grant}`.
+    media: String,
+    /// Unix seconds when the grant expires; `None` for public videos.
+    pub expires: Option<u64>,
+}
+
+impl MediaUrls {
+    /// URLs for `video`, signing a grant when it is not public. The caller must already be
+    /// allowed to watch it.
+    pub fn new(app: &AppState, video: &VideoRecord, client: Option<IpAddr>) -> MediaUrls {
+        if video.privacy == Privacy::Public {
+            return MediaUrls {
+                hls: format!("/hls/{}", video.id),
+                media: format!("/media/{}", video.id),
+                expires: None,
+            };
+        }
+        let auth = &app.config.auth;
+        let expires = (now_ms() / 1000) as u64 + auth.playback_grant_secs;
+        let bind = if auth.bind_playback_to_ip { client } else { None };
+        let grant = playback::issue(&app.keys, &video.id, expires, bind);
+        MediaUrls {
+            hls: format!("/hls/{}/g/{grant}", video.id),
+            media: format!("/media/{}/g/{grant}", video.id),
+            expires: Some(expires),
+        }
+    }
+
+    /// The multivariant playlist.
+    pub fn playlist(&self) -> String {
+        format!("{}/master.m3u8", self.hls)
+    }
+
+    /// The poster image.
+    pub fn poster(&self) -> String {
+        format!("{}/poster.jpg", self.media)
+    }
+
+    /// The original upload.
+    pub fn original(&self) -> String {
+        format!("{}/original", self.media)
+    }
+}
+
+impl VideoView {
+    /// The video as `caller` sees it: media URLs only when they may watch it (signed when it
+    /// is not public), `can_edit` from the policy.
+    pub fn for_caller(app: &AppState, v: VideoRecord, caller: Option<&Principal>, client: Option<IpAddr>) -> VideoView {
+        let acl = v.acl();
+        let urls = policy::may_watch(caller, acl).then(|| MediaUrls::new(app, &v, client));
         let ready = v.status == VideoStatus::Ready;
-        let created = OffsetDateTime::from_unix_timestamp_nanos(i128::from(v.created_at) * 1_000_000)
-            .ok()
-            .and_then(|t| t.format(&Rfc3339).ok())
-            .unwrap_or_default();
         VideoView {
-            hls_url: ready.then(|| format!("/hls/{}/master.m3u8", v.id)),
-            poster_url: (ready && v.has_poster).then(|| format!("/media/{}/poster.jpg", v.id)),
-            download_url: format!("/media/{}/original", v.id),
+            hls_url: urls.as_ref().filter(|_| ready).map(MediaUrls::playlist),
+            poster_url: urls.as_ref().filter(|_| ready && v.has_poster).map(MediaUrls::poster),
+            download_url: urls.as_ref().map(MediaUrls::original),
+            can_edit: policy::may_manage(caller, acl),
+            created_at: rfc3339(v.created_at),
+            privacy: v.privacy,
+            owner: v.owner_name,
             id: v.id,
             title: v.title,
             description: v.description,
@@ -63,7 +137,6 @@ impl From<VideoRecord> for VideoView {
             duration: v.duration,
             renditions: v.renditions,
             source_bytes: v.source_bytes,
-            created_at: created,
         }
     }
 }
@@ -86,30 +159,178 @@ pub struct VideoList {
     pub total: u64,
 }
 
-/// `GET /api/videos?page=&per_page=` — newest first.
-pub async fn list(State(app): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<VideoList>, ApiError> {
+async fn list_page(
+    app: &AppState,
+    filter: VideoFilter,
+    q: ListQuery,
+    caller: Option<&Principal>,
+    client: IpAddr,
+) -> Result<Json<VideoList>, ApiError> {
     let page = q.page.unwrap_or(1).max(1);
     let per_page = q.per_page.unwrap_or(24).clamp(1, 100);
     let (videos, total) = app
         .db
-        .list_videos(per_page, u64::from(page - 1) * u64::from(per_page))
+        .list_videos(filter, per_page, u64::from(page - 1) * u64::from(per_page))
         .await?;
     Ok(Json(VideoList {
-        videos: videos.into_iter().map(VideoView::from).collect(),
+        videos: videos
+            .into_iter()
+            .map(|v| VideoView::for_caller(app, v, caller, Some(client)))
+            .collect(),
         page,
         per_page,
         total,
     }))
 }
 
-/// `GET /api/videos/{id}`.
-pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<VideoView>, ApiError> {
-    Ok(Json(find(&app, &id).await?.into()))
+/// `GET /api/videos?page=&per_page=` — public videos, newest first.
+pub async fn list(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<VideoList>, ApiError> {
+    list_page(&app, VideoFilter::Public, q, caller.0.as_ref(), peer.ip()).await
 }
 
-/// `POST /api/videos/{id}/cancel` — stops an unfinished transcode (202), 409 when nothing runs.
-pub async fn cancel(State(app): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    find(&app, &id).await?;
+/// `GET /api/me/videos?page=&per_page=` — the caller's own videos, every privacy, newest first.
+pub async fn list_mine(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<VideoList>, ApiError> {
+    let who = caller.required()?;
+    list_page(&app, VideoFilter::OwnedBy(who.user_id), q, Some(&who), peer.ip()).await
+}
+
+/// `GET /api/videos/{id}` — 404 for a private video the caller may not see.
+pub async fn get(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<VideoView>, ApiError> {
+    let video = find_watchable(&app, &id, caller.0.as_ref()).await?;
+    Ok(Json(VideoView::for_caller(
+        &app,
+        video,
+        caller.0.as_ref(),
+        Some(peer.ip()),
+    )))
+}
+
+/// Answer of `GET /api/videos/{id}/playback`.
+#[derive(Debug, Serialize)]
+pub struct Playback {
+    /// The multivariant playlist to hand the player; signed unless the video is public.
+    pub url: String,
+    pub poster_url: Option<String>,
+    /// RFC 3339 expiry of the grant; null for public videos (their URLs do not expire).
+    pub expires_at: Option<String>,
+}
+
+/// `GET /api/videos/{id}/playback` — a playback URL for a caller allowed to watch: a
+/// time-limited grant (HMAC-SHA256 over video id, expiry and optional IP binding) covering the
+/// playlists, segments, poster and original. 404 when the caller may not see the video, 409
+/// while it is not ready.
+pub async fn playback(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Playback>, ApiError> {
+    let video = find_watchable(&app, &id, caller.0.as_ref()).await?;
+    match video.status {
+        VideoStatus::Ready => {}
+        VideoStatus::Processing => return Err(ApiError::Conflict("the video is still processing".into())),
+        VideoStatus::Failed => {
+            return Err(ApiError::Conflict(
+                "the video failed to process and cannot be played".into(),
+            ));
+        }
+    }
+    let urls = MediaUrls::new(&app, &video, Some(peer.ip()));
+    Ok(Json(Playback {
+        url: urls.playlist(),
+        poster_url: video.has_poster.then(|| urls.poster()),
+        expires_at: urls.expires.map(|s| rfc3339(s as i64 * 1000)),
+    }))
+}
+
+/// Body of `PATCH /api/videos/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub privacy: Option<String>,
+}
+
+/// `PATCH /api/videos/{id}` — owner or admin changes title, description, privacy; 200 with
+/// the video. 400 on invalid values, 403 for others who can see it, 404 otherwise.
+pub async fn patch(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<PatchBody>,
+) -> Result<Json<VideoView>, ApiError> {
+    find_manageable(&app, &id, caller.0.as_ref()).await?;
+    let title = match body.title {
+        Some(t) => {
+            let t = limited_text(t, MAX_TITLE_CHARS, "title")?;
+            if t.is_empty() {
+                return Err(ApiError::BadRequest("the title cannot be empty".into()));
+            }
+            Some(t)
+        }
+        None => None,
+    };
+    let patch = VideoPatch {
+        title,
+        description: body
+            .description
+            .map(|d| limited_text(d, MAX_DESCRIPTION_CHARS, "description"))
+            .transpose()?,
+        privacy: body
+            .privacy
+            .map(|p| Privacy::parse(&p).map_err(ApiError::BadRequest))
+            .transpose()?,
+    };
+    app.db.update_video(&id, &patch).await?;
+    let video = find(&app, &id).await?;
+    Ok(Json(VideoView::for_caller(
+        &app,
+        video,
+        caller.0.as_ref(),
+        Some(peer.ip()),
+    )))
+}
+
+/// `DELETE /api/videos/{id}` — owner or admin; stops its transcode, deletes its rows and
+/// every blob (source, ladder, poster). 204; 403 for others who can see it, 404 otherwise.
+pub async fn delete(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    find_manageable(&app, &id, caller.0.as_ref()).await?;
+    app.db.request_cancel(&id).await?;
+    app.db.delete_video(&id).await?;
+    crate::jobs::remove_blobs(&app.store, &id).await?;
+    tracing::info!(video_id = id, "video deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/videos/{id}/cancel` — owner or admin stops an unfinished transcode (202); 409
+/// when nothing runs.
+pub async fn cancel(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    find_manageable(&app, &id, caller.0.as_ref()).await?;
     if app.db.request_cancel(&id).await? {
         Ok(StatusCode::ACCEPTED)
     } else {
@@ -124,15 +345,77 @@ pub(crate) async fn find(app: &AppState, id: &str) -> Result<VideoRecord, ApiErr
     app.db.video(id).await?.ok_or(ApiError::NotFound)
 }
 
-/// `POST /api/videos` — multipart with a `file` part and optional `title` and `description`
-/// parts (any order). The file is streamed to storage as it arrives, never held in memory;
+/// The video, if `caller` may watch it; 404 otherwise (a private video's existence is not
+/// revealed).
+pub(crate) async fn find_watchable(
+    app: &AppState,
+    id: &str,
+    caller: Option<&Principal>,
+) -> Result<VideoRecord, ApiError> {
+    let video = find(app, id).await?;
+    if policy::may_watch(caller, video.acl()) {
+        Ok(video)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// The video, if `caller` may edit it; 403 when they can see it but not change it (401 when
+/// signed out), 404 when they cannot see it.
+async fn find_manageable(app: &AppState, id: &str, caller: Option<&Principal>) -> Result<VideoRecord, ApiError> {
+    let video = find_watchable(app, id, caller).await?;
+    if policy::may_manage(caller, video.acl()) {
+        return Ok(video);
+    }
+    Err(match caller {
+        None => ApiError::Unauthorized("sign in as the video's owner to change it".into()),
+        Some(_) => ApiError::Forbidden("only the video's owner or an administrator can change it".into()),
+    })
+}
+
+/// `POST /api/videos` — multipart with a `file` part and optional `title`, `description` and
+/// `privacy` parts (any order; put them before `file` — parts after it are still honoured).
+/// Needs an uploader or admin (401 signed out, 403 otherwise). The file is streamed to storage as it arrives, never held in memory;
 /// past `max_upload_bytes` the upload is discarded with 413. Answers 201 with the video, whose
 /// transcode job is queued in the same transaction.
 pub async fn create(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<VideoView>), Response> {
+    store_upload(app, peer, caller, headers, multipart).await.map_err(|e| {
+        // A refused upload's body is left unread: end the connection with the answer so the
+        // client does not send its next request after the unread bytes (RFC 9112 §9.6).
+        let mut resp = e.into_response();
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        resp
+    })
+}
+
+async fn store_upload(
+    app: AppState,
+    peer: SocketAddr,
+    caller: Caller,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<VideoView>), ApiError> {
+    let who = match policy::may_upload(caller.0.as_ref()) {
+        Ok(()) => caller.0.expect("may_upload needs a principal"),
+        Err(UploadDenied::SignedOut) => {
+            return Err(ApiError::Unauthorized(
+                "sign in to upload (or send an API token with the upload scope)".into(),
+            ));
+        }
+        Err(UploadDenied::NotAllowed) => {
+            return Err(ApiError::Forbidden(
+                "this account (or token) cannot upload; ask an administrator for the uploader role".into(),
+            ));
+        }
+    };
+    let mut privacy = app.config.auth.default_privacy;
     let limit = app.config.max_upload_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -161,6 +444,9 @@ pub async fn create(
                         MAX_DESCRIPTION_CHARS,
                         "description",
                     )?
+                }
+                Some("privacy") => {
+                    privacy = Privacy::parse(&field.text().await.map_err(interrupted)?).map_err(ApiError::BadRequest)?
                 }
                 Some("file") if file.is_none() => {
                     let name = field.file_name().unwrap_or("upload").to_string();
@@ -209,6 +495,8 @@ pub async fn create(
                 description,
                 source_name,
                 source_bytes,
+                owner_id: Some(who.user_id),
+                privacy,
             };
             match app.db.insert_video_with_job(&new, app.config.jobs.max_attempts).await {
                 Ok(()) => Ok(new),
@@ -221,7 +509,10 @@ pub async fn create(
             app.wake_workers.notify_waiters();
             let video = find(&app, &id).await?;
             tracing::info!(video_id = id, bytes = video.source_bytes, "upload stored");
-            Ok((StatusCode::CREATED, Json(video.into())))
+            Ok((
+                StatusCode::CREATED,
+                Json(VideoView::for_caller(&app, video, Some(&who), Some(peer.ip()))),
+            ))
         }
         Err(e) => {
             if stored {

@@ -21,3 +21,14 @@ pub struct WorkerContext {
     pub store: BlobStore,
     pub wake: Arc<Notify>,
 }
+
+/// Deletes every blob of a video: its source, ladder and poster. Missing blobs are fine.
+///
+/// Errors: the store fails to list or delete.
+pub async fn remove_blobs(store: &BlobStore, video_id: &str) -> anyhow::Result<()> {
+    store
+        .delete_prefix(&crate::storage::keys::derived_prefix(video_id))
+        .await?;
+    store.delete(&crate::storage::keys::source(video_id)).await?;
+    Ok(())
+}

@@ -135,6 +135,12 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
     if let Err(e) = outcome {
         tracing::error!(video_id, error = %e, "could not record the job's outcome; its lease will expire and it will be retried");
     }
+    // The video was deleted while this job ran: whatever the job published is an orphan.
+    if let Ok(None) = db.video(&video_id).await
+        && let Err(e) = super::remove_blobs(&ctx.store, &video_id).await
+    {
+        tracing::warn!(video_id, error = %e, "could not remove the blobs of a deleted video");
+    }
 }
 
 /// Heartbeats, progress writes and interrupt detection for one running job.

@@ -29,7 +29,61 @@ pub struct Server {
     pub base: String,
     pub data_dir: PathBuf,
     _owned: Option<tempfile::TempDir>,
+    /// A client that sends the admin's API token on every request.
     pub http: reqwest::Client,
+    /// A client with no credentials.
+    pub anon: reqwest::Client,
+    /// API token (scopes read, upload, admin) of the `admin` account every test server has.
+    pub admin_token: String,
+}
+
+/// Runs `kino ARGS --data-dir DIR` to completion, feeding `stdin`; returns its output.
+pub fn kino_cli(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kino"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kino");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The admin account of a test data directory and an API token for it, made once per
+/// directory with the operator commands (`kino users create`, `kino tokens create`).
+fn admin_token(data_dir: &Path) -> String {
+    let saved = data_dir.join("admin-token.txt");
+    if let Ok(t) = std::fs::read_to_string(&saved) {
+        return t;
+    }
+    let out = kino_cli(
+        data_dir,
+        &["users", "create", "admin", "--role", "admin", "--password-stdin"],
+        "admin-password-1\n",
+    );
+    assert!(
+        out.status.success(),
+        "users create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kino_cli(
+        data_dir,
+        &["tokens", "create", "admin", "--scope", "read,upload,admin"],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "tokens create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("kino_"), "{token}");
+    std::fs::write(&saved, &token).unwrap();
+    token
 }
 
 impl Server {
@@ -44,6 +98,7 @@ impl Server {
 
     /// Starts a server on an existing data directory (for restarts).
     pub fn start_in(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let token = admin_token(data_dir);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -78,7 +133,17 @@ impl Server {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
+        let mut auth = reqwest::header::HeaderMap::new();
+        auth.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
         let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .default_headers(auth)
+            .build()
+            .unwrap();
+        let anon = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .unwrap();
@@ -88,6 +153,8 @@ impl Server {
             data_dir: data_dir.to_path_buf(),
             _owned: None,
             http,
+            anon,
+            admin_token: token,
         }
     }
 

@@ -1,0 +1,107 @@
+//! The `api_tokens` table: bearer tokens for scripts and CI, stored as SHA-256 hashes.
+
+use sqlx::Row;
+
+use super::users::UserRecord;
+use super::{Db, now_ms};
+use crate::auth::{Role, ScopeSet};
+
+/// An API token as listed to its owner (never the secret).
+#[derive(Debug, Clone)]
+pub struct ApiTokenRecord {
+    pub id: i64,
+    pub name: String,
+    pub scopes: ScopeSet,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds; `None` if never used.
+    pub last_used_at: Option<i64>,
+}
+
+fn token_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ApiTokenRecord, sqlx::Error> {
+    Ok(ApiTokenRecord {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        scopes: ScopeSet::parse_csv(row.try_get::<&str, _>("scopes")?).unwrap_or_default(),
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+    })
+}
+
+impl Db {
+    /// Stores a new token for `user_id` by its hash; returns its record.
+    pub async fn insert_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        hash: &str,
+        scopes: ScopeSet,
+    ) -> Result<ApiTokenRecord, sqlx::Error> {
+        let row = sqlx::query(
+            "INSERT INTO api_tokens (user_id, name, token_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)
+             RETURNING id, name, scopes, created_at, last_used_at",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(hash)
+        .bind(scopes.to_csv())
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?;
+        token_from_row(&row)
+    }
+
+    /// The live (unrevoked) token with hash `hash`, its owner, and records its use.
+    pub async fn use_api_token(&self, hash: &str) -> Result<Option<(ApiTokenRecord, UserRecord)>, sqlx::Error> {
+        let row = sqlx::query(
+            "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL
+             RETURNING id, user_id, name, scopes, created_at, last_used_at",
+        )
+        .bind(now_ms())
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let token = token_from_row(&row)?;
+        let user_id: i64 = row.try_get("user_id")?;
+        Ok(self.user(user_id).await?.map(|u| (token, u)))
+    }
+
+    /// The live tokens of a user, newest first.
+    pub async fn api_tokens_of(&self, user_id: i64) -> Result<Vec<ApiTokenRecord>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, name, scopes, created_at, last_used_at FROM api_tokens
+             WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    /// Revokes token `id` of `user_id`. Returns false when the user has no such live token.
+    pub async fn revoke_api_token(&self, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
+                .bind(now_ms())
+                .bind(id)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+/// The scopes a token of a user with `role` may be created with. Errors: a scope beyond the
+/// role, named.
+pub fn check_scopes(role: Role, wanted: ScopeSet) -> Result<(), String> {
+    if wanted.is_subset_of(role.scopes()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "a {} account can only create tokens with the scopes {}",
+            role.as_str(),
+            role.scopes().to_csv()
+        ))
+    }
+}

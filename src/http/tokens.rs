@@ -1,0 +1,124 @@
+//! `/api/tokens`: API tokens for scripts and CI — list (with last use), create (the secret is
+//! shown once), revoke. Tokens act for their owner, narrowed to their scopes.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::{Scope, ScopeSet, secret};
+use crate::db::ApiTokenRecord;
+use crate::db::api_tokens::check_scopes;
+use crate::http::caller::Caller;
+use crate::http::error::ApiError;
+use crate::http::videos::rfc3339;
+
+/// Longest token name, in characters.
+const MAX_NAME_CHARS: usize = 100;
+
+/// A token as listed (never its secret).
+#[derive(Debug, Serialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339, or null if never used.
+    pub last_used_at: Option<String>,
+}
+
+impl From<ApiTokenRecord> for TokenView {
+    fn from(t: ApiTokenRecord) -> Self {
+        TokenView {
+            id: t.id,
+            name: t.name,
+            scopes: t.scopes.to_vec(),
+            created_at: rfc3339(t.created_at),
+            last_used_at: t.last_used_at.map(rfc3339),
+        }
+    }
+}
+
+/// Body of `GET /api/tokens`.
+#[derive(Debug, Serialize)]
+pub struct TokenList {
+    pub tokens: Vec<TokenView>,
+}
+
+/// Body of `POST /api/tokens`.
+#[derive(Debug, Deserialize)]
+pub struct NewTokenBody {
+    pub name: String,
+    /// Default `["read"]`.
+    #[serde(default)]
+    pub scopes: Vec<Scope>,
+}
+
+/// Answer of `POST /api/tokens`: the listing fields plus the secret, shown only this once.
+#[derive(Debug, Serialize)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub view: TokenView,
+    pub token: String,
+}
+
+/// `GET /api/tokens` — the caller's live tokens, newest first.
+pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<Json<TokenList>, ApiError> {
+    let who = caller.required()?;
+    let tokens = app.db.api_tokens_of(who.user_id).await?;
+    Ok(Json(TokenList {
+        tokens: tokens.into_iter().map(TokenView::from).collect(),
+    }))
+}
+
+/// `POST /api/tokens` — 201 with the new token; 400 for an empty name, 403 for scopes beyond
+/// the caller's role.
+pub async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewTokenBody>,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    let who = caller.required()?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "give the token a name of 1 to {MAX_NAME_CHARS} characters"
+        )));
+    }
+    let scopes = if body.scopes.is_empty() {
+        ScopeSet::of(&[Scope::Read])
+    } else {
+        ScopeSet::of(&body.scopes)
+    };
+    check_scopes(who.role, scopes).map_err(ApiError::Forbidden)?;
+    // A token never carries more than the request that made it.
+    if !scopes.is_subset_of(who.scopes) {
+        return Err(ApiError::Forbidden(
+            "a token cannot be given scopes the current credentials lack".into(),
+        ));
+    }
+    let token = secret::new_api_token();
+    let record = app
+        .db
+        .insert_api_token(who.user_id, name, &secret::digest(&token), scopes)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            view: record.into(),
+            token,
+        }),
+    ))
+}
+
+/// `DELETE /api/tokens/{id}` — 204; 404 when the caller has no such live token.
+pub async fn revoke(State(app): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+    let who = caller.required()?;
+    if app.db.revoke_api_token(who.user_id, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
