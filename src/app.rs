@@ -20,6 +20,7 @@ use crate::auth::keys::KeyRing;
 use crate::auth::limits::AuthLimits;
 use crate::config::Config;
 use crate::db::Db;
+use crate::http::delivery::StreamLimit;
 use crate::http::{auth, media, pages, tokens, videos};
 use crate::jobs::{WorkerContext, worker};
 use crate::storage::BlobStore;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub keys: KeyRing,
     /// Sign-in and registration rate limits.
     pub limits: AuthLimits,
+    /// The cap on concurrent streaming responses.
+    pub streams: StreamLimit,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             Some(ring) => ring,
             None => db.generated_key_ring().await?,
         };
+        let config_streams = config.http.max_streams;
         let limits = AuthLimits::new(
             config.auth.attempts_per_minute_per_ip,
             config.auth.attempts_per_minute_per_account,
@@ -63,6 +67,7 @@ impl AppState {
             wake_workers: Arc::new(Notify::new()),
             keys,
             limits,
+            streams: StreamLimit::new(config_streams),
         })
     }
 
@@ -77,8 +82,8 @@ impl AppState {
     }
 }
 
-/// All routes. Serve with `into_make_service_with_connect_info::<SocketAddr>()`: rate limits
-/// and IP-bound grants need the peer address.
+/// All routes. Serve with [`crate::http::server::run`] (or anything that inserts
+/// `ConnectInfo<SocketAddr>`): rate limits and IP-bound grants need the peer address.
 ///
 /// Errors: an `auth.trusted_origins` entry that is not an origin.
 pub fn router(state: AppState) -> anyhow::Result<Router> {
@@ -178,7 +183,7 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", state.config.listen))?;
     let addr = listener.local_addr()?;
-    let app = router(state.clone())?.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = router(state.clone())?;
     let shutdown = CancellationToken::new();
     let workers = workers.then(|| {
         tokio::spawn(worker::run_workers(
@@ -208,9 +213,7 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
         }
     });
     let stop = shutdown.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await?;
+    crate::http::server::run(listener, app, &state.config.http, stop).await;
     if let Some(w) = workers {
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, w).await;
     }

@@ -48,6 +48,33 @@ pub struct Config {
     pub ladder: LadderConfig,
     /// Accounts, sessions, privacy and signed playback.
     pub auth: AuthConfig,
+    /// The HTTP server: overload and timeout behaviour.
+    pub http: HttpConfig,
+}
+
+/// How the HTTP server holds up under load and misbehaving clients.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Most responses streaming a file at once (default 1024); past it, 503 with
+    /// `Retry-After: 1` instead of slowing everyone down. Each holds about 128 KiB.
+    pub max_streams: usize,
+    /// Seconds a client has to send a request's headers, and the longest an idle keep-alive
+    /// connection is kept (default 10): slow-header (slowloris) clients are cut off.
+    pub header_read_timeout_secs: f64,
+    /// Seconds in-flight responses get to finish after SIGINT/SIGTERM (default 10); then the
+    /// remaining connections are closed.
+    pub shutdown_grace_secs: f64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            max_streams: 1024,
+            header_read_timeout_secs: 10.0,
+            shutdown_grace_secs: 10.0,
+        }
+    }
 }
 
 /// A configured HMAC key (`auth.keys`).
@@ -194,6 +221,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             ladder: LadderConfig::default(),
             auth: AuthConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -297,6 +325,15 @@ impl Config {
         anyhow::ensure!(self.workers <= 64, "workers must be at most 64");
         anyhow::ensure!(self.jobs.lease_secs >= 1, "jobs.lease_secs must be at least 1");
         anyhow::ensure!(self.jobs.max_attempts >= 1, "jobs.max_attempts must be at least 1");
+        anyhow::ensure!(self.http.max_streams >= 1, "http.max_streams must be at least 1");
+        anyhow::ensure!(
+            self.http.header_read_timeout_secs > 0.0,
+            "http.header_read_timeout_secs must be positive"
+        );
+        anyhow::ensure!(
+            self.http.shutdown_grace_secs >= 0.0,
+            "http.shutdown_grace_secs must not be negative"
+        );
         let a = &self.auth;
         anyhow::ensure!(a.access_token_secs >= 30, "auth.access_token_secs must be at least 30");
         anyhow::ensure!(a.refresh_token_days >= 1, "auth.refresh_token_days must be at least 1");

@@ -91,8 +91,25 @@ enum TokensCommand {
     },
 }
 
+/// Raises the soft open-file limit to the hard one: every streaming response holds a socket
+/// and a file, and the usual soft limit of 1024 would cap a server at ~500 viewers.
+fn raise_open_file_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain syscalls on a valid, initialised struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    raise_open_file_limit();
     let listen = match &cli.command {
         Command::Serve { listen, .. } => *listen,
         _ => None,

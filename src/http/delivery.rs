@@ -1,25 +1,38 @@
 //! Serving a stored blob over HTTP, correct to RFC 9110: validators (strong `ETag`,
 //! `Last-Modified`), conditional requests (§13: If-Match, If-Unmodified-Since → 412;
-//! If-None-Match, If-Modified-Since → 304, evaluated in §13.2.2 order), byte ranges (§14: a
-//! single range → 206, unsatisfiable → 416 with `Content-Range: bytes */N`, a syntactically
-//! invalid `Range` ignored → 200, `If-Range` with a strong ETag or an exact date), HEAD, and
-//! `Accept-Ranges: bytes`. Bodies stream from the store in chunks; nothing is buffered whole.
+//! If-None-Match, If-Modified-Since → 304, evaluated in §13.2.2 order), byte ranges (§14, see
+//! [`ranges`]: one range → 206, several → 206 `multipart/byteranges`, unsatisfiable → 416
+//! with `Content-Range: bytes */N`, an invalid `Range` ignored → 200, `If-Range` with a strong
+//! ETag or an exact date), HEAD, and `Accept-Ranges: bytes`.
+//!
+//! Bodies stream: local files are read in [`CHUNK_BYTES`] chunks with positioned reads on the
+//! blocking pool, other stores through their range reads, so a response holds at most a chunk
+//! or two whatever the file size, a slow reader holds back the reads (backpressure), and a
+//! client that disconnects drops the stream — file handle and buffers — at once. Streaming
+//! responses are capped ([`StreamLimit`]): past the cap, 503 with `Retry-After`.
 //!
 //! Every file route (segments, playlists, posters, originals) goes through [`serve_blob`], and
 //! cache headers come only from [`CachePolicy`].
 
-use std::ops::RangeInclusive;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
-use futures::TryStreamExt;
+use bytes::{Bytes, BytesMut};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use headers::{ETag, HeaderMapExt, IfMatch, IfModifiedSince, IfNoneMatch, IfUnmodifiedSince, LastModified};
-use http_range_header::RangeUnsatisfiableError;
+use object_store::GetResultPayload;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::http::error::ApiError;
+use crate::http::ranges::{self, Ranges};
 use crate::storage::{BlobStore, StoreError};
 use object_store::path::Path as Key;
+
+/// Bytes read from a local file per step (and so, roughly, the buffer one response holds).
+pub const CHUNK_BYTES: usize = 128 * 1024;
 
 /// Cache-Control policies, the one place they are decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +44,7 @@ pub enum CachePolicy {
     LongLived,
     /// Originals: fine to cache, revalidate after an hour.
     Revalidate,
-    /// Media of a video that is not public: the browser may keep it, shared caches may not.
+    /// Media of a video that is not public: no shared cache may store it.
     Private,
 }
 
@@ -42,7 +55,7 @@ impl CachePolicy {
             CachePolicy::Immutable => "public, max-age=31536000, immutable",
             CachePolicy::LongLived => "public, max-age=86400",
             CachePolicy::Revalidate => "public, max-age=3600",
-            CachePolicy::Private => "private, max-age=3600",
+            CachePolicy::Private => "private, no-store",
         })
     }
 }
@@ -56,11 +69,45 @@ pub struct BlobResponse<'a> {
     pub disposition: Option<String>,
 }
 
+/// The cap on concurrent streaming responses (`http.max_streams`), cheap to clone.
+#[derive(Debug, Clone)]
+pub struct StreamLimit {
+    permits: Arc<Semaphore>,
+    max: usize,
+}
+
+impl StreamLimit {
+    /// At most `max` bodies streaming at once.
+    pub fn new(max: usize) -> StreamLimit {
+        StreamLimit {
+            permits: Arc::new(Semaphore::new(max)),
+            max,
+        }
+    }
+
+    /// Bodies streaming now.
+    pub fn in_use(&self) -> usize {
+        self.max - self.permits.available_permits()
+    }
+
+    fn try_acquire(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Overloaded {
+                retry_after_secs: 1,
+                streams: self.max,
+            })
+    }
+}
+
 /// Answers a GET or HEAD for the blob at `key`.
 ///
-/// Errors: [`ApiError::NotFound`] when the blob does not exist; storage failures as 500.
+/// Errors: [`ApiError::NotFound`] when the blob does not exist; [`ApiError::Overloaded`]
+/// (503) when `limit` streams are already running; storage failures as 500.
 pub async fn serve_blob(
     store: &BlobStore,
+    limit: &StreamLimit,
     key: &Key,
     method: &Method,
     req: &HeaderMap,
@@ -104,19 +151,27 @@ pub async fn serve_blob(
         return Ok(resp);
     }
 
-    let range = if *method == Method::GET && if_range_holds(req, &etag_text, modified) {
-        requested_range(req, size)
+    // §14.2: Range applies to GET only; If-Range decides whether it applies at all.
+    let range_header = req.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let wanted = if *method == Method::GET && if_range_holds(req, &etag_text, modified) {
+        ranges::resolve(range_header, size)
     } else {
-        RangeRequest::Full
+        Ranges::Full
     };
-    let (status, span) = match range {
-        RangeRequest::Full => (StatusCode::OK, None),
-        RangeRequest::Single(r) => {
-            let v = format!("bytes {}-{}/{size}", r.start(), r.end());
+    let (status, plan) = match wanted {
+        Ranges::Full => (StatusCode::OK, Plan::Whole),
+        Ranges::Single(r) => {
+            let v = format!("bytes {}-{}/{size}", r.start, r.end - 1);
             headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&v).expect("ascii"));
-            (StatusCode::PARTIAL_CONTENT, Some(*r.start()..*r.end() + 1))
+            (StatusCode::PARTIAL_CONTENT, Plan::One(r))
         }
-        RangeRequest::Unsatisfiable => {
+        Ranges::Multi(list) => {
+            let parts = Multipart::new(how.content_type, size, list);
+            let v = format!("multipart/byteranges; boundary={}", parts.boundary);
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&v).expect("ascii"));
+            (StatusCode::PARTIAL_CONTENT, Plan::Parts(parts))
+        }
+        Ranges::Unsatisfiable => {
             let mut resp = Response::new(Body::empty());
             *resp.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
             let v = format!("bytes */{size}");
@@ -127,22 +182,144 @@ pub async fn serve_blob(
             return Ok(resp);
         }
     };
-    let length = span.as_ref().map(|r| r.end - r.start).unwrap_or(size);
+    let length = match &plan {
+        Plan::Whole => size,
+        Plan::One(r) => r.end - r.start,
+        Plan::Parts(p) => p.content_length(),
+    };
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
 
     let body = if *method == Method::HEAD || length == 0 {
         Body::empty()
     } else {
-        match store.get(key, span).await {
-            Ok(result) => Body::from_stream(result.into_stream().map_err(std::io::Error::other)),
-            Err(StoreError::NotFound { .. }) => return Err(ApiError::NotFound),
-            Err(e) => return Err(ApiError::Internal(e.into())),
-        }
+        let permit = limit.try_acquire()?;
+        let stream = match plan {
+            Plan::Whole => open_range(store, key, 0..size).await?,
+            Plan::One(r) => open_range(store, key, r).await?,
+            Plan::Parts(p) => p.into_stream(store.clone(), key.clone()),
+        };
+        // The permit lives exactly as long as the body: released when it ends or is dropped
+        // (client gone).
+        Body::from_stream(stream.map(move |chunk| {
+            let _held = &permit;
+            chunk
+        }))
     };
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
     Ok(resp)
+}
+
+/// What the body will be.
+enum Plan {
+    Whole,
+    One(std::ops::Range<u64>),
+    Parts(Multipart),
+}
+
+/// Streams bytes `range` (end-exclusive) of `key`: positioned reads of [`CHUNK_BYTES`] on the
+/// blocking pool for a local file, the store's own range stream otherwise.
+async fn open_range(
+    store: &BlobStore,
+    key: &Key,
+    range: std::ops::Range<u64>,
+) -> Result<BoxStream<'static, std::io::Result<Bytes>>, ApiError> {
+    let result = match store.get(key, Some(range.clone())).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound { .. }) => return Err(ApiError::NotFound),
+        Err(e) => return Err(ApiError::Internal(e.into())),
+    };
+    Ok(match result.payload {
+        GetResultPayload::File(file, _) => file_stream(Arc::new(file), range),
+        GetResultPayload::Stream(s) => s.map_err(std::io::Error::other).boxed(),
+    })
+}
+
+fn file_stream(file: Arc<std::fs::File>, range: std::ops::Range<u64>) -> BoxStream<'static, std::io::Result<Bytes>> {
+    stream::try_unfold(range.start, move |pos| {
+        let file = file.clone();
+        let end = range.end;
+        async move {
+            if pos >= end {
+                return Ok(None);
+            }
+            let n = (end - pos).min(CHUNK_BYTES as u64) as usize;
+            let chunk = tokio::task::spawn_blocking(move || {
+                let mut buf = BytesMut::zeroed(n);
+                file.read_exact_at(&mut buf, pos)?;
+                Ok::<_, std::io::Error>(buf.freeze())
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            Ok(Some((chunk, pos + n as u64)))
+        }
+    })
+    .boxed()
+}
+
+/// A `multipart/byteranges` body (RFC 9110 §14.6): each part has its own `Content-Type` and
+/// `Content-Range`; lengths are known ahead, so `Content-Length` is exact.
+struct Multipart {
+    boundary: String,
+    heads: Vec<Bytes>,
+    ranges: Vec<std::ops::Range<u64>>,
+    tail: Bytes,
+}
+
+impl Multipart {
+    fn new(content_type: &str, size: u64, ranges: Vec<std::ops::Range<u64>>) -> Multipart {
+        // Unique per response; a boundary only has to be absent from the body, and 96 random
+        // bits are (RFC 2046 §5.1.1).
+        let boundary = format!("kino-{:024x}", rand::random::<u128>() >> 32);
+        let heads = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Bytes::from(format!(
+                    "{}--{boundary}\r\nContent-Type: {content_type}\r\nContent-Range: bytes {}-{}/{size}\r\n\r\n",
+                    if i == 0 { "" } else { "\r\n" },
+                    r.start,
+                    r.end - 1
+                ))
+            })
+            .collect();
+        let tail = Bytes::from(format!("\r\n--{boundary}--\r\n"));
+        Multipart {
+            boundary,
+            heads,
+            ranges,
+            tail,
+        }
+    }
+
+    fn content_length(&self) -> u64 {
+        let heads: u64 = self.heads.iter().map(|h| h.len() as u64).sum();
+        let bodies: u64 = self.ranges.iter().map(|r| r.end - r.start).sum();
+        heads + bodies + self.tail.len() as u64
+    }
+
+    /// Each part's head, then its bytes (opened only when reached), then the closing boundary.
+    fn into_stream(self, store: BlobStore, key: Key) -> BoxStream<'static, std::io::Result<Bytes>> {
+        let parts = self.heads.into_iter().zip(self.ranges).map(move |(head, range)| {
+            let store = store.clone();
+            let key = key.clone();
+            stream::once(async move { Ok(head) })
+                .chain(
+                    stream::once(async move {
+                        open_range(&store, &key, range)
+                            .await
+                            .map_err(|e| std::io::Error::other(e.to_string()))
+                    })
+                    .try_flatten(),
+                )
+                .boxed()
+        });
+        stream::iter(parts)
+            .flatten()
+            .chain(stream::once(async move { Ok(self.tail) }))
+            .boxed()
+    }
 }
 
 /// A strong entity tag, quoted, from the store's tag (or size and mtime when it has none).
@@ -205,61 +382,9 @@ fn if_range_holds(req: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
     }
 }
 
-/// How to answer the `Range` header of a GET.
-#[derive(Debug, PartialEq, Eq)]
-enum RangeRequest {
-    Full,
-    Single(RangeInclusive<u64>),
-    Unsatisfiable,
-}
-
-/// RFC 9110 §14.2: parses `Range` against a representation of `size` bytes. No header, a
-/// unit other than `bytes`, or a syntactically invalid value → the full representation;
-/// several ranges → the full representation too (a server may ignore Range, §14.2).
-fn requested_range(req: &HeaderMap, size: u64) -> RangeRequest {
-    let Some(value) = req.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
-        return RangeRequest::Full;
-    };
-    let parsed = match http_range_header::parse_range_header(value) {
-        Ok(p) => p,
-        Err(RangeUnsatisfiableError::Unsatisfiable) => return RangeRequest::Unsatisfiable,
-        Err(_) => return RangeRequest::Full,
-    };
-    match parsed.validate(size) {
-        Ok(ranges) if ranges.len() == 1 => RangeRequest::Single(ranges.into_iter().next().expect("one range")),
-        Ok(_) => RangeRequest::Full,
-        Err(RangeUnsatisfiableError::Unsatisfiable) => RangeRequest::Unsatisfiable,
-        Err(_) => RangeRequest::Full,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn range(v: &str, size: u64) -> RangeRequest {
-        let mut h = HeaderMap::new();
-        h.insert(header::RANGE, HeaderValue::from_str(v).unwrap());
-        requested_range(&h, size)
-    }
-
-    #[test]
-    fn single_open_ended_and_suffix_ranges() {
-        assert_eq!(range("bytes=0-99", 1000), RangeRequest::Single(0..=99));
-        assert_eq!(range("bytes=500-", 1000), RangeRequest::Single(500..=999));
-        assert_eq!(range("bytes=-300", 1000), RangeRequest::Single(700..=999));
-        // RFC 9110 §14.1.2: a suffix longer than the representation selects all of it.
-        assert_eq!(range("bytes=-5000", 1000), RangeRequest::Single(0..=999));
-        assert_eq!(range("bytes=900-5000", 1000), RangeRequest::Single(900..=999));
-    }
-
-    #[test]
-    fn unsatisfiable_and_invalid_ranges() {
-        assert_eq!(range("bytes=1000-", 1000), RangeRequest::Unsatisfiable);
-        assert_eq!(range("bytes=abc", 1000), RangeRequest::Full);
-        assert_eq!(range("items=0-9", 1000), RangeRequest::Full);
-        assert_eq!(range("bytes=5-1", 1000), RangeRequest::Full);
-    }
 
     #[test]
     fn if_range_needs_a_strong_match() {

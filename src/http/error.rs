@@ -22,6 +22,9 @@ pub enum ApiError {
     /// Signed in, but not allowed: 403.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many streaming responses at once: 503 with `Retry-After` (RFC 9110 §15.6.4).
+    #[error("the server is streaming to its limit of {streams} clients; retry in {retry_after_secs} s")]
+    Overloaded { retry_after_secs: u64, streams: usize },
     /// Rate-limited: 429 with `Retry-After` (RFC 6585 §4).
     #[error("too many attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
@@ -47,6 +50,7 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
@@ -54,7 +58,7 @@ impl IntoResponse for ApiError {
             }
         };
         let mut resp = (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response();
-        if let ApiError::TooManyRequests { retry_after_secs } = self {
+        if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Overloaded { retry_after_secs, .. } = self {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }

@@ -85,6 +85,7 @@ pub async fn multivariant(
     };
     delivery::serve_blob(
         &app.store,
+        &app.streams,
         &keys::hls(&video.id, MULTIVARIANT_PLAYLIST),
         &method,
         &headers,
@@ -127,6 +128,7 @@ pub async fn rendition_file(
     };
     delivery::serve_blob(
         &app.store,
+        &app.streams,
         &keys::hls(&video.id, &format!("{rendition}/{file}")),
         &method,
         &headers,
@@ -153,7 +155,15 @@ pub async fn poster(
         cache: private.unwrap_or(CachePolicy::LongLived),
         disposition: None,
     };
-    delivery::serve_blob(&app.store, &keys::poster(&video.id), &method, &headers, how).await
+    delivery::serve_blob(
+        &app.store,
+        &app.streams,
+        &keys::poster(&video.id),
+        &method,
+        &headers,
+        how,
+    )
+    .await
 }
 
 /// `GET /media/{id}/original` (and under `/g/{grant}/`) — the uploaded file, with Range
@@ -172,7 +182,15 @@ pub async fn original(
         cache: private.unwrap_or(CachePolicy::Revalidate),
         disposition: Some(attachment(&video.source_name)),
     };
-    delivery::serve_blob(&app.store, &keys::source(&video.id), &method, &headers, how).await
+    delivery::serve_blob(
+        &app.store,
+        &app.streams,
+        &keys::source(&video.id),
+        &method,
+        &headers,
+        how,
+    )
+    .await
 }
 
 /// A segment or playlist name as Kino writes them: `[A-Za-z0-9_.-]`, no leading dot.

@@ -8,5 +8,7 @@ pub mod delivery;
 pub mod error;
 pub mod media;
 pub mod pages;
+pub mod ranges;
+pub mod server;
 pub mod tokens;
 pub mod videos;

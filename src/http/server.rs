@@ -1,0 +1,67 @@
+//! The HTTP server loop (hyper-util: HTTP/1.1 and HTTP/2), for what `axum::serve` does not
+//! offer: a header-read timeout, which also bounds how long an idle keep-alive connection is
+//! kept (hyper arms it whenever it waits for a request head), so slow-header (slowloris) and
+//! idle clients are cut off; and a graceful shutdown with a deadline — the listener closes at
+//! once, in-flight responses get `http.shutdown_grace_secs` to finish.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::HttpConfig;
+
+/// Serves `router` on `listener` until `shutdown` fires, then drains connections for at most
+/// the grace period. Handlers see the peer address as `ConnectInfo<SocketAddr>`.
+pub async fn run(listener: TcpListener, router: Router, cfg: &HttpConfig, shutdown: CancellationToken) {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs_f64(cfg.header_read_timeout_secs));
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.cancelled() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = tower::ServiceExt::map_request(router.clone(), move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            req
+        });
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    let grace = Duration::from_secs_f64(cfg.shutdown_grace_secs);
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!(
+            grace_secs = cfg.shutdown_grace_secs,
+            "responses still running at the shutdown deadline were cut off"
+        );
+    }
+}
