@@ -295,7 +295,7 @@ impl Config {
             }
             None => figment = figment.merge(Toml::file("kino.toml")),
         }
-        let env = Env::prefixed("KINO_").split("__").ignore(&["config", "log"]);
+        let env = Env::prefixed("KINO_").split("__").ignore(&["config", "log", "web_dir"]);
         figment = figment.merge(env).merge(Serialized::globals(flags));
         let config: Config = figment.extract().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
         config.validate()?;

@@ -416,6 +416,29 @@ async fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
     .await;
     assert_eq!(resp.status(), 401, "the successor died with its family");
 
+    let racer = {
+        let r = send(
+            &server,
+            &Cred::Anonymous,
+            Method::POST,
+            "/api/auth/signin",
+            Some(json!({"username": "carol", "password": "carol-password"})),
+        )
+        .await;
+        let mut jar = Jar::default();
+        jar.absorb(&r);
+        Cred::Cookies(jar)
+    };
+    // Two refreshes racing with the same token (two tabs): one wins, the other is a replay —
+    // never a server error.
+    let (a, b) = tokio::join!(
+        send(&server, &racer, Method::POST, "/api/auth/refresh", None),
+        send(&server, &racer, Method::POST, "/api/auth/refresh", None),
+    );
+    let mut codes = [a.status().as_u16(), b.status().as_u16()];
+    codes.sort();
+    assert_eq!(codes, [200, 401], "racing refreshes");
+
     // Sign-out ends a session's refresh token and clears the cookies.
     let mut third = Jar::default();
     let resp = send(

@@ -100,7 +100,7 @@ impl Db {
         has_poster: bool,
     ) -> Result<bool, sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let held = sqlx::query(
             "UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = ?
              WHERE id = ? AND lease_owner = ? AND state = 'running'",
@@ -141,7 +141,7 @@ impl Db {
         backoff_secs: u64,
     ) -> Result<RetryDecision, sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         if !permanent && job.attempt < job.max_attempts {
             let delay = backoff_secs as f64 * 2f64.powi(job.attempt.saturating_sub(1) as i32);
             sqlx::query(
@@ -180,7 +180,7 @@ impl Db {
     /// Ends a cancelled job: the job `cancelled`, the video `failed` with `reason`.
     pub async fn cancel_job(&self, job: &ClaimedJob, reason: &str) -> Result<(), sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ? WHERE id = ?")
             .bind(reason)
             .bind(now)
@@ -225,7 +225,7 @@ impl Db {
     /// a running one at its worker's next heartbeat. Returns false when nothing was running.
     pub async fn request_cancel(&self, video_id: &str) -> Result<bool, sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let queued = sqlx::query(
             "UPDATE jobs SET state = 'cancelled', last_error = 'cancelled', updated_at = ? WHERE video_id = ? AND state = 'queued'",
         )

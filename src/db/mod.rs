@@ -58,6 +58,13 @@ impl Db {
         Ok(Db { pool })
     }
 
+    /// Starts a write transaction. SQLite: `BEGIN IMMEDIATE`, taking the write lock up front,
+    /// so two transactions that read then write wait their turn (busy timeout) instead of one
+    /// failing with "database is locked" when both try to upgrade a read lock.
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()

@@ -55,7 +55,7 @@ impl Db {
         expires_at: i64,
     ) -> Result<Rotation, sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let Some(row) =
             sqlx::query("SELECT family_id, user_id, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?")
                 .bind(old_hash)

@@ -50,7 +50,7 @@ impl Db {
         password_hash: &str,
         role: Role,
     ) -> Result<CreateUser, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let taken: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username = ? OR (email IS NOT NULL AND email = ?)")
                 .bind(username)

@@ -122,7 +122,7 @@ impl Db {
     /// Inserts a video in `processing` and queues its transcode job, in one transaction.
     pub async fn insert_video_with_job(&self, v: &NewVideo, max_attempts: u32) -> Result<(), sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO videos (id, title, description, status, source_name, source_bytes, owner_id, privacy, created_at, updated_at)
              VALUES (?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?)",
@@ -210,7 +210,7 @@ impl Db {
     /// Deletes video `id` and its jobs (a running worker loses its lease at its next
     /// heartbeat). Returns false when there was no such video.
     pub async fn delete_video(&self, id: &str) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM jobs WHERE video_id = ?")
             .bind(id)
             .execute(&mut *tx)

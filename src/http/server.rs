@@ -18,6 +18,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::HttpConfig;
+use crate::http::delivery::CHUNK_BYTES;
+
+/// Bytes hyper may queue per HTTP/1 connection (and the largest request head).
+const WRITE_QUEUE_BYTES: usize = CHUNK_BYTES;
 
 /// Serves `router` on `listener` until `shutdown` fires, then drains connections for at most
 /// the grace period. Handlers see the peer address as `ConnectInfo<SocketAddr>`.
@@ -26,7 +30,11 @@ pub async fn run(listener: TcpListener, router: Router, cfg: &HttpConfig, shutdo
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs_f64(cfg.header_read_timeout_secs));
+        .header_read_timeout(Duration::from_secs_f64(cfg.header_read_timeout_secs))
+        // hyper queues body chunks until this many bytes wait to be written (default ~400 KiB);
+        // one file chunk's worth keeps a slow reader's response near two chunks in memory.
+        // Also the most a request head may take.
+        .max_buf_size(WRITE_QUEUE_BYTES);
     let graceful = GracefulShutdown::new();
     loop {
         let (stream, peer) = tokio::select! {

@@ -71,29 +71,311 @@ export function errorMessage(status, statusText, bodyText) {
   return `Request failed (HTTP ${status}${statusText ? ` ${statusText}` : ''})`;
 }
 
-/** GETs JSON; throws an Error carrying the server's message (and `.status`) on failure. */
-export async function getJSON(url) {
-  let res;
-  try {
-    res = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store' });
-  } catch {
-    const err = new Error('Cannot reach the server.');
-    err.status = 0;
-    throw err;
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    const err = new Error(errorMessage(res.status, res.statusText, text));
-    err.status = res.status;
-    throw err;
-  }
-  return JSON.parse(text);
-}
-
 /** Status badge element for a video. */
 export function statusBadge(video) {
   const labels = { processing: 'Processing', ready: 'Ready', failed: 'Failed' };
   return el('span', { class: `badge badge-${video.status}`, text: labels[video.status] || video.status });
+}
+
+/** Privacy badge for a non-public video (null for public ones). */
+export function privacyBadge(video) {
+  const labels = { unlisted: 'Unlisted', private: 'Private' };
+  const privacy = video && video.privacy;
+  if (!privacy || privacy === 'public') return null;
+  return el('span', {
+    class: `badge badge-${labels[privacy] ? privacy : 'private'}`,
+    text: labels[privacy] || privacy,
+    title: privacy === 'unlisted' ? 'Anyone with the link can watch' : 'Only the owner (and admins) can watch',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions. The server keeps the session in two HttpOnly cookies: a short-lived access cookie
+// (15 min) and a refresh cookie (30 days). Every API call of every page goes through apiFetch,
+// which answers an expired access cookie (401) by refreshing the session once and retrying, so a
+// signed-in user never has to sign in again while the refresh cookie is valid.
+
+let refreshInFlight = null;
+let refreshGeneration = 0;
+
+// Cross-tab coordination where the Web Locks API is missing (plain-HTTP origins other than
+// localhost): a marker in localStorage says "tab X is refreshing"; other tabs wait for it.
+const TAB_ID = Math.random().toString(36).slice(2);
+const REFRESH_MARK = 'kino.session-refresh';
+const MARK_TTL_MS = 10_000;
+
+function readMark() {
+  try {
+    return JSON.parse(localStorage.getItem(REFRESH_MARK) || 'null');
+  } catch {
+    return null;
+  }
+}
+
+function writeMark(value) {
+  try {
+    localStorage.setItem(REFRESH_MARK, JSON.stringify(value));
+  } catch {
+    // storage unavailable: no cross-tab coordination
+  }
+}
+
+/** Waits for another tab's refresh: its result, or null when it did not finish in time. */
+function waitForOtherTab() {
+  return new Promise((resolve) => {
+    const finish = (result) => {
+      window.removeEventListener('storage', onStorage);
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const onStorage = (e) => {
+      if (e.key !== REFRESH_MARK) return;
+      const mark = readMark();
+      if (!mark || mark.done) finish(mark ? mark.ok === true : null);
+    };
+    window.addEventListener('storage', onStorage);
+    const timer = setTimeout(() => finish(null), MARK_TTL_MS);
+  });
+}
+
+const busyElsewhere = (mark) => mark && mark.tab !== TAB_ID && !mark.done && Date.now() - mark.at < MARK_TTL_MS;
+
+/** Runs `run` (the refresh) unless another tab is already refreshing, then shares its result. */
+async function withStorageLock(run) {
+  if (busyElsewhere(readMark())) {
+    const theirs = await waitForOtherTab();
+    if (theirs !== null) return theirs;
+  }
+  // Claim, then check a moment later that no other tab claimed at the same time (last one wins).
+  writeMark({ tab: TAB_ID, at: Date.now() });
+  await new Promise((r) => setTimeout(r, 40));
+  if (busyElsewhere(readMark())) {
+    const theirs = await waitForOtherTab();
+    if (theirs !== null) return theirs;
+  }
+  return run();
+}
+
+/**
+ * POST /api/auth/refresh, single-flight: concurrent callers share one request (two parallel
+ * refreshes would present the same refresh token twice, which the server treats as theft and
+ * answers by ending the session). Across tabs of this origin, the Web Locks API serialises
+ * refreshes (secure contexts), else a localStorage marker lets one tab refresh for all.
+ * Resolves to true when the session was renewed.
+ */
+export function refreshSession() {
+  if (!refreshInFlight) {
+    const asked = Date.now();
+    const run = async () => {
+      // Another tab renewed the shared cookies while this one waited: nothing left to do.
+      const mark = readMark();
+      if (mark && mark.tab !== TAB_ID && mark.done && mark.ok && mark.at >= asked) return true;
+      let ok = false;
+      try {
+        const res = await fetch('/api/auth/refresh', {
+          method: 'POST',
+          headers: { Accept: 'application/json' },
+          cache: 'no-store',
+          credentials: 'same-origin',
+        });
+        await res.arrayBuffer().catch(() => {}); // read the small body: the request ends cleanly
+        ok = res.ok;
+      } catch {
+        ok = false;
+      }
+      writeMark({ tab: TAB_ID, at: Date.now(), done: true, ok });
+      return ok;
+    };
+    const locks = typeof navigator !== 'undefined' && navigator.locks && typeof navigator.locks.request === 'function' ? navigator.locks : null;
+    const attempt = locks ? locks.request('kino-session-refresh', run).catch(run) : withStorageLock(run);
+    refreshInFlight = attempt.then((ok) => {
+      if (ok) refreshGeneration += 1;
+      return ok;
+    }).finally(() => {
+      refreshInFlight = null;
+    });
+  }
+  return refreshInFlight;
+}
+
+function isRefreshable(url) {
+  let path;
+  try {
+    const u = new URL(url, location.href);
+    if (u.origin !== location.origin) return false;
+    path = u.pathname;
+  } catch {
+    return false;
+  }
+  return path.startsWith('/api/') && !path.startsWith('/api/auth/');
+}
+
+/**
+ * fetch() for Kino's API: same-origin credentials, no caching, and on a 401 from an /api/ route
+ * (other than /api/auth/*) one session refresh (shared with concurrent callers) and one retry.
+ * When the refresh fails, the original 401 response is returned. `options.body` must be
+ * re-sendable (a string, FormData, Blob…), not a stream.
+ */
+export async function apiFetch(url, options = {}) {
+  const init = { cache: 'no-store', credentials: 'same-origin', ...options };
+  const generation = refreshGeneration;
+  const res = await fetch(url, init);
+  if (res.status !== 401 || !isRefreshable(url)) return res;
+  // A refresh that finished after this request left already renewed the cookie: just retry.
+  const renewed = refreshGeneration !== generation && !refreshInFlight ? true : await refreshSession();
+  if (!renewed) return res;
+  await res.arrayBuffer().catch(() => {}); // the 401 answer is replaced by the retry's
+  return fetch(url, init);
+}
+
+/** An Error carrying the server's message, `.status` (0: no answer) and `.retryAfter` (s or null). */
+function apiError(status, message, retryAfter = null) {
+  const err = new Error(message);
+  err.status = status;
+  err.retryAfter = retryAfter;
+  return err;
+}
+
+/** Seconds of a Retry-After header (delta-seconds or HTTP date), or null. */
+export function retryAfterSeconds(value) {
+  if (!value) return null;
+  const trimmed = String(value).trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+/**
+ * Calls the API and returns the parsed JSON body (null for 204 / an empty body). `body`, when
+ * given, is sent as JSON. Throws an Error with the server's message, `.status` and `.retryAfter`.
+ */
+export async function api(method, url, body) {
+  const headers = { Accept: 'application/json' };
+  const init = { method, headers };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await apiFetch(url, init);
+  } catch {
+    throw apiError(0, 'Cannot reach the server.');
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    throw apiError(res.status, errorMessage(res.status, res.statusText, text), retryAfterSeconds(res.headers.get('Retry-After')));
+  }
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw apiError(res.status, 'The server sent an unreadable answer.');
+  }
+}
+
+/** GETs JSON; throws an Error carrying the server's message (and `.status`) on failure. */
+export function getJSON(url) {
+  return api('GET', url);
+}
+
+/** The user object of a {user} answer (also accepts the bare user object). */
+export function userOf(body) {
+  if (body && typeof body === 'object' && body.user && typeof body.user === 'object') return body.user;
+  return body && typeof body === 'object' && typeof body.username === 'string' ? body : null;
+}
+
+let mePromise = null;
+
+/**
+ * The signed-in user (GET /api/me, refreshing the session if needed), or null when signed out.
+ * Shared by the header and the page. Rejects when the server cannot answer (network, 5xx).
+ */
+export function currentUser({ reload = false } = {}) {
+  if (!mePromise || reload) {
+    const promise = getJSON('/api/me').then(userOf, (err) => {
+      if (err.status === 401) return null;
+      throw err;
+    });
+    mePromise = promise;
+    promise.catch(() => {
+      if (mePromise === promise) mePromise = null; // let a later call try again
+    });
+  }
+  return mePromise;
+}
+
+/** Counts successful session refreshes on this page (to tell whether one happened since). */
+export function sessionGeneration() {
+  return refreshGeneration;
+}
+
+/**
+ * Runs `fn` (an API read) and, when it fails with 404 or 403, checks the session once and
+ * repeats `fn` if the session was renewed meanwhile. The browser drops the access cookie when it
+ * expires, so the server sees an anonymous caller and answers 404 for a private video rather
+ * than 401; the check (GET /api/me → 401 → refresh) brings the cookie back. Signed-out visitors
+ * get the original error.
+ */
+export async function withSession(fn) {
+  const generation = refreshGeneration;
+  try {
+    return await fn();
+  } catch (err) {
+    if (err.status !== 404 && err.status !== 403) throw err;
+    try {
+      await currentUser({ reload: true });
+    } catch {
+      throw err;
+    }
+    if (refreshGeneration === generation) throw err;
+    return fn();
+  }
+}
+
+/** Signs out (POST /api/auth/signout). Resolves even when the server cannot be reached. */
+export async function signOut() {
+  try {
+    await fetch('/api/auth/signout', { method: 'POST', headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' });
+  } catch {
+    // the cookies may survive; the header re-reads /api/me below
+  }
+  mePromise = null;
+}
+
+/**
+ * Where to go after signing in: `raw` when it is a path on this site ("/…", not "//…" nor
+ * "/\…"), else "/".
+ */
+export function safeNext(raw) {
+  if (typeof raw !== 'string' || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(raw)) return '/';
+  try {
+    const u = new URL(raw, location.origin);
+    if (u.origin !== location.origin) return '/';
+    return `${u.pathname}${u.search}${u.hash}`;
+  } catch {
+    return '/';
+  }
+}
+
+/** Where to go after signing in or up: `safeNext(raw)`, but never back to those forms. */
+export function nextAfterSignIn(raw) {
+  const next = safeNext(raw);
+  const path = next.split(/[?#]/)[0].replace(/\/+$/, '');
+  return path === '/signin' || path === '/signup' ? '/' : next;
+}
+
+/** The current page as a `next` value ("/watch/abc?x=1"). */
+export function herePath() {
+  return `${location.pathname}${location.search}`;
+}
+
+/** "/signin?next=…" for coming back to `path` (default: this page). */
+export function signInHref(path = herePath()) {
+  const next = safeNext(path);
+  return next === '/' ? '/signin' : `/signin?next=${encodeURIComponent(next)}`;
 }
 
 /** Marks the header link of the current page. */
@@ -103,4 +385,91 @@ export function markNav() {
     const href = a.getAttribute('href');
     if (href === path || (href !== '/' && path.startsWith(href))) a.setAttribute('aria-current', 'page');
   }
+  for (const a of document.querySelectorAll('.site-account a')) {
+    const href = (a.getAttribute('href') || '').split('?')[0];
+    if (href === path) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function accountBox() {
+  let box = document.getElementById('site-account');
+  if (!box) {
+    const inner = document.querySelector('.site-header .inner');
+    if (!inner) return null;
+    box = el('div', { id: 'site-account', class: 'site-account' });
+    inner.append(box);
+  }
+  return box;
+}
+
+function renderAccount(box, user) {
+  if (user) {
+    const button = el('button', { type: 'button', id: 'signout-button', class: 'link-button', text: 'Sign out' });
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      await signOut();
+      // The private pages have nothing to show a signed-out visitor: go to the library.
+      if (location.pathname === '/me') location.assign('/');
+      else location.reload();
+    });
+    box.replaceChildren(
+      el('a', { href: '/me', id: 'account-link', class: 'account-link', title: 'My videos and account', text: user.username }),
+      button);
+  } else {
+    const onAuthPage = location.pathname === '/signin' || location.pathname === '/signup';
+    const next = onAuthPage ? new URLSearchParams(location.search).get('next') : herePath();
+    const nextQuery = safeNext(next) === '/' ? '' : `?next=${encodeURIComponent(safeNext(next))}`;
+    box.replaceChildren(
+      el('a', { href: `/signin${nextQuery}`, id: 'signin-link', text: 'Sign in' }),
+      el('a', { href: `/signup${nextQuery}`, id: 'signup-link', class: 'signup-link', text: 'Sign up' }));
+  }
+  box.dataset.state = user ? 'signed-in' : 'signed-out';
+  markNav();
+}
+
+/**
+ * Fills the header's account area (username + Sign out, or Sign in / Sign up) and marks the
+ * current page. Resolves to the signed-in user or null (also null when the server cannot answer).
+ */
+export async function initHeader() {
+  markNav();
+  const box = accountBox();
+  let user = null;
+  try {
+    user = await currentUser();
+  } catch {
+    user = null;
+  }
+  if (box) renderAccount(box, user);
+  return user;
+}
+
+let cooldownTimer = null;
+
+/**
+ * After a 429: shows "Too many attempts, try again in N s" through `show(text)`, counting down
+ * with `button` disabled, then clears the message and enables the button again.
+ */
+export function tooManyAttempts(seconds, button, show) {
+  clearInterval(cooldownTimer);
+  let left = Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : null;
+  if (left === null) {
+    button.disabled = false;
+    show('Too many attempts, try again later.');
+    return;
+  }
+  const tick = () => {
+    if (left <= 0) {
+      clearInterval(cooldownTimer);
+      button.disabled = false;
+      show('');
+      return;
+    }
+    button.disabled = true;
+    show(`Too many attempts, try again in ${left} s`);
+    left -= 1;
+  };
+  tick();
+  cooldownTimer = setInterval(tick, 1000);
 }

@@ -1,5 +1,5 @@
 // The library page: a grid of video cards, refreshed every 2 s while anything is processing.
-import { el, formatDuration, formatDate, getJSON, markNav, percent, statusBadge } from './app.js';
+import { el, formatDuration, formatDate, getJSON, initHeader, percent, privacyBadge, sessionGeneration, statusBadge } from './app.js';
 
 const PER_PAGE = 24;
 const FAST_POLL_MS = 2000;
@@ -26,7 +26,7 @@ function card(video) {
 
   const body = el('div', { class: 'card-body' },
     el('h2', { class: 'card-title', text: video.title || 'Untitled', title: video.title || 'Untitled' }),
-    el('div', { class: 'card-meta' }, statusBadge(video), el('span', { text: formatDate(video.created_at) })));
+    el('div', { class: 'card-meta' }, statusBadge(video), privacyBadge(video), el('span', { text: formatDate(video.created_at) })));
   if (video.status === 'processing') {
     const p = percent(video.progress);
     const fill = el('span');
@@ -42,11 +42,19 @@ function card(video) {
   return ready ? el('a', { ...attrs, href: `/watch/${encodeURIComponent(video.id)}` }, thumb, body) : el('div', attrs, thumb, body);
 }
 
+/**
+ * A video's JSON with its URLs reduced to whether they exist: the signed URLs of non-public
+ * videos change on every answer, which must not rebuild the card (poster flicker).
+ */
+function stableKey(video) {
+  return JSON.stringify(video, (key, value) => (/_url$/.test(key) ? Boolean(value) : value));
+}
+
 function render(list) {
   const seen = new Set();
   const nodes = list.videos.map((video) => {
     seen.add(video.id);
-    const json = JSON.stringify(video);
+    const json = stableKey(video);
     let entry = cards.get(video.id);
     if (!entry || entry.json !== json) {
       entry = { json, node: card(video) };
@@ -69,19 +77,32 @@ function render(list) {
   document.getElementById('page-info').textContent = `Page ${page} of ${pages}`;
 }
 
+let timer = null;
+let latest = 0;
+
 async function refresh() {
+  clearTimeout(timer);
+  const seq = ++latest;
   let delay = SLOW_POLL_MS;
   try {
     const list = await getJSON(`/api/videos?page=${page}&per_page=${PER_PAGE}`);
+    if (seq !== latest) return; // a newer request is on its way
     render(list);
     loadError.hidden = true;
     if (list.videos.some((v) => v.status === 'processing')) delay = FAST_POLL_MS;
   } catch (err) {
+    if (seq !== latest) return;
     loadError.textContent = `Could not load the library: ${err.message}`;
     loadError.hidden = false;
   }
-  setTimeout(refresh, delay);
+  clearTimeout(timer);
+  timer = setTimeout(refresh, delay);
 }
 
-markNav();
+// The header's session check runs beside the first list request; when it had to renew an
+// expired session, list again at once (a signed-in owner or admin sees more than the public).
+const startGeneration = sessionGeneration();
+initHeader().then(() => {
+  if (sessionGeneration() !== startGeneration) refresh();
+});
 refresh();

@@ -1,5 +1,7 @@
 // The upload form: multipart POST through XMLHttpRequest, for a real upload progress bar.
-import { el, errorMessage, formatBytes, markNav } from './app.js';
+// Needs a signed-in uploader or admin; a 401 (expired access cookie) refreshes the session once
+// and sends the file again.
+import { currentUser, el, errorMessage, formatBytes, initHeader, refreshSession, signInHref } from './app.js';
 
 const form = document.getElementById('upload-form');
 const fileInput = document.getElementById('file');
@@ -11,12 +13,35 @@ const bar = document.getElementById('upload-progress');
 const percentText = document.getElementById('upload-percent');
 const bytesText = document.getElementById('upload-bytes');
 const status = document.getElementById('upload-status');
+const privacyInput = document.getElementById('privacy');
+const privacyHint = document.getElementById('privacy-hint');
+const signinRequired = document.getElementById('signin-required');
+const roleNote = document.getElementById('upload-role-note');
+
+const PRIVACY_HINTS = {
+  public: 'Listed in the library for everyone.',
+  unlisted: 'Not listed: anyone with the link can watch.',
+  private: 'Only you (and admins) can watch.',
+};
 
 let titleFromFile = '';
 
 function setStatus(kind, ...parts) {
   status.className = kind === 'error' ? 'error' : '';
   status.replaceChildren(...parts);
+}
+
+function showPrivacyHint() {
+  privacyHint.textContent = PRIVACY_HINTS[privacyInput.value] || '';
+}
+
+/** Signed out: the form gives way to a "Sign in to upload" notice. */
+function showSignedOut(message) {
+  form.hidden = true;
+  roleNote.hidden = true;
+  signinRequired.querySelector('#signin-to-upload').href = signInHref('/upload');
+  if (message) signinRequired.firstChild.textContent = `${message} `;
+  signinRequired.hidden = false;
 }
 
 function showProgress(loaded, total) {
@@ -37,7 +62,7 @@ fileInput.addEventListener('change', () => {
   }
 });
 
-form.addEventListener('submit', (event) => {
+form.addEventListener('submit', async (event) => {
   event.preventDefault();
   const file = fileInput.files[0];
   if (!file) {
@@ -55,8 +80,28 @@ form.addEventListener('submit', (event) => {
   const data = new FormData();
   data.append('title', titleInput.value.trim());
   data.append('description', descriptionInput.value);
+  data.append('privacy', privacyInput.value);
   data.append('file', file, file.name);
 
+  button.disabled = true;
+  setStatus('info', 'Checking your session…');
+  // Renew an expired access cookie before sending the bytes, rather than after (a server may
+  // answer 401 before reading a large body, which the browser can report as a network error).
+  try {
+    if (!(await currentUser({ reload: true }))) {
+      button.disabled = false;
+      setStatus('info', '');
+      showSignedOut('Your session has ended: sign in again to upload.');
+      return;
+    }
+  } catch {
+    // The server did not answer /api/me; the upload itself will say what is wrong.
+  }
+  send(file, data, false);
+});
+
+/** One upload attempt; `retried` is true for the single retry after a session refresh. */
+function send(file, data, retried) {
   const xhr = new XMLHttpRequest();
   xhr.open('POST', '/api/videos');
   xhr.setRequestHeader('Accept', 'application/json');
@@ -65,7 +110,16 @@ form.addEventListener('submit', (event) => {
     showProgress(file.size, file.size);
     setStatus('info', 'Upload complete, the server is saving the file…');
   };
-  xhr.onload = () => {
+  xhr.onload = async () => {
+    if (xhr.status === 401 && !retried) {
+      // The access cookie expired: refresh the session once (shared with any other caller) and
+      // send the file again.
+      setStatus('info', 'Renewing your session…');
+      if (await refreshSession()) {
+        send(file, data, true);
+        return;
+      }
+    }
     button.disabled = false;
     if (xhr.status === 201) {
       let video = null;
@@ -80,10 +134,15 @@ form.addEventListener('submit', (event) => {
         ...(id ? [' (id ', el('code', { text: id }), ')'] : []),
         '. ',
         el('a', { href: '/', text: 'Go to the library' }),
-        ...(id ? [' or ', el('a', { href: `/watch/${encodeURIComponent(id)}`, text: 'open the video' })] : []),
+        ...(id ? [' or ', el('a', { href: `/watch/${encodeURIComponent(id)}`, id: 'uploaded-link', 'data-id': id, text: 'open the video' })] : []),
         '.');
       form.reset();
+      showPrivacyHint();
       titleFromFile = '';
+    } else if (xhr.status === 401) {
+      box.hidden = true;
+      setStatus('info', '');
+      showSignedOut('Your session has ended: sign in again to upload.');
     } else {
       box.hidden = true;
       setStatus('error', `Upload failed: ${errorMessage(xhr.status, xhr.statusText, xhr.responseText)}`);
@@ -104,6 +163,23 @@ form.addEventListener('submit', (event) => {
   showProgress(0, file.size);
   setStatus('info', `Uploading ${file.name}…`);
   xhr.send(data);
-});
+}
 
-markNav();
+privacyInput.addEventListener('change', showPrivacyHint);
+showPrivacyHint();
+
+initHeader();
+currentUser().then((user) => {
+  if (!user) {
+    showSignedOut();
+    return;
+  }
+  form.hidden = false;
+  if (user.role === 'viewer') {
+    roleNote.textContent = 'Your account is a viewer account, which cannot upload videos: ask an admin for uploader access.';
+    roleNote.hidden = false;
+  }
+}, () => {
+  // The server did not answer /api/me: show the form; the upload itself will say what is wrong.
+  form.hidden = false;
+});

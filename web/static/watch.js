@@ -1,7 +1,13 @@
 // The player page: /watch/{id}. Plays the HLS ladder through hls.js (Safari: natively).
-import { formatBitrate, formatDate, formatDuration, getJSON, markNav, percent, statusBadge } from './app.js';
+// The stream URL comes from GET /api/videos/{id}/playback: for unlisted and private videos it
+// carries a time-limited grant, renewed from the same endpoint if it expires during playback.
+import {
+  currentUser, el, formatBitrate, formatDate, formatDuration, getJSON, initHeader, percent, privacyBadge, sessionGeneration,
+  signInHref, statusBadge, withSession,
+} from './app.js';
 
 const POLL_MS = 2000;
+const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page view
 
 const id = decodeURIComponent(location.pathname.replace(/\/+$/, '').split('/').pop() || '');
 const video = document.getElementById('player');
@@ -26,8 +32,13 @@ function showInfo(v) {
   const status = document.getElementById('status');
   status.replaceChildren(v.status === 'ready' ? '' : statusBadge(v));
   status.hidden = v.status === 'ready';
-  const meta = [formatDuration(v.duration), formatDate(v.created_at)].filter(Boolean).join(' · ');
+  const privacy = document.getElementById('privacy');
+  const badge = privacyBadge(v);
+  privacy.replaceChildren(...(badge ? [badge] : []));
+  privacy.hidden = !badge;
+  const meta = [v.owner ? `by ${v.owner}` : '', formatDuration(v.duration), formatDate(v.created_at)].filter(Boolean).join(' · ');
   document.getElementById('meta').textContent = meta;
+  document.getElementById('manage').hidden = v.can_edit !== true;
   const download = document.getElementById('download');
   if (v.download_url) download.href = v.download_url;
   download.hidden = !v.download_url;
@@ -56,20 +67,164 @@ function showCurrentLevel(hls, index) {
   quality.value = hls.autoLevelEnabled ? '-1' : String(index);
 }
 
-function startHls(v) {
+/** GET /api/videos/{id}/playback: {url, poster_url, expires_at}. */
+function fetchPlayback() {
+  return withSession(() => getJSON(`/api/videos/${encodeURIComponent(id)}/playback`));
+}
+
+/** GET /api/videos/{id}, renewing a lapsed session before concluding 404. */
+function fetchVideo() {
+  return withSession(() => getJSON(`/api/videos/${encodeURIComponent(id)}`));
+}
+
+/** True when `playback`'s grant has expired (or expires within `marginMs`). */
+function grantExpired(playback, marginMs = 0) {
+  if (!playback || !playback.expires_at) return false;
+  const t = Date.parse(playback.expires_at);
+  return Number.isFinite(t) && t - marginMs <= Date.now();
+}
+
+/** The directory of a URL (absolute, through its last "/"): what the ladder's URLs resolve against. */
+function dirOf(url) {
+  const u = new URL(url, location.href);
+  u.search = '';
+  u.hash = '';
+  return u.href.slice(0, u.href.lastIndexOf('/') + 1);
+}
+
+/** When to renew a grant that expires at `expiresAt`: a quarter of its life (≤ 5 min) before. */
+function renewDelayMs(expiresAt) {
+  const left = Date.parse(expiresAt) - Date.now();
+  if (!Number.isFinite(left)) return null;
+  return Math.max(1000, left - Math.min(300_000, left / 4));
+}
+
+function startHls(playback) {
   const Hls = window.Hls;
-  const hls = new Hls({ capLevelToPlayerSize: false });
+  // Signed streams: every playlist and segment URL lives under the playback URL's directory,
+  // which carries the grant. When the grant is renewed, requests still aimed at an old
+  // directory are sent to the new one (hls.js keeps the URLs it resolved first), so playback
+  // goes on without reloading anything.
+  let currentBase = dirOf(playback.url);
+  const oldBases = [];
+  const rebase = (url) => {
+    for (const old of oldBases) if (url.startsWith(old)) return currentBase + url.slice(old.length);
+    return url;
+  };
+  const hls = new Hls({
+    capLevelToPlayerSize: false,
+    xhrSetup: (xhr, url) => {
+      const target = rebase(url);
+      if (target !== url) xhr.open('GET', target, true);
+    },
+  });
   const fatalErrors = [];
-  window.kinoPlayer = { hls, video, fatalErrors };
+  const renewals = [];
+  window.kinoPlayer = { hls, video, fatalErrors, playback, renewals };
   let triedMediaRecovery = false;
+  let renewal = null; // the renewal in flight
+  let recoveries = 0; // renewals caused by a refused request
+  let renewTimer = null;
+  let destroyed = false;
+
+  function adopt(fresh) {
+    const base = dirOf(fresh.url);
+    if (base !== currentBase) {
+      oldBases.push(currentBase);
+      currentBase = base;
+    }
+    window.kinoPlayer.playback = fresh;
+    scheduleRenewal(fresh);
+  }
+
+  /** Fetches a fresh grant (one at a time) and adopts it; resolves to true on success. */
+  function renewGrant(reason) {
+    if (!renewal) {
+      renewal = (async () => {
+        try {
+          const fresh = await fetchPlayback();
+          if (destroyed || !fresh || !fresh.url) return false;
+          renewals.push({ at: new Date().toISOString(), position: video.currentTime, reason });
+          adopt(fresh);
+          return true;
+        } catch {
+          return false;
+        } finally {
+          renewal = null;
+        }
+      })();
+    }
+    return renewal;
+  }
+
+  function scheduleRenewal(current) {
+    clearTimeout(renewTimer);
+    if (!current || !current.expires_at) return; // public: the URL does not expire
+    const delay = renewDelayMs(current.expires_at);
+    if (delay === null) return;
+    renewTimer = setTimeout(async () => {
+      if (destroyed) return;
+      // On failure, try again in a while; the reactive path below remains as a fallback.
+      if (!(await renewGrant('scheduled')) && !destroyed) {
+        renewTimer = setTimeout(() => scheduleRenewal(window.kinoPlayer.playback), 30_000);
+      }
+    }, Math.min(delay, 2 ** 31 - 1));
+  }
+  scheduleRenewal(playback);
+
+  /** Whether a network error looks like a refused or expired grant. */
+  function grantRefused(data) {
+    const current = window.kinoPlayer.playback;
+    if (!current || !current.expires_at) return false;
+    const code = data.response && data.response.code;
+    return grantExpired(current, 5000) || [401, 403, 404, 410].includes(code);
+  }
+
+  /**
+   * A fatal network error on a signed stream whose grant expired (or was refused): renew the
+   * grant and resume loading where playback is. Resolves to true when loading was restarted.
+   */
+  async function recoverFromGrantError(data) {
+    if (!grantRefused(data)) return false;
+    if (!renewal) {
+      if (recoveries >= MAX_RECOVERIES) return false;
+      recoveries += 1;
+    }
+    if (!(await renewGrant(data.details))) return false;
+    if (destroyed) return false;
+    hls.startLoad(video.currentTime);
+    if (video.paused && window.kinoPlayer.wasPlaying) video.play().catch(() => {});
+    return true;
+  }
+
+  video.addEventListener('playing', () => {
+    window.kinoPlayer.wasPlaying = true;
+  });
+  video.addEventListener('pause', () => {
+    window.kinoPlayer.wasPlaying = false;
+  });
+  hls.on(Hls.Events.DESTROYING, () => {
+    destroyed = true;
+    clearTimeout(renewTimer);
+  });
 
   hls.on(Hls.Events.MANIFEST_PARSED, () => {
     fillQuality(hls);
     playerBar.hidden = false;
   });
   hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => showCurrentLevel(hls, data.level));
-  hls.on(Hls.Events.ERROR, (_event, data) => {
+  hls.on(Hls.Events.ERROR, async (_event, data) => {
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR && !data.fatal) {
+      // hls.js does not retry a 4xx; renewing now lets its next attempt (another level, or the
+      // recovery below) use the new grant.
+      if (!renewal && grantRefused(data) && recoveries < MAX_RECOVERIES) {
+        recoveries += 1;
+        renewGrant(data.details);
+      }
+      return;
+    }
     if (!data.fatal) return;
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR && (await recoverFromGrantError(data))) return;
     fatalErrors.push({ type: data.type, details: data.details, reason: data.reason || (data.error && data.error.message) || null });
     if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !triedMediaRecovery) {
       triedMediaRecovery = true;
@@ -85,25 +240,26 @@ function startHls(v) {
     if (hls.currentLevel >= 0) showCurrentLevel(hls, hls.currentLevel);
   });
 
-  hls.loadSource(v.hls_url);
+  hls.loadSource(playback.url);
   hls.attachMedia(video);
 }
 
-function startPlayer(v) {
+function startPlayer(v, playback) {
   processing.hidden = true;
   playerError.hidden = true;
   wrap.classList.remove('inactive');
-  if (v.poster_url) video.poster = v.poster_url;
-  if (!v.hls_url) {
+  const poster = playback.poster_url || v.poster_url;
+  if (poster) video.poster = poster;
+  if (!playback.url) {
     showError('This video has no stream to play.');
     return;
   }
   if (window.Hls && window.Hls.isSupported()) {
-    startHls(v);
+    startHls(playback);
   } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
     // Safari (and iOS): native HLS with its own adaptive switching; no manual quality choice.
-    window.kinoPlayer = { hls: null, video, fatalErrors: [] };
-    video.src = v.hls_url;
+    window.kinoPlayer = { hls: null, video, fatalErrors: [], playback, renewals: [] };
+    video.src = playback.url;
     quality.closest('label').hidden = true;
     playerBar.hidden = false;
   } else {
@@ -111,12 +267,53 @@ function startPlayer(v) {
     playerBar.hidden = false;
     quality.closest('label').hidden = true;
   }
-  video.addEventListener('error', () => {
-    if (!window.kinoPlayer || !window.kinoPlayer.hls) {
-      showError(`Playback failed: ${(video.error && video.error.message) || 'the video could not be decoded'}.`);
+  let nativeRecoveries = 0;
+  video.addEventListener('error', async () => {
+    const player = window.kinoPlayer;
+    if (player && player.hls) return; // hls.js reports its own errors
+    // Native HLS: an expired grant shows up as a media error; take a fresh URL and resume.
+    if (player && grantExpired(player.playback, 5000) && nativeRecoveries < MAX_RECOVERIES) {
+      nativeRecoveries += 1;
+      const position = video.currentTime;
+      try {
+        const fresh = await fetchPlayback();
+        if (fresh && fresh.url) {
+          player.playback = fresh;
+          player.renewals.push({ at: new Date().toISOString(), position, reason: 'media error' });
+          video.addEventListener('loadedmetadata', () => {
+            video.currentTime = position;
+            video.play().catch(() => {});
+          }, { once: true });
+          video.src = fresh.url;
+          return;
+        }
+      } catch {
+        // fall through to the error message
+      }
     }
+    showError(`Playback failed: ${(video.error && video.error.message) || 'the video could not be decoded'}.`);
   });
 }
+
+/** 404: the video does not exist, or is private to someone else (a signed-out owner may sign in). */
+async function showNotFound(err) {
+  document.getElementById('title').textContent = 'Video not found';
+  showError(err.message || 'This video does not exist.');
+  let user = null;
+  try {
+    user = await currentUser();
+  } catch {
+    return;
+  }
+  if (!user) {
+    playerError.append(el('p', {},
+      'If it is your private video, ',
+      el('a', { href: signInHref(), id: 'signin-to-watch', text: 'sign in' }),
+      ' to watch it.'));
+  }
+}
+
+let infoShown = false;
 
 async function load() {
   if (!id) {
@@ -125,11 +322,10 @@ async function load() {
   }
   let v;
   try {
-    v = await getJSON(`/api/videos/${encodeURIComponent(id)}`);
+    v = await fetchVideo();
   } catch (err) {
     if (err.status === 404) {
-      document.getElementById('title').textContent = 'Video not found';
-      showError(err.message || 'This video does not exist.');
+      showNotFound(err);
       return;
     }
     // Transient trouble (server restarting…): say so and try again.
@@ -138,8 +334,21 @@ async function load() {
     return;
   }
   showInfo(v);
+  infoShown = true;
   if (v.status === 'ready') {
-    startPlayer(v);
+    let playback;
+    try {
+      playback = await fetchPlayback();
+    } catch (err) {
+      if (err.status === 404) {
+        showNotFound(err);
+        return;
+      }
+      showError(`Could not load the video: ${err.message} Retrying…`);
+      setTimeout(load, POLL_MS);
+      return;
+    }
+    startPlayer(v, playback || {});
   } else if (v.status === 'failed') {
     if (v.poster_url) video.poster = v.poster_url;
     showError(`Processing failed: ${v.error || 'unknown error'}`);
@@ -156,5 +365,10 @@ async function load() {
   }
 }
 
-markNav();
+// The header's session check runs beside the first load; if it had to renew the session, the
+// video's details (owner-only fields such as can_edit) are read again.
+const startGeneration = sessionGeneration();
+initHeader().then(() => {
+  if (infoShown && sessionGeneration() !== startGeneration) fetchVideo().then(showInfo, () => {});
+});
 load();
