@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{Any, CorsLayer};
@@ -20,8 +20,9 @@ use crate::auth::keys::KeyRing;
 use crate::auth::limits::AuthLimits;
 use crate::config::Config;
 use crate::db::Db;
+use crate::events::Events;
 use crate::http::delivery::StreamLimit;
-use crate::http::{auth, media, pages, tokens, videos};
+use crate::http::{auth, comments, engagement, live, media, pages, search, tokens, users, videos};
 use crate::jobs::{WorkerContext, worker};
 use crate::storage::BlobStore;
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub limits: AuthLimits,
     /// The cap on concurrent streaming responses.
     pub streams: StreamLimit,
+    /// Events for open pages (comments now; progress, chat, viewer counts later).
+    pub events: Events,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
         let limits = AuthLimits::new(
             config.auth.attempts_per_minute_per_ip,
             config.auth.attempts_per_minute_per_account,
+            config.comments.per_minute,
         );
         Ok(AppState {
             config: Arc::new(config),
@@ -68,6 +72,7 @@ impl AppState {
             keys,
             limits,
             streams: StreamLimit::new(config_streams),
+            events: Events::new(),
         })
     }
 
@@ -116,6 +121,16 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         )
         .route("/api/videos/{id}/playback", get(videos::playback))
         .route("/api/videos/{id}/cancel", post(videos::cancel))
+        .route("/api/videos/{id}/comments", get(comments::list).post(comments::create))
+        .route("/api/comments/{cid}", patch(comments::edit).delete(comments::delete))
+        .route("/api/videos/{id}/live", get(live::live))
+        .route("/api/videos/{id}/progress", get(engagement::load).put(engagement::save))
+        .route("/api/videos/{id}/views", post(engagement::view))
+        .route("/api/me/history", get(engagement::history))
+        .route("/api/me/continue", get(engagement::continue_watching))
+        .route("/api/search", get(search::search))
+        .route("/api/users/{name}", get(users::get))
+        .route("/api/users/{name}/videos", get(users::videos))
         .route("/api/me", get(auth::me))
         .route("/api/me/videos", get(videos::list_mine))
         .route("/api/auth/register", post(auth::register))
@@ -156,6 +171,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/signin", get(pages::signin))
         .route("/signup", get(pages::signup))
         .route("/me", get(pages::me))
+        .route("/search", get(pages::search))
+        .route("/u/{name}", get(pages::user))
         .route("/watch/{id}", get(pages::watch))
         .route("/assets/{file}", get(pages::assets))
         .merge(api)

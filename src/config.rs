@@ -50,6 +50,27 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The HTTP server: overload and timeout behaviour.
     pub http: HttpConfig,
+    /// Comments on videos.
+    pub comments: CommentsConfig,
+}
+
+/// Comments on videos.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommentsConfig {
+    /// Longest comment, in characters (default 2000).
+    pub max_chars: usize,
+    /// Comments one user may post a minute (default 10); past it, 429 with `Retry-After`.
+    pub per_minute: u32,
+}
+
+impl Default for CommentsConfig {
+    fn default() -> Self {
+        CommentsConfig {
+            max_chars: 2000,
+            per_minute: 10,
+        }
+    }
 }
 
 /// How the HTTP server holds up under load and misbehaving clients.
@@ -222,6 +243,7 @@ impl Default for Config {
             ladder: LadderConfig::default(),
             auth: AuthConfig::default(),
             http: HttpConfig::default(),
+            comments: CommentsConfig::default(),
         }
     }
 }

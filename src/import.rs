@@ -74,6 +74,7 @@ pub async fn import(config: Config, files: Vec<PathBuf>, owner: Option<String>) 
             source_bytes: meta.len(),
             owner_id: owner,
             privacy: state.config.auth.default_privacy,
+            tags: Vec::new(),
         };
         state
             .db

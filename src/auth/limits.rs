@@ -1,5 +1,5 @@
-//! Rate limits on sign-in and registration, per client IP and per account name (GCRA, from
-//! the `governor` crate). Past a limit the caller gets 429 with `Retry-After` (RFC 6585 §4).
+//! Rate limits on sign-in and registration, per client IP and per account name, and on
+//! comments per user (GCRA, from the `governor` crate). Past a limit the caller gets 429 with `Retry-After` (RFC 6585 §4).
 //!
 //! The client IP is the TCP peer address: a forwarded-for header is never trusted here (anyone
 //! could send one). Behind a reverse proxy every client shares the proxy's address, so raise
@@ -18,6 +18,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub struct AuthLimits {
     per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     per_account: Arc<DefaultKeyedRateLimiter<String>>,
+    comments: Arc<DefaultKeyedRateLimiter<i64>>,
 }
 
 impl std::fmt::Debug for AuthLimits {
@@ -32,13 +33,22 @@ pub struct RetryAfter(pub Duration);
 
 impl AuthLimits {
     /// `per_ip` attempts a minute from one address, `per_account` a minute on one account
-    /// name (both at least 1), each allowed as a burst.
-    pub fn new(per_ip: u32, per_account: u32) -> AuthLimits {
+    /// name, `comments` comments a minute per user (each at least 1), each allowed as a burst.
+    pub fn new(per_ip: u32, per_account: u32, comments: u32) -> AuthLimits {
         let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).expect("at least 1"));
         AuthLimits {
             per_ip: Arc::new(RateLimiter::keyed(quota(per_ip))),
             per_account: Arc::new(RateLimiter::keyed(quota(per_account))),
+            comments: Arc::new(RateLimiter::keyed(quota(comments))),
         }
+    }
+
+    /// Counts one comment by `user_id`. Errors: [`RetryAfter`] past the per-minute limit.
+    pub fn check_comment(&self, user_id: i64) -> Result<(), RetryAfter> {
+        let clock = DefaultClock::default();
+        self.comments
+            .check_key(&user_id)
+            .map_err(|n| RetryAfter(n.wait_time_from(clock.now())))
     }
 
     /// Counts one attempt from `ip` (and on `account`, when given).
@@ -61,6 +71,7 @@ impl AuthLimits {
     pub fn prune(&self) {
         self.per_ip.retain_recent();
         self.per_account.retain_recent();
+        self.comments.retain_recent();
     }
 }
 
@@ -70,7 +81,7 @@ mod tests {
 
     #[test]
     fn limits_apply_per_ip_and_per_account() {
-        let l = AuthLimits::new(3, 2);
+        let l = AuthLimits::new(3, 2, 1);
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         assert!(l.check(a, Some("alice")).is_ok());

@@ -7,8 +7,11 @@
 //! the same methods, with its own migrations folder.
 
 pub mod api_tokens;
+pub mod comments;
+pub mod engagement;
 pub mod jobs;
 pub mod keys;
+pub mod search;
 pub mod sessions;
 pub mod users;
 pub mod videos;
@@ -23,7 +26,7 @@ pub use api_tokens::ApiTokenRecord;
 pub use jobs::{ClaimedJob, Heartbeat, RetryDecision};
 pub use sessions::Rotation;
 pub use users::{CreateUser, UserRecord};
-pub use videos::{NewVideo, VideoFilter, VideoPatch, VideoRecord, VideoStatus};
+pub use videos::{NewVideo, VideoFilter, VideoListing, VideoPatch, VideoRecord, VideoSort, VideoStatus};
 
 /// The metadata database, cheap to clone.
 #[derive(Clone, Debug)]

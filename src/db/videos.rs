@@ -53,6 +53,11 @@ pub struct VideoRecord {
     /// The uploader's username.
     pub owner_name: Option<String>,
     pub privacy: Privacy,
+    /// Lowercase tags.
+    pub tags: Vec<String>,
+    /// Counted views (once per viewer per 24 h).
+    pub views: i64,
+    pub comments_enabled: bool,
 }
 
 impl VideoRecord {
@@ -72,6 +77,26 @@ pub enum VideoFilter {
     Public,
     /// Every video of one owner.
     OwnedBy(i64),
+    /// The public videos of one owner (their page, seen by others).
+    PublicOwnedBy(i64),
+}
+
+/// Order of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoSort {
+    #[default]
+    Newest,
+    Oldest,
+    MostViewed,
+}
+
+/// A listing: which videos, optionally only those with `tag`, in which order.
+#[derive(Debug, Clone)]
+pub struct VideoListing {
+    pub filter: VideoFilter,
+    pub tag: Option<String>,
+    pub sort: VideoSort,
 }
 
 /// Fields of a video its owner may change; `None` leaves a field as it is.
@@ -80,6 +105,9 @@ pub struct VideoPatch {
     pub title: Option<String>,
     pub description: Option<String>,
     pub privacy: Option<Privacy>,
+    /// Replaces every tag (already normalised by [`crate::tags`]).
+    pub tags: Option<Vec<String>>,
+    pub comments_enabled: Option<bool>,
 }
 
 /// A video to insert together with its transcode job.
@@ -92,12 +120,15 @@ pub struct NewVideo {
     pub source_bytes: u64,
     pub owner_id: Option<i64>,
     pub privacy: Privacy,
+    /// Normalised tags.
+    pub tags: Vec<String>,
 }
 
-const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, v.progress, v.error, v.source_name, v.source_bytes, v.duration_secs, v.renditions, v.has_poster, v.created_at, v.owner_id, v.privacy, u.username AS owner_name";
-const VIDEO_FROM: &str = "videos v LEFT JOIN users u ON u.id = v.owner_id";
+pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, v.progress, v.error, v.source_name, v.source_bytes, v.duration_secs, v.renditions, v.has_poster, v.created_at, v.owner_id, v.privacy, v.tags, v.views, v.comments_enabled, u.username AS owner_name";
+/// `SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM}` reads [`VideoRecord`]s (for [`video_from_row`]).
+pub(crate) const VIDEO_FROM: &str = "videos v LEFT JOIN users u ON u.id = v.owner_id";
 
-fn video_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<VideoRecord, sqlx::Error> {
+pub(crate) fn video_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<VideoRecord, sqlx::Error> {
     let renditions: String = row.try_get("renditions")?;
     Ok(VideoRecord {
         id: row.try_get("id")?,
@@ -115,6 +146,13 @@ fn video_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<VideoRecord, sqlx::Er
         owner_id: row.try_get("owner_id")?,
         owner_name: row.try_get("owner_name")?,
         privacy: Privacy::parse(row.try_get::<&str, _>("privacy")?).unwrap_or(Privacy::Private),
+        tags: row
+            .try_get::<&str, _>("tags")?
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+        views: row.try_get("views")?,
+        comments_enabled: row.try_get("comments_enabled")?,
     })
 }
 
@@ -124,8 +162,8 @@ impl Db {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT INTO videos (id, title, description, status, source_name, source_bytes, owner_id, privacy, created_at, updated_at)
-             VALUES (?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO videos (id, title, description, status, source_name, source_bytes, owner_id, privacy, tags, created_at, updated_at)
+             VALUES (?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&v.id)
         .bind(&v.title)
@@ -134,10 +172,12 @@ impl Db {
         .bind(v.source_bytes as i64)
         .bind(v.owner_id)
         .bind(v.privacy.as_str())
+        .bind(v.tags.join(" "))
         .bind(now)
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        set_tags(&mut tx, &v.id, &v.tags).await?;
         sqlx::query(
             "INSERT INTO jobs (video_id, kind, state, max_attempts, run_after, created_at, updated_at)
              VALUES (?, 'transcode', 'queued', ?, ?, ?, ?)",
@@ -162,29 +202,42 @@ impl Db {
         row.as_ref().map(video_from_row).transpose()
     }
 
-    /// A page of the videos `filter` selects, newest first, and their total count.
+    /// A page of the videos `listing` selects, in its order, and their total count.
     pub async fn list_videos(
         &self,
-        filter: VideoFilter,
+        listing: &VideoListing,
         limit: u32,
         offset: u64,
     ) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
-        let (cond, owner) = match filter {
-            VideoFilter::Public => ("v.privacy = 'public'", None),
-            VideoFilter::OwnedBy(id) => ("v.owner_id = ?", Some(id)),
+        let (mut cond, owner) = match listing.filter {
+            VideoFilter::Public => ("v.privacy = 'public'".to_string(), None),
+            VideoFilter::OwnedBy(id) => ("v.owner_id = ?".to_string(), Some(id)),
+            VideoFilter::PublicOwnedBy(id) => ("v.privacy = 'public' AND v.owner_id = ?".to_string(), Some(id)),
         };
-        let sql = format!(
-            "SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM} WHERE {cond} ORDER BY v.created_at DESC, v.id DESC LIMIT ? OFFSET ?"
-        );
+        if listing.tag.is_some() {
+            cond.push_str(" AND v.id IN (SELECT video_id FROM video_tags WHERE tag = ?)");
+        }
+        let order = match listing.sort {
+            VideoSort::Newest => "v.created_at DESC, v.id DESC",
+            VideoSort::Oldest => "v.created_at ASC, v.id ASC",
+            VideoSort::MostViewed => "v.views DESC, v.created_at DESC, v.id DESC",
+        };
+        let sql = format!("SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM} WHERE {cond} ORDER BY {order} LIMIT ? OFFSET ?");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         if let Some(id) = owner {
             q = q.bind(id);
+        }
+        if let Some(tag) = &listing.tag {
+            q = q.bind(tag);
         }
         let rows = q.bind(limit).bind(offset as i64).fetch_all(&self.pool).await?;
         let count = format!("SELECT COUNT(*) FROM videos v WHERE {cond}");
         let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(count));
         if let Some(id) = owner {
             q = q.bind(id);
+        }
+        if let Some(tag) = &listing.tag {
+            q = q.bind(tag);
         }
         let total: i64 = q.fetch_one(&self.pool).await?;
         let videos = rows.iter().map(video_from_row).collect::<Result<_, _>>()?;
@@ -193,17 +246,25 @@ impl Db {
 
     /// Applies `patch` to video `id`. Returns false when there is no such video.
     pub async fn update_video(&self, id: &str, patch: &VideoPatch) -> Result<bool, sqlx::Error> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE videos SET title = COALESCE(?, title), description = COALESCE(?, description),
-             privacy = COALESCE(?, privacy), updated_at = ? WHERE id = ?",
+             privacy = COALESCE(?, privacy), tags = COALESCE(?, tags),
+             comments_enabled = COALESCE(?, comments_enabled), updated_at = ? WHERE id = ?",
         )
         .bind(patch.title.as_deref())
         .bind(patch.description.as_deref())
         .bind(patch.privacy.map(|p| p.as_str()))
+        .bind(patch.tags.as_ref().map(|t| t.join(" ")))
+        .bind(patch.comments_enabled)
         .bind(now_ms())
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if let Some(tags) = &patch.tags {
+            set_tags(&mut tx, id, tags).await?;
+        }
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -233,4 +294,20 @@ impl Db {
             .await
             .map(|_| ())
     }
+}
+
+/// Replaces the `video_tags` rows of a video.
+async fn set_tags(tx: &mut sqlx::SqliteConnection, video_id: &str, tags: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM video_tags WHERE video_id = ?")
+        .bind(video_id)
+        .execute(&mut *tx)
+        .await?;
+    for tag in tags {
+        sqlx::query("INSERT OR IGNORE INTO video_tags (video_id, tag) VALUES (?, ?)")
+            .bind(video_id)
+            .bind(tag)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
 }

@@ -4,11 +4,16 @@
 
 pub mod auth;
 pub mod caller;
+pub mod comments;
 pub mod delivery;
+pub mod engagement;
 pub mod error;
+pub mod live;
 pub mod media;
 pub mod pages;
 pub mod ranges;
+pub mod search;
 pub mod server;
 pub mod tokens;
+pub mod users;
 pub mod videos;

@@ -73,6 +73,16 @@ pub async fn me() -> Response {
     respond("me.html", "no-cache")
 }
 
+/// `GET /search?q=` — search results.
+pub async fn search() -> Response {
+    respond("search.html", "no-cache")
+}
+
+/// `GET /u/{name}` — a user's page (it reads the name from its own URL).
+pub async fn user(Path(_name): Path<String>) -> Response {
+    respond("user.html", "no-cache")
+}
+
 /// `GET /watch/{id}` — the player page (it reads the id from its own URL).
 pub async fn watch(Path(_id): Path<String>) -> Response {
     respond("watch.html", "no-cache")

@@ -14,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::app::AppState;
 use crate::auth::policy::{self, UploadDenied};
 use crate::auth::{Principal, Privacy, playback};
-use crate::db::{NewVideo, VideoFilter, VideoPatch, VideoRecord, VideoStatus, now_ms};
+use crate::db::{NewVideo, VideoFilter, VideoListing, VideoPatch, VideoRecord, VideoSort, VideoStatus, now_ms};
 use crate::http::caller::Caller;
 use crate::http::error::ApiError;
 use crate::ids::{is_video_id, new_video_id};
@@ -53,6 +53,11 @@ pub struct VideoView {
     pub owner: Option<String>,
     /// True when the caller may edit and delete this video.
     pub can_edit: bool,
+    /// Lowercase tags.
+    pub tags: Vec<String>,
+    /// Counted views (once per viewer per 24 h after 10 s of playback).
+    pub views: i64,
+    pub comments_enabled: bool,
 }
 
 /// Unix milliseconds → RFC 3339 (empty if out of range).
@@ -128,6 +133,9 @@ impl VideoView {
             created_at: rfc3339(v.created_at),
             privacy: v.privacy,
             owner: v.owner_name,
+            tags: v.tags,
+            views: v.views,
+            comments_enabled: v.comments_enabled,
             id: v.id,
             title: v.title,
             description: v.description,
@@ -141,8 +149,8 @@ impl VideoView {
     }
 }
 
-/// Query of `GET /api/videos`.
-#[derive(Debug, Deserialize)]
+/// Paging of a listing.
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListQuery {
     /// 1-based page number (default 1).
     pub page: Option<u32>,
@@ -159,9 +167,19 @@ pub struct VideoList {
     pub total: u64,
 }
 
-async fn list_page(
+/// Query of `GET /api/videos`.
+#[derive(Debug, Deserialize)]
+pub struct LibraryQuery {
+    /// Only videos with this tag.
+    pub tag: Option<String>,
+    #[serde(flatten)]
+    pub page: ListQuery,
+}
+
+/// One page of `listing` as `caller` sees it.
+pub(crate) async fn list_page(
     app: &AppState,
-    filter: VideoFilter,
+    listing: &VideoListing,
     q: ListQuery,
     caller: Option<&Principal>,
     client: IpAddr,
@@ -170,7 +188,7 @@ async fn list_page(
     let per_page = q.per_page.unwrap_or(24).clamp(1, 100);
     let (videos, total) = app
         .db
-        .list_videos(filter, per_page, u64::from(page - 1) * u64::from(per_page))
+        .list_videos(listing, per_page, u64::from(page - 1) * u64::from(per_page))
         .await?;
     Ok(Json(VideoList {
         videos: videos
@@ -183,14 +201,30 @@ async fn list_page(
     }))
 }
 
-/// `GET /api/videos?page=&per_page=` — public videos, newest first.
+/// `GET /api/videos?page=&per_page=&tag=` — public videos (with `tag`, when given), newest
+/// first.
 pub async fn list(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<LibraryQuery>,
 ) -> Result<Json<VideoList>, ApiError> {
-    list_page(&app, VideoFilter::Public, q, caller.0.as_ref(), peer.ip()).await
+    let tag = match q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(
+            crate::tags::parse([t])
+                .map_err(ApiError::BadRequest)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::BadRequest("the tag is empty".into()))?,
+        ),
+        None => None,
+    };
+    let listing = VideoListing {
+        filter: VideoFilter::Public,
+        tag,
+        sort: VideoSort::Newest,
+    };
+    list_page(&app, &listing, q.page, caller.0.as_ref(), peer.ip()).await
 }
 
 /// `GET /api/me/videos?page=&per_page=` — the caller's own videos, every privacy, newest first.
@@ -201,7 +235,12 @@ pub async fn list_mine(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<VideoList>, ApiError> {
     let who = caller.required()?;
-    list_page(&app, VideoFilter::OwnedBy(who.user_id), q, Some(&who), peer.ip()).await
+    let listing = VideoListing {
+        filter: VideoFilter::OwnedBy(who.user_id),
+        tag: None,
+        sort: VideoSort::Newest,
+    };
+    list_page(&app, &listing, q, Some(&who), peer.ip()).await
 }
 
 /// `GET /api/videos/{id}` — 404 for a private video the caller may not see.
@@ -265,10 +304,13 @@ pub struct PatchBody {
     pub title: Option<String>,
     pub description: Option<String>,
     pub privacy: Option<String>,
+    /// Replaces every tag.
+    pub tags: Option<Vec<String>>,
+    pub comments_enabled: Option<bool>,
 }
 
-/// `PATCH /api/videos/{id}` — owner or admin changes title, description, privacy; 200 with
-/// the video. 400 on invalid values, 403 for others who can see it, 404 otherwise.
+/// `PATCH /api/videos/{id}` — owner or admin changes title, description, privacy, tags and
+/// whether comments are open; 200 with the video. 400 on invalid values, 403 for others who can see it, 404 otherwise.
 pub async fn patch(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -297,6 +339,11 @@ pub async fn patch(
             .privacy
             .map(|p| Privacy::parse(&p).map_err(ApiError::BadRequest))
             .transpose()?,
+        tags: body
+            .tags
+            .map(|t| crate::tags::parse(t.iter().map(String::as_str)).map_err(ApiError::BadRequest))
+            .transpose()?,
+        comments_enabled: body.comments_enabled,
     };
     app.db.update_video(&id, &patch).await?;
     let video = find(&app, &id).await?;
@@ -373,8 +420,8 @@ async fn find_manageable(app: &AppState, id: &str, caller: Option<&Principal>) -
     })
 }
 
-/// `POST /api/videos` — multipart with a `file` part and optional `title`, `description` and
-/// `privacy` parts (any order; put them before `file` — parts after it are still honoured).
+/// `POST /api/videos` — multipart with a `file` part and optional `title`, `description`,
+/// `privacy` and `tags` (comma-separated) parts (any order; put them before `file` — parts after it are still honoured).
 /// Needs an uploader or admin (401 signed out, 403 otherwise). The file is streamed to storage as it arrives, never held in memory;
 /// past `max_upload_bytes` the upload is discarded with 413. Answers 201 with the video, whose
 /// transcode job is queued in the same transaction.
@@ -416,6 +463,7 @@ async fn store_upload(
         }
     };
     let mut privacy = app.config.auth.default_privacy;
+    let mut tags: Vec<String> = Vec::new();
     let limit = app.config.max_upload_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -444,6 +492,10 @@ async fn store_upload(
                         MAX_DESCRIPTION_CHARS,
                         "description",
                     )?
+                }
+                Some("tags") => {
+                    let text = field.text().await.map_err(interrupted)?;
+                    tags = crate::tags::parse([text.as_str()]).map_err(ApiError::BadRequest)?
                 }
                 Some("privacy") => {
                     privacy = Privacy::parse(&field.text().await.map_err(interrupted)?).map_err(ApiError::BadRequest)?
@@ -497,6 +549,7 @@ async fn store_upload(
                 source_bytes,
                 owner_id: Some(who.user_id),
                 privacy,
+                tags: std::mem::take(&mut tags),
             };
             match app.db.insert_video_with_job(&new, app.config.jobs.max_attempts).await {
                 Ok(()) => Ok(new),

@@ -1,0 +1,149 @@
+//! The `comments` table: plain-text comments on videos, one level of replies.
+
+use sqlx::Row;
+
+use super::{Db, now_ms};
+
+/// A comment with its author's name.
+#[derive(Debug, Clone)]
+pub struct CommentRecord {
+    pub id: i64,
+    pub video_id: String,
+    /// The top-level comment this replies to; `None` for a top-level comment.
+    pub parent_id: Option<i64>,
+    pub author_id: i64,
+    pub author: String,
+    pub body: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds of the last edit.
+    pub edited_at: Option<i64>,
+}
+
+const COMMENT_SELECT: &str =
+    "SELECT c.id, c.video_id, c.parent_id, c.author_id, u.username AS author, c.body, c.created_at, c.edited_at
+     FROM comments c JOIN users u ON u.id = c.author_id";
+
+fn comment_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CommentRecord, sqlx::Error> {
+    Ok(CommentRecord {
+        id: row.try_get("id")?,
+        video_id: row.try_get("video_id")?,
+        parent_id: row.try_get("parent_id")?,
+        author_id: row.try_get("author_id")?,
+        author: row.try_get("author")?,
+        body: row.try_get("body")?,
+        created_at: row.try_get("created_at")?,
+        edited_at: row.try_get("edited_at")?,
+    })
+}
+
+impl Db {
+    /// Adds a comment. A `parent_id` naming a reply is moved to that reply's own parent, so
+    /// threads stay one level deep. Returns `None` when `parent_id` names no comment of this
+    /// video.
+    pub async fn insert_comment(
+        &self,
+        video_id: &str,
+        parent_id: Option<i64>,
+        author_id: i64,
+        body: &str,
+    ) -> Result<Option<CommentRecord>, sqlx::Error> {
+        let parent = match parent_id {
+            None => None,
+            Some(pid) => {
+                let row = sqlx::query("SELECT id, parent_id FROM comments WHERE id = ? AND video_id = ?")
+                    .bind(pid)
+                    .bind(video_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                Some(
+                    row.try_get::<Option<i64>, _>("parent_id")?
+                        .unwrap_or(row.try_get("id")?),
+                )
+            }
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO comments (video_id, parent_id, author_id, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(video_id)
+        .bind(parent)
+        .bind(author_id)
+        .bind(body)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?;
+        self.comment(id).await
+    }
+
+    /// One comment.
+    pub async fn comment(&self, id: i64) -> Result<Option<CommentRecord>, sqlx::Error> {
+        let sql = format!("{COMMENT_SELECT} WHERE c.id = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(comment_from_row).transpose()
+    }
+
+    /// A page of a video's top-level comments, newest first, with the total count.
+    pub async fn top_level_comments(
+        &self,
+        video_id: &str,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<CommentRecord>, u64), sqlx::Error> {
+        let sql = format!(
+            "{COMMENT_SELECT} WHERE c.video_id = ? AND c.parent_id IS NULL ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(video_id)
+            .bind(limit)
+            .bind(offset as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE video_id = ? AND parent_id IS NULL")
+            .bind(video_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((
+            rows.iter().map(comment_from_row).collect::<Result<_, _>>()?,
+            total as u64,
+        ))
+    }
+
+    /// The replies to the given top-level comments, oldest first.
+    pub async fn replies_to(&self, parents: &[i64]) -> Result<Vec<CommentRecord>, sqlx::Error> {
+        if parents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; parents.len()].join(",");
+        let sql = format!("{COMMENT_SELECT} WHERE c.parent_id IN ({marks}) ORDER BY c.created_at, c.id");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in parents {
+            q = q.bind(p);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(comment_from_row).collect()
+    }
+
+    /// Replaces a comment's body and marks it edited.
+    pub async fn update_comment(&self, id: i64, body: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE comments SET body = ?, edited_at = ? WHERE id = ?")
+            .bind(body)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// Deletes a comment and its replies.
+    pub async fn delete_comment(&self, id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM comments WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+}

@@ -1,0 +1,189 @@
+//! Watch progress (`PUT`/`GET /api/videos/{id}/progress`, `/api/me/history`,
+//! `/api/me/continue`) and view counting (`POST /api/videos/{id}/views`).
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::StatusCode;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::secret;
+use crate::db::engagement::HistoryItem;
+use crate::http::caller::Caller;
+use crate::http::error::ApiError;
+use crate::http::videos::{ListQuery, VideoView, find_watchable, rfc3339};
+
+/// Cookie naming an anonymous viewer, so their views count once a day too.
+pub const VIEWER_COOKIE: &str = "kino_viewer";
+/// A view counts once per viewer per video in this window (24 h).
+const VIEW_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// Body of `PUT /api/videos/{id}/progress`.
+#[derive(Debug, Deserialize)]
+pub struct PositionBody {
+    /// Seconds from the start.
+    pub position: f64,
+}
+
+/// Body of `GET /api/videos/{id}/progress`.
+#[derive(Debug, Serialize)]
+pub struct Position {
+    /// Seconds; 0 when never watched.
+    pub position: f64,
+    /// Seconds, when known.
+    pub duration: Option<f64>,
+    /// RFC 3339, or null when never watched.
+    pub updated_at: Option<String>,
+}
+
+/// `PUT /api/videos/{id}/progress` — signed in; stores the position (clamped to the
+/// duration); 204. 400 for a negative or non-finite position.
+pub async fn save(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<PositionBody>,
+) -> Result<StatusCode, ApiError> {
+    let who = caller.required()?;
+    let video = find_watchable(&app, &id, Some(&who)).await?;
+    if !body.position.is_finite() || body.position < 0.0 {
+        return Err(ApiError::BadRequest("position must be a number of seconds ≥ 0".into()));
+    }
+    let position = video.duration.map_or(body.position, |d| body.position.min(d));
+    app.db.save_position(who.user_id, &id, position).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/videos/{id}/progress` — where the caller left the video.
+pub async fn load(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Position>, ApiError> {
+    let who = caller.required()?;
+    let video = find_watchable(&app, &id, Some(&who)).await?;
+    let saved = app.db.position(who.user_id, &id).await?;
+    Ok(Json(Position {
+        position: saved.map_or(0.0, |(p, _)| p),
+        duration: video.duration,
+        updated_at: saved.map(|(_, at)| rfc3339(at)),
+    }))
+}
+
+/// One entry of the caller's history.
+#[derive(Debug, Serialize)]
+pub struct HistoryView {
+    pub video: VideoView,
+    /// Seconds.
+    pub position: f64,
+    /// RFC 3339.
+    pub updated_at: String,
+    /// Watched to ≥ 95 %.
+    pub finished: bool,
+}
+
+/// Body of `/api/me/history` and `/api/me/continue`.
+#[derive(Debug, Serialize)]
+pub struct HistoryPage {
+    pub items: Vec<HistoryView>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: u64,
+}
+
+async fn history_page(
+    app: &AppState,
+    caller: Caller,
+    peer: SocketAddr,
+    q: ListQuery,
+    unfinished_only: bool,
+) -> Result<Json<HistoryPage>, ApiError> {
+    let who = caller.required()?;
+    let page = q.page.unwrap_or(1).max(1);
+    let per_page = q.per_page.unwrap_or(24).clamp(1, 100);
+    let (items, total) = app
+        .db
+        .history(
+            who.user_id,
+            unfinished_only,
+            per_page,
+            u64::from(page - 1) * u64::from(per_page),
+        )
+        .await?;
+    let items = items
+        .into_iter()
+        .map(|item: HistoryItem| HistoryView {
+            finished: item.finished(),
+            position: item.position,
+            updated_at: rfc3339(item.updated_at),
+            video: VideoView::for_caller(app, item.video, Some(&who), Some(peer.ip())),
+        })
+        .collect();
+    Ok(Json(HistoryPage {
+        items,
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// `GET /api/me/history` — every video the caller started, most recent first.
+pub async fn history(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    history_page(&app, caller, peer, q, false).await
+}
+
+/// `GET /api/me/continue` — "continue watching": started and not finished (< 95 %).
+pub async fn continue_watching(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    history_page(&app, caller, peer, q, true).await
+}
+
+/// Answer of `POST /api/videos/{id}/views`.
+#[derive(Debug, Serialize)]
+pub struct ViewCount {
+    /// This call counted a view.
+    pub counted: bool,
+    pub views: i64,
+}
+
+/// `POST /api/videos/{id}/views` — pages call it once after 10 s of playback; it counts once
+/// per viewer (account, else the `kino_viewer` cookie, set here when missing) per video per
+/// 24 h.
+pub async fn view(
+    State(app): State<AppState>,
+    caller: Caller,
+    jar: CookieJar,
+    Path(id): Path<String>,
+) -> Result<(CookieJar, Json<ViewCount>), ApiError> {
+    let video = find_watchable(&app, &id, caller.0.as_ref()).await?;
+    let (viewer, jar) = match (&caller.0, jar.get(VIEWER_COOKIE).map(|c| c.value().to_string())) {
+        (Some(who), _) => (format!("u:{}", who.user_id), jar),
+        (None, Some(v)) if v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+            (format!("a:{v}"), jar)
+        }
+        (None, _) => {
+            let v = secret::random_secret();
+            let cookie = Cookie::build((VIEWER_COOKIE, v.clone()))
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .max_age(time::Duration::days(365));
+            (format!("a:{v}"), jar.add(cookie))
+        }
+    };
+    let (counted, views) = app.db.count_view(&video.id, &viewer, VIEW_WINDOW_MS).await?;
+    Ok((jar, Json(ViewCount { counted, views })))
+}

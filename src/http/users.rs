@@ -1,0 +1,98 @@
+//! User pages: `GET /api/users/{name}` and `GET /api/users/{name}/videos`.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::db::{VideoFilter, VideoListing, VideoSort};
+use crate::http::caller::Caller;
+use crate::http::error::ApiError;
+use crate::http::videos::{ListQuery, VideoList, list_page, rfc3339};
+
+/// A user as anyone may see them.
+#[derive(Debug, Serialize)]
+pub struct PublicUser {
+    pub username: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Videos the caller can see on this page.
+    pub video_count: u64,
+}
+
+/// Body of `GET /api/users/{name}`.
+#[derive(Debug, Serialize)]
+pub struct UserPage {
+    pub user: PublicUser,
+}
+
+/// Query of `GET /api/users/{name}/videos`.
+#[derive(Debug, Deserialize)]
+pub struct UserVideosQuery {
+    #[serde(default)]
+    pub sort: VideoSort,
+    #[serde(flatten)]
+    pub page: ListQuery,
+}
+
+async fn filter_for(
+    app: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> Result<(crate::db::UserRecord, VideoFilter), ApiError> {
+    let user = app
+        .db
+        .user_by_login(&name.to_ascii_lowercase())
+        .await?
+        .filter(|u| u.username.eq_ignore_ascii_case(name))
+        .ok_or(ApiError::NotFound)?;
+    let everything = caller.0.as_ref().is_some_and(|c| c.user_id == user.id || c.is_admin());
+    let filter = if everything {
+        VideoFilter::OwnedBy(user.id)
+    } else {
+        VideoFilter::PublicOwnedBy(user.id)
+    };
+    Ok((user, filter))
+}
+
+/// `GET /api/users/{name}` — 404 when no such user.
+pub async fn get(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<UserPage>, ApiError> {
+    let (user, filter) = filter_for(&app, &caller, &name).await?;
+    let listing = VideoListing {
+        filter,
+        tag: None,
+        sort: VideoSort::Newest,
+    };
+    let (_, count) = app.db.list_videos(&listing, 1, 0).await?;
+    Ok(Json(UserPage {
+        user: PublicUser {
+            username: user.username,
+            created_at: rfc3339(user.created_at),
+            video_count: count,
+        },
+    }))
+}
+
+/// `GET /api/users/{name}/videos?sort=newest|oldest|most_viewed&page=&per_page=` — their
+/// public videos (every one for themselves and admins).
+pub async fn videos(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(q): Query<UserVideosQuery>,
+) -> Result<Json<VideoList>, ApiError> {
+    let (_, filter) = filter_for(&app, &caller, &name).await?;
+    let listing = VideoListing {
+        filter,
+        tag: None,
+        sort: q.sort,
+    };
+    list_page(&app, &listing, q.page, caller.0.as_ref(), peer.ip()).await
+}
