@@ -106,15 +106,15 @@ async fn search_ranks_titles_first_matches_prefixes_and_hides_what_the_caller_ma
     // Prefix matching while typing, title above description.
     let (code, found) = get_json(&server, None, "/api/search?q=lec").await;
     assert_eq!(code, 200);
-    assert_eq!(ids(&found), [in_title.clone(), in_description.clone()], "{found}");
+    assert_eq!(ids(&found), [in_title.as_str(), in_description.as_str()], "{found}");
     assert_eq!(found["total"], 2);
     let (_, found) = get_json(&server, None, "/api/search?q=RUST%20owner").await;
     assert_eq!(ids(&found)[0], in_title);
     // Case and diacritics folded, in both directions; tags searched too.
     let (_, found) = get_json(&server, None, "/api/search?q=elan%20MONTREAL").await;
-    assert_eq!(ids(&found), [accented.clone()]);
+    assert_eq!(ids(&found), [accented.as_str()]);
     let (_, found) = get_json(&server, None, "/api/search?q=fran%C3%A7").await;
-    assert_eq!(ids(&found), [accented.clone()]);
+    assert_eq!(ids(&found), [accented.as_str()]);
     // Unlisted and private never appear for others; their owner finds them.
     let (_, found) = get_json(&server, Some(&alice), "/api/search?q=rust").await;
     assert!(
@@ -122,7 +122,7 @@ async fn search_ranks_titles_first_matches_prefixes_and_hides_what_the_caller_ma
         "{found}"
     );
     let (_, found) = get_json(&server, Some(&bob), "/api/search?q=draft").await;
-    assert_eq!(ids(&found), [private.clone()]);
+    assert_eq!(ids(&found), [private.as_str()]);
     // Hostile and empty input: a clear answer, never a server error.
     for q in ["%22", "-", "a%22%20OR%20%22b", "NEAR(rust", "*", "rust%22)"] {
         let (code, _) = get_json(&server, None, &format!("/api/search?q={q}")).await;
@@ -133,11 +133,11 @@ async fn search_ranks_titles_first_matches_prefixes_and_hides_what_the_caller_ma
     assert!(body["error"].as_str().unwrap().contains("letter"));
     // Pagination.
     let (_, page2) = get_json(&server, None, "/api/search?q=lec&per_page=1&page=2").await;
-    assert_eq!(ids(&page2), [in_description.clone()]);
+    assert_eq!(ids(&page2), [in_description.as_str()]);
 
     // Tags filter the library; user pages list and sort.
     let (_, tagged) = get_json(&server, None, "/api/videos?tag=Fran%C3%A7ais").await;
-    assert_eq!(ids(&tagged), [accented.clone()]);
+    assert_eq!(ids(&tagged), [accented.as_str()]);
     let (code, _) = send_json(
         &server,
         reqwest::Method::PATCH,
