@@ -53,6 +53,34 @@ export function formatDate(iso) {
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
+/** 1234 → "1,234" (locale grouping); "" when not a count. */
+export function formatCount(n) {
+  const v = Number(n);
+  return Number.isFinite(v) && v >= 0 ? Math.floor(v).toLocaleString() : '';
+}
+
+/** A view count → "1 view", "1,234 views"; "" when unknown. */
+export function formatViews(n) {
+  const text = formatCount(n);
+  if (!text) return '';
+  return Math.floor(Number(n)) === 1 ? '1 view' : `${text} views`;
+}
+
+/** ISO date → "just now", "5 min ago", "3 h ago", "2 days ago", else a short date. */
+export function timeAgo(iso) {
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return '';
+  const s = Math.max(0, (Date.now() - t) / 1000);
+  if (s < 45) return 'just now';
+  if (s < 3600) return `${Math.max(1, Math.round(s / 60))} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  if (s < 7 * 86400) {
+    const d = Math.round(s / 86400);
+    return `${d} day${d === 1 ? '' : 's'} ago`;
+  }
+  return formatDate(iso);
+}
+
 /** Clamps a progress value to 0..100. */
 export function percent(progress) {
   const p = Number(progress);
@@ -249,9 +277,10 @@ export function retryAfterSeconds(value) {
  * Calls the API and returns the parsed JSON body (null for 204 / an empty body). `body`, when
  * given, is sent as JSON. Throws an Error with the server's message, `.status` and `.retryAfter`.
  */
-export async function api(method, url, body) {
+export async function api(method, url, body, { signal } = {}) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers };
+  if (signal) init.signal = signal;
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -259,7 +288,8 @@ export async function api(method, url, body) {
   let res;
   try {
     res = await apiFetch(url, init);
-  } catch {
+  } catch (err) {
+    if (signal && signal.aborted) throw err; // the caller gave up: an AbortError, not an outage
     throw apiError(0, 'Cannot reach the server.');
   }
   const text = await res.text();
@@ -275,8 +305,8 @@ export async function api(method, url, body) {
 }
 
 /** GETs JSON; throws an Error carrying the server's message (and `.status`) on failure. */
-export function getJSON(url) {
-  return api('GET', url);
+export function getJSON(url, options) {
+  return api('GET', url, undefined, options);
 }
 
 /** The user object of a {user} answer (also accepts the bare user object). */
@@ -434,6 +464,7 @@ function renderAccount(box, user) {
  */
 export async function initHeader() {
   markNav();
+  initSearchBox();
   const box = accountBox();
   let user = null;
   try {
@@ -472,4 +503,286 @@ export function tooManyAttempts(seconds, button, show) {
   };
   tick();
   cooldownTimer = setInterval(tick, 1000);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces of the video pages.
+
+/** "/u/NAME" for a username. */
+export function userHref(name) {
+  return `/u/${encodeURIComponent(name)}`;
+}
+
+/** "/?tag=TAG": the library filtered by a tag. */
+export function tagHref(tag) {
+  return `/?tag=${encodeURIComponent(tag)}`;
+}
+
+/** The tags of a video (lower-case strings), tolerating a missing or malformed field. */
+export function tagsOf(video) {
+  return Array.isArray(video && video.tags) ? video.tags.filter((t) => typeof t === 'string' && t) : [];
+}
+
+/** A list of tag chips, each linking to the library filtered by that tag. */
+export function tagChips(tags, props = {}) {
+  return el('ul', { class: 'tags', 'aria-label': 'Tags', ...props },
+    ...tags.map((tag) => el('li', {}, el('a', { class: 'tag', href: tagHref(tag), 'data-tag': tag, text: `#${tag}` }))));
+}
+
+/**
+ * A video card (library, search results, user pages). `options.progress`: {position, duration}
+ * draws how much of it was watched.
+ */
+export function videoCard(video, options = {}) {
+  const ready = video.status === 'ready';
+  const thumb = el('div', { class: 'thumb' });
+  if (video.poster_url) {
+    thumb.append(el('img', { src: video.poster_url, alt: '', loading: 'lazy', decoding: 'async' }));
+  } else {
+    thumb.append(el('div', { class: 'placeholder', text: video.status === 'failed' ? 'No preview' : 'Processing…' }));
+  }
+  const duration = ready ? formatDuration(video.duration) : '';
+  if (duration) thumb.append(el('span', { class: 'duration', text: duration }));
+  const watched = options.progress;
+  if (watched) {
+    const total = Number(watched.duration) || Number(video.duration) || 0;
+    const p = total > 0 ? Math.max(0, Math.min(100, (Number(watched.position) / total) * 100)) : 0;
+    const fill = el('span');
+    fill.style.width = `${p}%`;
+    thumb.append(el('div', { class: 'watched', title: `Watched ${formatDuration(Number(watched.position))} of ${formatDuration(total)}` }, fill));
+  }
+
+  const views = formatViews(video.views);
+  const body = el('div', { class: 'card-body' },
+    el('h2', { class: 'card-title', text: video.title || 'Untitled', title: video.title || 'Untitled' }),
+    el('div', { class: 'card-meta' },
+      ready ? null : statusBadge(video),
+      privacyBadge(video),
+      options.owner !== false && video.owner ? el('span', { class: 'card-owner', text: video.owner }) : null,
+      views ? el('span', { class: 'card-views', text: views }) : null,
+      el('span', { class: 'card-date', text: formatDate(video.created_at) })));
+  if (ready && options.readyBadge) body.querySelector('.card-meta').prepend(statusBadge(video));
+  if (video.status === 'processing') {
+    const p = percent(video.progress);
+    const fill = el('span');
+    fill.style.width = `${p}%`;
+    body.append(
+      el('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(p)) }, fill),
+      el('span', { class: 'card-meta', text: `${Math.floor(p)}%` }));
+  } else if (video.status === 'failed') {
+    body.append(el('p', { class: 'card-error', text: video.error || 'Processing failed.' }));
+  }
+  if (options.extra) body.append(options.extra);
+
+  const attrs = { class: 'card', 'data-id': video.id, 'data-status': video.status };
+  return ready ? el('a', { ...attrs, href: `/watch/${encodeURIComponent(video.id)}` }, thumb, body) : el('div', attrs, thumb, body);
+}
+
+/**
+ * A video's JSON with its URLs reduced to whether they exist: the signed URLs of non-public
+ * videos change on every answer, which must not rebuild a card (poster flicker).
+ */
+export function stableKey(video) {
+  return JSON.stringify(video, (key, value) => (/_url$/.test(key) ? Boolean(value) : value));
+}
+
+/**
+ * Fills a pager (<nav> with #newer/#older-like links and a page label): `hrefFor(n)` builds the
+ * address of page n.
+ */
+export function fillPager(nav, { page, perPage, total, hrefFor, label }) {
+  if (!nav) return;
+  const pages = Math.max(1, Math.ceil((Number(total) || 0) / (perPage || 1)));
+  nav.hidden = pages <= 1;
+  const [prev, next] = nav.querySelectorAll('a');
+  const info = nav.querySelector('span');
+  if (prev) {
+    prev.hidden = page <= 1;
+    prev.href = hrefFor(Math.max(1, page - 1));
+  }
+  if (next) {
+    next.hidden = page >= pages;
+    next.href = hrefFor(page + 1);
+  }
+  if (info) info.textContent = label ? label(page, pages) : `Page ${page} of ${pages}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header search: suggestions while typing (GET /api/search?per_page=6) in an ARIA combobox;
+// Enter without a highlighted suggestion opens the full results page /search?q=….
+
+const SEARCH_DEBOUNCE_MS = 150;
+const SEARCH_SUGGESTIONS = 6;
+
+function initSearchBox() {
+  const inner = document.querySelector('.site-header .inner');
+  if (!inner || document.getElementById('site-search')) return;
+  const listId = 'site-search-list';
+  const input = el('input', {
+    type: 'search', id: 'site-search-input', name: 'q', class: 'site-search-input', placeholder: 'Search videos',
+    autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', maxlength: '200', enterkeyhint: 'search',
+    role: 'combobox', 'aria-label': 'Search videos', 'aria-autocomplete': 'list', 'aria-haspopup': 'listbox',
+    'aria-expanded': 'false', 'aria-controls': listId,
+  });
+  const list = el('ul', { id: listId, class: 'search-suggestions', role: 'listbox', 'aria-label': 'Search suggestions', hidden: true });
+  const status = el('span', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+  const form = el('form', { id: 'site-search', class: 'site-search', role: 'search', action: '/search', method: 'get' }, input, list, status);
+  const account = document.getElementById('site-account');
+  inner.insertBefore(form, account && account.parentNode === inner ? account : null);
+  if (location.pathname === '/search') input.value = new URLSearchParams(location.search).get('q') || '';
+
+  let timer = null;
+  let controller = null;
+  let seq = 0;
+  let active = -1;
+  let shownFor = null; // the query the list shows
+
+  const options = () => [...list.querySelectorAll('[role="option"]')];
+  const isOpen = () => !list.hidden;
+  const resultsHref = (q) => `/search?q=${encodeURIComponent(q)}`;
+
+  function setActive(index) {
+    const opts = options();
+    active = opts.length ? Math.max(-1, Math.min(index, opts.length - 1)) : -1;
+    opts.forEach((opt, i) => opt.setAttribute('aria-selected', String(i === active)));
+    if (active >= 0) {
+      input.setAttribute('aria-activedescendant', opts[active].id);
+      opts[active].scrollIntoView({ block: 'nearest' });
+    } else {
+      input.removeAttribute('aria-activedescendant');
+    }
+  }
+
+  function open() {
+    if (!list.children.length) return;
+    list.hidden = false;
+    input.setAttribute('aria-expanded', 'true');
+  }
+
+  function close() {
+    list.hidden = true;
+    input.setAttribute('aria-expanded', 'false');
+    setActive(-1);
+  }
+
+  function option(i, href, ...content) {
+    const li = el('li', { id: `site-search-opt-${i}`, role: 'option', 'aria-selected': 'false', class: 'search-option', 'data-href': href },
+      el('a', { href, tabindex: '-1' }, ...content));
+    li.addEventListener('mousemove', () => {
+      if (active !== i) setActive(i);
+    });
+    return li;
+  }
+
+  function render(q, videos, error) {
+    shownFor = q;
+    const items = videos.slice(0, SEARCH_SUGGESTIONS).map((v, i) => {
+      const thumb = el('span', { class: 'search-thumb' });
+      if (v.poster_url) thumb.append(el('img', { src: v.poster_url, alt: '', loading: 'lazy', decoding: 'async' }));
+      const meta = [v.owner, v.status === 'ready' ? formatDuration(v.duration) : v.status].filter(Boolean).join(' · ');
+      const li = option(i, `/watch/${encodeURIComponent(v.id)}`, thumb,
+        el('span', { class: 'search-text' },
+          el('span', { class: 'search-title', text: v.title || 'Untitled' }),
+          meta ? el('span', { class: 'search-meta', text: meta }) : null));
+      li.dataset.id = v.id;
+      return li;
+    });
+    const note = error ? el('li', { class: 'search-note error', role: 'presentation', text: error })
+      : items.length ? null : el('li', { class: 'search-note', role: 'presentation', text: 'No matching videos' });
+    const all = option(items.length, resultsHref(q), el('span', { class: 'search-all', text: `All results for “${q}”` }));
+    all.classList.add('search-all-option');
+    list.replaceChildren(...items, ...(note ? [note] : []), all);
+    status.textContent = error ? error : `${items.length} suggestion${items.length === 1 ? '' : 's'}`;
+    setActive(-1);
+    if (document.activeElement === input) open();
+  }
+
+  async function suggest(q) {
+    if (controller) controller.abort();
+    controller = new AbortController();
+    const mine = ++seq;
+    try {
+      const body = await getJSON(`/api/search?q=${encodeURIComponent(q)}&per_page=${SEARCH_SUGGESTIONS}`, { signal: controller.signal });
+      if (mine !== seq) return;
+      render(q, Array.isArray(body && body.videos) ? body.videos : []);
+    } catch (err) {
+      if (mine !== seq || (err && err.name === 'AbortError')) return;
+      render(q, [], `Search failed: ${err.message}`);
+    }
+  }
+
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    const q = input.value.trim();
+    if (!q) {
+      seq += 1;
+      if (controller) controller.abort();
+      list.replaceChildren();
+      shownFor = null;
+      close();
+      return;
+    }
+    if (q === shownFor) {
+      seq += 1; // a request for another text may still be on its way: it is stale now
+      if (controller) controller.abort();
+      open();
+      return;
+    }
+    timer = setTimeout(() => suggest(q), SEARCH_DEBOUNCE_MS);
+  });
+
+  input.addEventListener('keydown', (e) => {
+    const count = options().length;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      if (!count) return;
+      e.preventDefault();
+      if (!isOpen()) {
+        open();
+        setActive(e.key === 'ArrowDown' ? 0 : count - 1);
+        return;
+      }
+      // Past either end, back to the text field (-1).
+      const next = e.key === 'ArrowDown' ? active + 1 : active - 1;
+      setActive(next >= count ? -1 : next < -1 ? count - 1 : next);
+    } else if (e.key === 'Enter') {
+      if (isOpen() && active >= 0) {
+        e.preventDefault();
+        const href = options()[active].dataset.href;
+        close();
+        location.assign(href);
+      }
+      // otherwise the form submits (below)
+    } else if (e.key === 'Escape') {
+      if (isOpen()) {
+        e.preventDefault();
+        close();
+      } else if (input.value) {
+        e.preventDefault();
+        input.value = '';
+        input.dispatchEvent(new Event('input'));
+      }
+    } else if (e.key === 'Tab') {
+      close();
+    }
+  });
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = input.value.trim();
+    if (!q) {
+      input.focus();
+      return;
+    }
+    close();
+    location.assign(resultsHref(q));
+  });
+
+  // A click on a suggestion must not blur the field first (the list would close under it).
+  list.addEventListener('mousedown', (e) => e.preventDefault());
+  list.addEventListener('click', () => close());
+  input.addEventListener('focus', () => {
+    if (input.value.trim() && input.value.trim() === shownFor) open();
+  });
+  input.addEventListener('blur', () => close());
 }

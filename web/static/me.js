@@ -1,7 +1,7 @@
 // "My videos" (/me): the signed-in user's videos with privacy, title and delete controls; the
 // change-password form; API tokens. Signed out → /signin?next=/me.
 import {
-  api, currentUser, el, formatDate, formatDuration, initHeader, percent, statusBadge,
+  api, currentUser, el, formatDate, formatDuration, formatViews, initHeader, percent, statusBadge, tagsOf,
 } from './app.js';
 
 const PER_PAGE = 20;
@@ -14,6 +14,22 @@ const tbody = document.getElementById('my-videos-body');
 const loading = document.getElementById('videos-loading');
 const empty = document.getElementById('videos-empty');
 const loadError = document.getElementById('load-error');
+
+const MAX_TAGS = 10;
+const MAX_TAG_CHARS = 30;
+
+/** "Cats, dogs ,cats" → ["cats", "dogs"]; {error} when a rule is broken. */
+function parseTags(text) {
+  const tags = [];
+  for (const raw of String(text).split(',')) {
+    const tag = raw.trim().replace(/\s+/g, ' ').toLowerCase();
+    if (!tag) continue;
+    if ([...tag].length > MAX_TAG_CHARS) return { error: `A tag has at most ${MAX_TAG_CHARS} characters (“${tag.slice(0, 40)}”).` };
+    if (!tags.includes(tag)) tags.push(tag);
+  }
+  if (tags.length > MAX_TAGS) return { error: `At most ${MAX_TAGS} tags (${tags.length} given).` };
+  return { tags };
+}
 
 const PRIVACY = [
   ['public', 'Public'],
@@ -78,9 +94,11 @@ function thumb(video) {
 }
 
 function watchLink(video) {
-  return video.status === 'ready'
-    ? el('a', { href: `/watch/${encodeURIComponent(video.id)}`, class: 'small', text: 'Watch' })
-    : el('span', { class: 'muted small', text: video.status === 'processing' ? 'Not ready yet' : '' });
+  if (video.status !== 'ready') return el('span', { class: 'muted small', text: video.status === 'processing' ? 'Not ready yet' : '' });
+  const views = formatViews(video.views);
+  return el('span', { class: 'small' },
+    el('a', { href: `/watch/${encodeURIComponent(video.id)}`, text: 'Watch' }),
+    views ? el('span', { class: 'muted', text: ` · ${views}` }) : null);
 }
 
 /** One table row with its controls; `update(video)` refreshes what the server may change. */
@@ -125,6 +143,44 @@ function makeRow(initial) {
     }
   });
 
+  // Tags: comma-separated, saved on change like the title.
+  const tagsText = (v) => tagsOf(v).join(', ');
+  const tags = el('input', {
+    type: 'text', class: 'tags-input', maxlength: '400', value: tagsText(video), placeholder: 'Tags, comma-separated',
+    'aria-label': 'Tags, comma-separated', 'data-role': 'tags', autocapitalize: 'none', spellcheck: 'false',
+  });
+  tags.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      tags.value = tagsText(video);
+      tags.blur();
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      tags.blur();
+    }
+  });
+  tags.addEventListener('change', async () => {
+    const parsed = parseTags(tags.value);
+    if (parsed.error) {
+      setStatus(rowStatus, 'error', parsed.error);
+      return;
+    }
+    if (parsed.tags.join('\n') === tagsOf(video).join('\n')) {
+      tags.value = tagsText(video);
+      return;
+    }
+    tags.disabled = true;
+    setStatus(rowStatus, '', 'Saving…');
+    try {
+      update(await api('PATCH', `/api/videos/${encodeURIComponent(video.id)}`, { tags: parsed.tags }));
+      tags.value = tagsText(video);
+      setStatus(rowStatus, 'ok', 'Saved');
+    } catch (err) {
+      failed(err, (m) => setStatus(rowStatus, 'error', m));
+    } finally {
+      tags.disabled = false;
+    }
+  });
+
   const privacy = el('select', { 'aria-label': 'Privacy', 'data-role': 'privacy' },
     ...PRIVACY.map(([value, label]) => new Option(label, value)));
   privacy.value = video.privacy || 'public';
@@ -151,6 +207,7 @@ function makeRow(initial) {
     remove.disabled = true;
     privacy.disabled = true;
     title.disabled = true;
+    tags.disabled = true;
     setStatus(rowStatus, '', 'Deleting…');
     try {
       await api('DELETE', `/api/videos/${encodeURIComponent(video.id)}`);
@@ -159,6 +216,7 @@ function makeRow(initial) {
       remove.disabled = false;
       privacy.disabled = false;
       title.disabled = false;
+      tags.disabled = false;
       if (err.status === 404) {
         removeRow(video.id); // already gone
         return;
@@ -173,7 +231,7 @@ function makeRow(initial) {
   const created = el('td', { class: 'muted nowrap' });
 
   tr.append(
-    el('td', { class: 'video-cell' }, thumbBox, el('div', { class: 'video-title' }, title, links)),
+    el('td', { class: 'video-cell' }, thumbBox, el('div', { class: 'video-title' }, title, tags, links)),
     statusTd,
     el('td', { class: 'privacy-cell' }, el('div', { class: 'privacy-control' }, privacy), rowStatus),
     created,
@@ -186,9 +244,10 @@ function makeRow(initial) {
     video = { ...video, ...next };
     // The server's answer wins, except for a field the user is editing right now.
     if (document.activeElement !== title && !title.disabled) title.value = video.title || '';
+    if (document.activeElement !== tags && !tags.disabled) tags.value = tagsText(video);
     if (!privacy.disabled && document.activeElement !== privacy) privacy.value = video.privacy || 'public';
     title.title = video.title || '';
-    const key = JSON.stringify([video.status, Math.floor(percent(video.progress)), video.error, video.duration, Boolean(video.poster_url)]);
+    const key = JSON.stringify([video.status, Math.floor(percent(video.progress)), video.error, video.duration, Boolean(video.poster_url), video.views]);
     if (key !== shownKey) {
       shownKey = key;
       statusTd.replaceChildren(...statusCell(video));

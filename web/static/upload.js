@@ -7,6 +7,7 @@ const form = document.getElementById('upload-form');
 const fileInput = document.getElementById('file');
 const titleInput = document.getElementById('title');
 const descriptionInput = document.getElementById('description');
+const tagsInput = document.getElementById('tags');
 const button = document.getElementById('upload-button');
 const box = document.getElementById('upload-progress-box');
 const bar = document.getElementById('upload-progress');
@@ -76,11 +77,19 @@ form.addEventListener('submit', async (event) => {
     return;
   }
 
+  const tags = [...new Set(tagsInput.value.split(',').map((t) => t.trim().replace(/\s+/g, ' ').toLowerCase()).filter(Boolean))];
+  if (tags.length > 10 || tags.some((t) => [...t].length > 30)) {
+    setStatus('error', tags.length > 10 ? 'At most 10 tags.' : 'A tag has at most 30 characters.');
+    tagsInput.focus();
+    return;
+  }
+
   // Text parts first, the file last, so the server knows the metadata before the bytes.
   const data = new FormData();
   data.append('title', titleInput.value.trim());
   data.append('description', descriptionInput.value);
   data.append('privacy', privacyInput.value);
+  if (tags.length) data.append('tags', tags.join(','));
   data.append('file', file, file.name);
 
   button.disabled = true;

@@ -2,9 +2,10 @@
 // The stream URL comes from GET /api/videos/{id}/playback: for unlisted and private videos it
 // carries a time-limited grant, renewed from the same endpoint if it expires during playback.
 import {
-  currentUser, el, formatBitrate, formatDate, formatDuration, getJSON, initHeader, percent, privacyBadge, sessionGeneration,
-  signInHref, statusBadge, withSession,
+  api, currentUser, el, formatBitrate, formatDate, formatDuration, formatViews, getJSON, initHeader, percent, privacyBadge,
+  sessionGeneration, signInHref, statusBadge, tagChips, tagsOf, userHref, withSession,
 } from './app.js';
+import { initComments } from './comments.js';
 
 const POLL_MS = 2000;
 const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page view
@@ -36,8 +37,20 @@ function showInfo(v) {
   const badge = privacyBadge(v);
   privacy.replaceChildren(...(badge ? [badge] : []));
   privacy.hidden = !badge;
-  const meta = [v.owner ? `by ${v.owner}` : '', formatDuration(v.duration), formatDate(v.created_at)].filter(Boolean).join(' · ');
+  const owner = document.getElementById('owner');
+  const ownerLink = document.getElementById('owner-link');
+  if (v.owner) {
+    ownerLink.textContent = v.owner;
+    ownerLink.href = userHref(v.owner);
+  }
+  owner.hidden = !v.owner;
+  const meta = [formatDuration(v.duration), formatDate(v.created_at)].filter(Boolean).join(' · ');
   document.getElementById('meta').textContent = meta;
+  showViews(v.views);
+  const tags = tagsOf(v);
+  const tagBox = document.getElementById('tags');
+  tagBox.replaceChildren(...(tags.length ? [tagChips(tags)] : []));
+  tagBox.hidden = !tags.length;
   document.getElementById('manage').hidden = v.can_edit !== true;
   const download = document.getElementById('download');
   if (v.download_url) download.href = v.download_url;
@@ -99,7 +112,7 @@ function renewDelayMs(expiresAt) {
   return Math.max(1000, left - Math.min(300_000, left / 4));
 }
 
-function startHls(playback) {
+function startHls(playback, startAt) {
   const Hls = window.Hls;
   // Signed streams: every playlist and segment URL lives under the playback URL's directory,
   // which carries the grant. When the grant is renewed, requests still aimed at an old
@@ -113,6 +126,7 @@ function startHls(playback) {
   };
   const hls = new Hls({
     capLevelToPlayerSize: false,
+    startPosition: Number.isFinite(startAt) && startAt > 0 ? startAt : -1,
     xhrSetup: (xhr, url) => {
       const target = rebase(url);
       if (target !== url) xhr.open('GET', target, true);
@@ -244,7 +258,7 @@ function startHls(playback) {
   hls.attachMedia(video);
 }
 
-function startPlayer(v, playback) {
+function startPlayer(v, playback, startAt = null) {
   processing.hidden = true;
   playerError.hidden = true;
   wrap.classList.remove('inactive');
@@ -255,10 +269,15 @@ function startPlayer(v, playback) {
     return;
   }
   if (window.Hls && window.Hls.isSupported()) {
-    startHls(playback);
+    startHls(playback, startAt);
   } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
     // Safari (and iOS): native HLS with its own adaptive switching; no manual quality choice.
     window.kinoPlayer = { hls: null, video, fatalErrors: [], playback, renewals: [] };
+    if (Number.isFinite(startAt) && startAt > 0) {
+      video.addEventListener('loadedmetadata', () => {
+        video.currentTime = startAt;
+      }, { once: true });
+    }
     video.src = playback.url;
     quality.closest('label').hidden = true;
     playerBar.hidden = false;
@@ -335,8 +354,10 @@ async function load() {
   }
   showInfo(v);
   infoShown = true;
+  startExtras(v);
   if (v.status === 'ready') {
     let playback;
+    const resume = resumePosition(v);
     try {
       playback = await fetchPlayback();
     } catch (err) {
@@ -348,7 +369,9 @@ async function load() {
       setTimeout(load, POLL_MS);
       return;
     }
-    startPlayer(v, playback || {});
+    const startAt = await resume;
+    startPlayer(v, playback || {}, startAt);
+    trackPlayback(startAt);
   } else if (v.status === 'failed') {
     if (v.poster_url) video.poster = v.poster_url;
     showError(`Processing failed: ${v.error || 'unknown error'}`);
@@ -365,10 +388,229 @@ async function load() {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Around the player: views, "More from", comments, resume and watch progress.
+
+const RESUME_MIN_S = 5; // resume only past this…
+const RESUME_MAX_FRACTION = 0.95; // …and before this share of the video (then it counts as watched)
+const RESUME_WAIT_MS = 1500; // the player does not wait longer than this for the saved position
+const SAVE_EVERY_MS = 10_000; // while playing
+const VIEW_AFTER_S = 10; // of actual playback, once per page view
+const MORE_FROM = 6;
+
+const state = { user: null, video: null, comments: null, extrasStarted: false };
+// For tests and debugging: what this page did about progress and views.
+const stats = { playedSeconds: 0, viewPing: null, resumedAt: null, saves: 0 };
+window.kinoWatch = stats;
+
+function showViews(n) {
+  const views = document.getElementById('views');
+  const text = formatViews(n);
+  views.textContent = text;
+  views.hidden = !text;
+}
+
+function showViewers(n) {
+  const node = document.getElementById('viewers');
+  node.textContent = n > 0 ? `${n.toLocaleString()} watching now` : '';
+  node.hidden = !(n > 0);
+}
+
+/** The signed-in user, or null (also when the server cannot say). */
+async function me() {
+  try {
+    return await currentUser();
+  } catch {
+    return null;
+  }
+}
+
+/** "More from NAME": the uploader's other videos (GET /api/users/NAME/videos). */
+async function loadMoreFrom(v) {
+  const aside = document.getElementById('more-from');
+  if (!v.owner) return;
+  let body;
+  try {
+    // One more than shown, since this video may be among them.
+    body = await getJSON(`/api/users/${encodeURIComponent(v.owner)}/videos?sort=newest&page=1&per_page=${MORE_FROM + 1}`);
+  } catch {
+    return; // the aside stays hidden
+  }
+  const videos = (Array.isArray(body && body.videos) ? body.videos : [])
+    .filter((other) => other.id !== v.id && other.status === 'ready')
+    .slice(0, MORE_FROM);
+  const ownerLink = document.getElementById('more-from-owner');
+  ownerLink.textContent = v.owner;
+  ownerLink.href = userHref(v.owner);
+  const all = document.getElementById('more-from-all');
+  all.href = userHref(v.owner);
+  all.hidden = !(Number(body.total) > videos.length + 1);
+  document.getElementById('more-from-list').replaceChildren(...videos.map((other) => {
+    const thumb = el('span', { class: 'side-thumb' });
+    if (other.poster_url) thumb.append(el('img', { src: other.poster_url, alt: '', loading: 'lazy', decoding: 'async' }));
+    const d = formatDuration(other.duration);
+    if (d) thumb.append(el('span', { class: 'duration', text: d }));
+    return el('li', { 'data-id': other.id },
+      el('a', { class: 'side-item', href: `/watch/${encodeURIComponent(other.id)}` },
+        thumb,
+        el('span', { class: 'side-text' },
+          el('span', { class: 'side-title', text: other.title || 'Untitled' }),
+          el('span', { class: 'side-meta', text: [formatViews(other.views), formatDate(other.created_at)].filter(Boolean).join(' · ') }))));
+  }));
+  aside.hidden = videos.length === 0;
+  aside.closest('.watch').classList.toggle('with-side', !aside.hidden);
+}
+
+/** Once the video is known: its comments and the uploader's other videos. */
+async function startExtras(v) {
+  state.video = v;
+  if (state.extrasStarted) {
+    if (state.comments) state.comments.setVideo(v);
+    return;
+  }
+  state.extrasStarted = true;
+  loadMoreFrom(v);
+  state.user = await me();
+  state.comments = initComments({
+    videoId: id,
+    video: state.video,
+    user: state.user,
+    onVideo: (fresh) => {
+      state.video = { ...state.video, ...fresh };
+    },
+    onViewers: showViewers,
+  });
+}
+
+/** The saved position to resume from (signed-in viewers), or null. Never waits long. */
+async function resumePosition(v) {
+  const user = await me();
+  if (!user) return null;
+  const ask = getJSON(`/api/videos/${encodeURIComponent(id)}/progress`).catch(() => null);
+  const saved = await Promise.race([ask, new Promise((r) => setTimeout(() => r(null), RESUME_WAIT_MS))]);
+  if (!saved || !Number.isFinite(saved.position)) return null;
+  const duration = Number(saved.duration) > 0 ? Number(saved.duration) : Number(v.duration);
+  if (!(duration > 0)) return null;
+  return saved.position > RESUME_MIN_S && saved.position < RESUME_MAX_FRACTION * duration ? saved.position : null;
+}
+
+function showResumed(at) {
+  const note = document.getElementById('resume-note');
+  const again = el('button', { type: 'button', id: 'start-over', class: 'link-button', text: 'Start over' });
+  again.addEventListener('click', () => {
+    video.currentTime = 0;
+    note.hidden = true;
+    video.play().catch(() => {});
+  });
+  note.replaceChildren(`Resumed at ${formatDuration(Math.floor(at))}`, ' · ', again);
+  note.hidden = false;
+  setTimeout(() => {
+    note.hidden = true;
+  }, 8000);
+}
+
+/**
+ * Watch progress (signed-in viewers: saved every ~10 s while playing, on pause, and when the
+ * page is hidden or left) and the view count (one ping after 10 s of actual playback).
+ */
+function trackPlayback(startAt) {
+  let started = false; // nothing is saved before playback began: that would overwrite the saved place
+  let lastSaved = null;
+  let lastSaveAt = 0;
+  let lastTime = null;
+
+  const progressUrl = `/api/videos/${encodeURIComponent(id)}/progress`;
+
+  function position() {
+    const t = video.currentTime;
+    if (!Number.isFinite(t)) return null;
+    return video.ended && Number.isFinite(video.duration) ? video.duration : t;
+  }
+
+  function save({ leaving = false } = {}) {
+    if (!started || !state.user) return;
+    const pos = position();
+    if (pos === null || (lastSaved !== null && Math.abs(pos - lastSaved) < 0.25)) return;
+    lastSaved = pos;
+    lastSaveAt = Date.now();
+    stats.saves += 1;
+    const body = { position: Math.round(pos * 1000) / 1000 };
+    if (leaving) {
+      // The page is going away: a keepalive request outlives it. No session refresh here (an
+      // expired access cookie just loses this one save).
+      try {
+        fetch(progressUrl, {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify(body),
+          keepalive: true,
+          credentials: 'same-origin',
+          cache: 'no-store',
+        }).catch(() => {});
+      } catch {
+        // ignore
+      }
+      return;
+    }
+    api('PUT', progressUrl, body).catch((err) => {
+      if (err.status === 401) state.user = null; // signed out meanwhile: stop saving
+      else lastSaved = null; // try again next time
+    });
+  }
+
+  async function countView() {
+    stats.viewPing = 'sent';
+    try {
+      const res = await api('POST', `/api/videos/${encodeURIComponent(id)}/views`);
+      stats.viewPing = res || {};
+      if (res && Number.isFinite(res.views)) showViews(res.views);
+    } catch (err) {
+      stats.viewPing = { error: err.message };
+    }
+  }
+
+  video.addEventListener('playing', () => {
+    if (!started && Number.isFinite(startAt) && startAt > 0 && Math.abs(video.currentTime - startAt) < 3) {
+      stats.resumedAt = video.currentTime;
+      showResumed(startAt);
+    }
+    if (!started) lastSaveAt = Date.now(); // the first periodic save comes ~10 s in
+    started = true;
+  });
+  video.addEventListener('seeking', () => {
+    lastTime = null;
+  });
+  video.addEventListener('timeupdate', () => {
+    const t = video.currentTime;
+    if (lastTime !== null && !video.paused && !video.seeking) {
+      const d = t - lastTime;
+      if (d > 0 && d < 2) stats.playedSeconds += d;
+    }
+    lastTime = t;
+    if (stats.viewPing === null && stats.playedSeconds >= VIEW_AFTER_S) countView();
+    if (started && !video.paused && Date.now() - lastSaveAt >= SAVE_EVERY_MS) save();
+  });
+  video.addEventListener('pause', () => save());
+  video.addEventListener('ended', () => save());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') save({ leaving: true });
+  });
+  window.addEventListener('pagehide', () => save({ leaving: true }));
+}
+
 // The header's session check runs beside the first load; if it had to renew the session, the
 // video's details (owner-only fields such as can_edit) are read again.
 const startGeneration = sessionGeneration();
-initHeader().then(() => {
-  if (infoShown && sessionGeneration() !== startGeneration) fetchVideo().then(showInfo, () => {});
+initHeader().then((user) => {
+  if (state.comments && user && !state.user) {
+    state.user = user;
+    state.comments.setUser(user);
+  }
+  if (infoShown && sessionGeneration() !== startGeneration) {
+    fetchVideo().then((v) => {
+      showInfo(v);
+      startExtras(v);
+    }, () => {});
+  }
 });
 load();
