@@ -136,7 +136,7 @@ async fn search_ranks_titles_first_matches_prefixes_and_hides_what_the_caller_ma
     assert_eq!(ids(&page2), [in_description.as_str()]);
 
     // Tags filter the library; user pages list and sort.
-    let (_, tagged) = get_json(&server, None, "/api/videos?tag=Fran%C3%A7ais").await;
+    let (_, tagged) = get_json(&server, None, "/api/videos?tag=Fran%C3%A7ais&page=1&per_page=24").await;
     assert_eq!(ids(&tagged), [accented.as_str()]);
     let (code, _) = send_json(
         &server,
@@ -151,7 +151,7 @@ async fn search_ranks_titles_first_matches_prefixes_and_hides_what_the_caller_ma
     assert_eq!(page["user"]["video_count"], 0, "bob has nothing public");
     let (_, page) = get_json(&server, Some(&bob), "/api/users/bob").await;
     assert_eq!(page["user"]["video_count"], 2, "bob sees his own");
-    let (_, oldest) = get_json(&server, None, "/api/users/alice/videos?sort=oldest").await;
+    let (_, oldest) = get_json(&server, None, "/api/users/alice/videos?sort=oldest&page=1&per_page=10").await;
     assert_eq!(
         ids(&oldest),
         [in_title.clone(), in_description.clone(), accented.clone()]

@@ -65,8 +65,10 @@ async fn pump(
                         return;
                     }
                 }
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => return,
+                Ok(_) => {}
+                // Fell behind and missed events: close, so the page reconnects and reloads
+                // what it shows instead of silently drifting.
+                Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return,
             },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,

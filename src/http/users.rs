@@ -33,8 +33,8 @@ pub struct UserPage {
 pub struct UserVideosQuery {
     #[serde(default)]
     pub sort: VideoSort,
-    #[serde(flatten)]
-    pub page: ListQuery,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
 }
 
 async fn filter_for(
@@ -94,5 +94,9 @@ pub async fn videos(
         tag: None,
         sort: q.sort,
     };
-    list_page(&app, &listing, q.page, caller.0.as_ref(), peer.ip()).await
+    let paging = ListQuery {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    list_page(&app, &listing, paging, caller.0.as_ref(), peer.ip()).await
 }

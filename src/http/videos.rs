@@ -167,13 +167,14 @@ pub struct VideoList {
     pub total: u64,
 }
 
-/// Query of `GET /api/videos`.
+/// Query of `GET /api/videos`. (Paging fields are repeated rather than `#[serde(flatten)]`ed:
+/// flattening makes serde_urlencoded hand numbers over as strings, which then fail.)
 #[derive(Debug, Deserialize)]
 pub struct LibraryQuery {
     /// Only videos with this tag.
     pub tag: Option<String>,
-    #[serde(flatten)]
-    pub page: ListQuery,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
 }
 
 /// One page of `listing` as `caller` sees it.
@@ -224,7 +225,11 @@ pub async fn list(
         tag,
         sort: VideoSort::Newest,
     };
-    list_page(&app, &listing, q.page, caller.0.as_ref(), peer.ip()).await
+    let paging = ListQuery {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    list_page(&app, &listing, paging, caller.0.as_ref(), peer.ip()).await
 }
 
 /// `GET /api/me/videos?page=&per_page=` — the caller's own videos, every privacy, newest first.
