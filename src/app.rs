@@ -229,6 +229,7 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
             }
         }
     });
+    tokio::spawn(state.streams.clone().release_memory_when_idle(shutdown.clone()));
     let stop = shutdown.clone();
     crate::http::server::run(listener, app, &state.config.http, stop).await;
     if let Some(w) = workers {

@@ -276,10 +276,18 @@ async fn five_hundred_slow_readers_leaving_release_files_and_memory() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let rss2 = pid_rss_kib(pid);
+    // Buffers go back to the OS once streaming is quiet (within a second or two).
+    let start = Instant::now();
+    let rss2 = loop {
+        let rss = pid_rss_kib(pid);
+        if rss <= rss0 + 12 * 1024 || start.elapsed() > Duration::from_secs(5) {
+            break rss;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     eprintln!("RSS KiB: baseline {rss0}, 500 slow readers {rss1}, after {rss2}");
     assert!(
-        rss2 <= rss0 + (rss1.saturating_sub(rss0)) / 2 + 8 * 1024,
+        rss2 <= rss0 + 12 * 1024,
         "memory not returned: baseline {rss0} KiB, during {rss1}, after {rss2}"
     );
     let (head, _) = get(&server, &path, "Range: bytes=0-9\r\n");

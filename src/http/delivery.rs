@@ -5,8 +5,9 @@
 //! with `Content-Range: bytes */N`, an invalid `Range` ignored → 200, `If-Range` with a strong
 //! ETag or an exact date), HEAD, and `Accept-Ranges: bytes`.
 //!
-//! Bodies stream: local files are read in [`CHUNK_BYTES`] chunks with positioned reads on the
-//! blocking pool, other stores through their range reads, so a response holds at most a chunk
+//! Bodies stream: local files are read in [`CHUNK_BYTES`] chunks with positioned reads —
+//! inline when the bytes are in the page cache (`preadv2` with `RWF_NOWAIT`), on the blocking
+//! pool when they must come from disk — other stores through their range reads, so a response holds at most a chunk
 //! or two whatever the file size, a slow reader holds back the reads (backpressure), and a
 //! client that disconnects drops the stream — file handle and buffers — at once. Streaming
 //! responses are capped ([`StreamLimit`]): past the cap, 503 with `Retry-After`.
@@ -14,13 +15,12 @@
 //! Every file route (segments, playlists, posters, originals) goes through [`serve_blob`], and
 //! cache headers come only from [`CachePolicy`].
 
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use headers::{ETag, HeaderMapExt, IfMatch, IfModifiedSince, IfNoneMatch, IfUnmodifiedSince, LastModified};
 use object_store::GetResultPayload;
@@ -88,6 +88,26 @@ impl StreamLimit {
     /// Bodies streaming now.
     pub fn in_use(&self) -> usize {
         self.max - self.permits.available_permits()
+    }
+
+    /// Runs until `stop`: each time streaming goes quiet after a burst, hands the memory its
+    /// chunk buffers used back to the OS (`malloc_trim`; glibc otherwise keeps freed arena
+    /// memory, so RSS would stay at the burst's peak).
+    pub async fn release_memory_when_idle(self, stop: tokio_util::sync::CancellationToken) {
+        let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
+        let mut busy = false;
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stop.cancelled() => return,
+            }
+            let now_busy = self.in_use() > 0;
+            if busy && !now_busy {
+                // SAFETY: malloc_trim only returns free memory to the OS; always sound to call.
+                unsafe { libc::malloc_trim(0) };
+            }
+            busy = now_busy;
+        }
     }
 
     fn try_acquire(&self) -> Result<OwnedSemaphorePermit, ApiError> {
@@ -245,17 +265,52 @@ fn file_stream(file: Arc<std::fs::File>, range: std::ops::Range<u64>) -> BoxStre
                 return Ok(None);
             }
             let n = (end - pos).min(CHUNK_BYTES as u64) as usize;
-            let chunk = tokio::task::spawn_blocking(move || {
-                let mut buf = BytesMut::zeroed(n);
-                file.read_exact_at(&mut buf, pos)?;
-                Ok::<_, std::io::Error>(buf.freeze())
-            })
-            .await
-            .map_err(std::io::Error::other)??;
-            Ok(Some((chunk, pos + n as u64)))
+            // Page-cache hits (the usual case for segments being watched) are read right here;
+            // only a read that would wait for the disk goes to the blocking pool.
+            let chunk = match pread(&file, pos, n, libc::RWF_NOWAIT)? {
+                Some(chunk) => chunk,
+                None => tokio::task::spawn_blocking(move || pread(&file, pos, n, 0))
+                    .await
+                    .map_err(std::io::Error::other)??
+                    .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::WouldBlock))?,
+            };
+            if chunk.is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file is shorter than its recorded size",
+                ));
+            }
+            let next = pos + chunk.len() as u64;
+            Ok(Some((chunk, next)))
         }
     })
     .boxed()
+}
+
+/// Reads up to `len` bytes at `pos` with `preadv2(2)` into a fresh buffer (no zero-fill).
+/// With `RWF_NOWAIT`, `Ok(None)` when the bytes are not all in the page cache and the read
+/// would wait for the disk; with flags 0 it always reads. Short reads return what was read.
+fn pread(file: &std::fs::File, pos: u64, len: usize, flags: libc::c_int) -> std::io::Result<Option<Bytes>> {
+    use std::os::fd::AsRawFd;
+    let mut buf: Vec<u8> = Vec::with_capacity(len);
+    let iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: len,
+    };
+    // SAFETY: `iov` describes `len` bytes of `buf`'s allocation, which outlives the call; the
+    // kernel writes at most `len` bytes there and reports how many.
+    let n = unsafe { libc::preadv2(file.as_raw_fd(), &iov, 1, pos as libc::off_t, flags) };
+    if n < 0 {
+        let err = std::io::Error::last_os_error();
+        return match err.raw_os_error() {
+            Some(libc::EAGAIN) | Some(libc::EOPNOTSUPP) if flags != 0 => Ok(None),
+            Some(libc::EINTR) => pread(file, pos, len, flags),
+            _ => Err(err),
+        };
+    }
+    // SAFETY: the kernel initialised the first `n` (≤ `len`) bytes.
+    unsafe { buf.set_len(n as usize) };
+    Ok(Some(Bytes::from(buf)))
 }
 
 /// A `multipart/byteranges` body (RFC 9110 §14.6): each part has its own `Content-Type` and
