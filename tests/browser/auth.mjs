@@ -11,10 +11,9 @@
 // then signs out with the header button.
 // Prints a JSON summary on stdout in every case; exits 1 (naming the failed check) on failure.
 
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { CheckError, browserVersion, createHarness, pageFetch, sleep } from './common.mjs';
 
 const [baseArg, mediaArg] = process.argv.slice(2);
 if (!baseArg || !mediaArg) {
@@ -24,24 +23,12 @@ if (!baseArg || !mediaArg) {
 const base = baseArg.replace(/\/+$/, '');
 const mediaFile = resolve(mediaArg);
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const STEP_TIMEOUT_MS = 30_000;
 const UPLOAD_TIMEOUT_MS = 120_000; // submit → the page reports the new video
 const READY_TIMEOUT_MS = 240_000; // upload → status ready
 const PLAYBACK_TIMEOUT_MS = 30_000; // currentTime > 2 s
 const MIN_TIME_S = 2;
 const OVERALL_TIMEOUT_MS = 540_000;
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
 
 const suffix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`.slice(-10);
 const username = `t${suffix}`;
@@ -50,72 +37,16 @@ const password = `pw-${suffix}-${Math.random().toString(36).slice(2, 10)}`;
 
 let accessCookieName = null; // found by the refresh check
 const summary = { ok: false, base, media: basename(mediaFile), username, videoId: null, checks: [], failed: null };
-const pageLog = []; // console errors, page errors, failed requests, HTTP errors
-const profiles = [];
-const contexts = [];
-
-class CheckError extends Error {}
-
-/** Runs one named check; `fn` returns a detail object or throws a CheckError with the reason. */
-async function check(name, fn) {
-  const started = Date.now();
-  try {
-    const detail = await fn();
-    summary.checks.push({ name, ok: true, ms: Date.now() - started, ...(detail ? { detail } : {}) });
-    return detail;
-  } catch (err) {
-    const message = err instanceof CheckError ? err.message : `${err && err.message ? err.message : err}`;
-    summary.checks.push({ name, ok: false, ms: Date.now() - started, error: message });
-    summary.failed = name;
-    throw new CheckError(`check "${name}" failed: ${message}`);
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** A fresh browser profile (own cookies): a persistent context on a new temp directory. */
-async function newBrowser(label) {
-  const profile = mkdtempSync(join(tmpdir(), `kino-auth-${label}-`));
-  profiles.push(profile);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    timeout: 60_000,
-    args: ARGS,
-  });
-  contexts.push(context);
-  const page = context.pages()[0] || (await context.newPage());
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page.on('console', (msg) => {
-    // "Failed to load resource" repeats the 'http' entries below.
-    if (/^Failed to load resource/.test(msg.text())) return;
-    if (msg.type() === 'error' || msg.type() === 'warning') pageLog.push({ ctx: label, kind: `console.${msg.type()}`, text: msg.text() });
-  });
-  page.on('pageerror', (err) => pageLog.push({ ctx: label, kind: 'pageerror', text: String(err) }));
-  page.on('requestfailed', (req) => pageLog.push({ ctx: label, kind: 'requestfailed', text: `${req.url()}: ${req.failure() && req.failure().errorText}` }));
-  page.on('response', (res) => {
-    if (res.status() >= 400) pageLog.push({ ctx: label, kind: 'http', text: `${res.request().method()} ${res.status()} ${res.url()}` });
-  });
+const { check, newBrowser, main } = createHarness({
+  summary,
+  profilePrefix: 'kino-auth',
+  overallTimeoutMs: OVERALL_TIMEOUT_MS,
+  pageTimeoutMs: STEP_TIMEOUT_MS,
+  json: 'pretty',
+  okSuffix: `against ${base}`,
   // Answer the pages' confirm() dialogs (delete, revoke) with OK.
-  page.on('dialog', (dialog) => dialog.accept().catch(() => {}));
-  return { context, page };
-}
-
-/** fetch() inside the page (its cookies, its origin): {status, body}. */
-function pageFetch(page, path, init = {}) {
-  return page.evaluate(async ({ path, init }) => {
-    const res = await fetch(path, { cache: 'no-store', credentials: 'same-origin', ...init });
-    const text = await res.text();
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text.length > 300 ? `${text.slice(0, 300)}…` : text;
-    }
-    return { status: res.status, body };
-  }, { path, init });
-}
+  onDialog: (dialog) => dialog.accept().catch(() => {}),
+});
 
 /** The user of a {user} answer (or a bare user object). */
 const userOf = (body) => (body && body.user) || body;
@@ -160,7 +91,7 @@ async function run() {
   let page;
   await check('browser starts', async () => {
     ({ context, page } = await newBrowser('user'));
-    return { version: context.browser() ? context.browser().version() : null };
+    return { version: browserVersion(context) };
   });
 
   // Requests the pages make, for the refresh and playlist checks.
@@ -475,33 +406,4 @@ async function run() {
   });
 }
 
-async function main() {
-  let exitCode = 1;
-  const watchdog = setTimeout(() => {
-    summary.failed = summary.failed || 'overall timeout';
-    summary.error = `gave up after ${OVERALL_TIMEOUT_MS / 1000} s`;
-    if (pageLog.length) summary.pageLog = pageLog.slice(-40);
-    console.log(JSON.stringify(summary, null, 2));
-    console.error(`FAIL: ${summary.error}`);
-    process.exit(1);
-  }, OVERALL_TIMEOUT_MS);
-  try {
-    await run();
-    summary.ok = true;
-    exitCode = 0;
-  } catch (err) {
-    summary.error = err.message;
-    if (!summary.failed) summary.failed = 'unexpected error';
-  } finally {
-    if (pageLog.length) summary.pageLog = pageLog.slice(-40);
-    for (const context of contexts) await Promise.race([context.close().catch(() => {}), sleep(10_000)]);
-    for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
-    clearTimeout(watchdog);
-  }
-  console.log(JSON.stringify(summary, null, 2));
-  if (exitCode === 0) console.error(`OK: ${summary.checks.length} checks passed against ${base}`);
-  else console.error(`FAIL: ${summary.error}`);
-  process.exit(exitCode);
-}
-
-main();
+main(run);

@@ -16,10 +16,7 @@
 // Prints a one-line JSON summary {ok, checks: [...]} on stdout in every case; exits 1 (naming
 // the failed check) on failure.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { CheckError, browserVersion, createHarness, pageFetch, sleep } from './common.mjs';
 
 const [baseArg, videoId] = process.argv.slice(2);
 if (!baseArg || !videoId) {
@@ -29,7 +26,6 @@ if (!baseArg || !videoId) {
 const base = baseArg.replace(/\/+$/, '');
 const watchUrl = `${base}/watch/${encodeURIComponent(videoId)}`;
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const STEP_TIMEOUT_MS = 30_000;
 const LIVE_LIMIT_MS = 1000; // A's comment accepted → shown in B's page
 const PLAYBACK_TIMEOUT_MS = 40_000;
@@ -38,17 +34,6 @@ const RESUME_CEILING = 0.95; // …and before this share of the video
 const PLAY_PAST_S = 6.5; // past 3 s, and past the resume floor
 const RESUME_TOLERANCE_S = 2;
 const OVERALL_TIMEOUT_MS = 240_000;
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
 const XSS_BODIES = [
   '<img src=x onerror="window.__xss=1">',
   '<script>window.__xss=2</script>',
@@ -58,75 +43,23 @@ const HELLO = 'hello from A';
 
 const suffix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`.slice(-10);
 const summary = { ok: false, base, videoId, users: [], checks: [], failed: null };
-const pageLog = []; // page errors, failed requests, HTTP errors
 const dialogs = []; // any alert/confirm/prompt: none may open
-const profiles = [];
-const contexts = [];
-
-class CheckError extends Error {}
-
-/** Runs one named check; `fn` returns a detail object or throws a CheckError with the reason. */
-async function check(name, fn) {
-  const started = Date.now();
-  try {
-    const detail = await fn();
-    summary.checks.push({ name, ok: true, ms: Date.now() - started, ...(detail ? { detail } : {}) });
-    return detail;
-  } catch (err) {
-    const message = err instanceof CheckError ? err.message : `${err && err.message ? err.message : err}`;
-    summary.checks.push({ name, ok: false, ms: Date.now() - started, error: message });
-    summary.failed = name;
-    throw new CheckError(`check "${name}" failed: ${message}`);
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** A fresh browser profile (own cookies): a persistent context on a new temp directory. */
-async function newBrowser(label) {
-  const profile = mkdtempSync(join(tmpdir(), `kino-engage-${label}-`));
-  profiles.push(profile);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    timeout: 60_000,
-    args: ARGS,
-  });
-  contexts.push(context);
-  const page = context.pages()[0] || (await context.newPage());
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page.on('console', (msg) => {
-    if (/^Failed to load resource/.test(msg.text())) return; // the 'http' entries say it
-    if (msg.type() === 'error' || msg.type() === 'warning') pageLog.push({ ctx: label, kind: `console.${msg.type()}`, text: msg.text() });
-  });
-  page.on('pageerror', (err) => pageLog.push({ ctx: label, kind: 'pageerror', text: String(err) }));
-  page.on('requestfailed', (req) => pageLog.push({ ctx: label, kind: 'requestfailed', text: `${req.url()}: ${req.failure() && req.failure().errorText}` }));
-  page.on('response', (res) => {
-    if (res.status() >= 400) pageLog.push({ ctx: label, kind: 'http', text: `${res.request().method()} ${res.status()} ${res.url()}` });
-  });
+const { check, newBrowser, main } = createHarness({
+  summary,
+  profilePrefix: 'kino-engage',
+  overallTimeoutMs: OVERALL_TIMEOUT_MS,
+  pageTimeoutMs: STEP_TIMEOUT_MS,
+  json: 'line',
+  okSuffix: `against ${base}`,
   // No dialog may open (an injected alert() would be one): record it and dismiss it.
-  page.on('dialog', (dialog) => {
+  onDialog: (dialog, label) => {
     dialogs.push({ ctx: label, type: dialog.type(), message: dialog.message() });
     dialog.dismiss().catch(() => {});
-  });
-  return { context, page };
-}
-
-/** fetch() inside the page (its cookies, its origin): {status, body}. */
-function pageFetch(page, path, init = {}) {
-  return page.evaluate(async ({ path, init }) => {
-    const res = await fetch(path, { cache: 'no-store', credentials: 'same-origin', ...init });
-    const text = await res.text();
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text.length > 300 ? `${text.slice(0, 300)}…` : text;
-    }
-    return { status: res.status, body };
-  }, { path, init });
-}
+  },
+  onFinish: () => {
+    if (dialogs.length) summary.dialogs = dialogs;
+  },
+});
 
 /** Registers a fresh account from the page (POST /api/auth/register), which signs it in. */
 async function register(page, label) {
@@ -226,7 +159,7 @@ async function run() {
     const userA = await register(a.page, 'a');
     const userB = await register(b.page, 'b');
     summary.users = [userA.username, userB.username];
-    return { a: userA, b: userB, version: a.context.browser() ? a.context.browser().version() : null };
+    return { a: userA, b: userB, version: browserVersion(a.context) };
   });
 
   const video = await check('video is ready and public', async () => {
@@ -406,34 +339,4 @@ async function run() {
   });
 }
 
-async function main() {
-  let exitCode = 1;
-  const watchdog = setTimeout(() => {
-    summary.failed = summary.failed || 'overall timeout';
-    summary.error = `gave up after ${OVERALL_TIMEOUT_MS / 1000} s`;
-    if (pageLog.length) summary.pageLog = pageLog.slice(-40);
-    console.log(JSON.stringify(summary));
-    console.error(`FAIL: ${summary.error}`);
-    process.exit(1);
-  }, OVERALL_TIMEOUT_MS);
-  try {
-    await run();
-    summary.ok = true;
-    exitCode = 0;
-  } catch (err) {
-    summary.error = err.message;
-    if (!summary.failed) summary.failed = 'unexpected error';
-  } finally {
-    if (pageLog.length) summary.pageLog = pageLog.slice(-40);
-    if (dialogs.length) summary.dialogs = dialogs;
-    for (const context of contexts) await Promise.race([context.close().catch(() => {}), sleep(10_000)]);
-    for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
-    clearTimeout(watchdog);
-  }
-  console.log(JSON.stringify(summary));
-  if (exitCode === 0) console.error(`OK: ${summary.checks.length} checks passed against ${base}`);
-  else console.error(`FAIL: ${summary.error}`);
-  process.exit(exitCode);
-}
-
-main();
+main(run);

@@ -7,10 +7,7 @@
 // frames are decoded and not black, and that forcing another level changes the picture size.
 // Prints a JSON summary on stdout in every case; exits 1 (naming the failed check) on failure.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { CheckError, browserVersion, createHarness, sleep } from './common.mjs';
 
 const [baseArg, videoId, screenshotPath] = process.argv.slice(2);
 if (!baseArg || !videoId) {
@@ -20,7 +17,6 @@ if (!baseArg || !videoId) {
 const base = baseArg.replace(/\/+$/, '');
 const url = `${base}/watch/${encodeURIComponent(videoId)}`;
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const PLAYER_TIMEOUT_MS = 30_000; // page loaded → kinoPlayer with parsed levels
 const PLAYBACK_TIMEOUT_MS = 30_000; // currentTime > 2 s
 const SWITCH_TIMEOUT_MS = 20_000; // forced level → videoHeight
@@ -29,26 +25,19 @@ const MIN_LUMA = 10; // of 255, averaged over a downscaled frame
 const OVERALL_TIMEOUT_MS = 180_000;
 
 const summary = { ok: false, url, checks: [], failed: null };
-const pageLog = []; // console errors, page errors, failed requests
-
-class CheckError extends Error {}
-
-/** Runs one named check; `fn` returns a detail object or throws a CheckError with the reason. */
-async function check(name, fn) {
-  const started = Date.now();
-  try {
-    const detail = await fn();
-    summary.checks.push({ name, ok: true, ms: Date.now() - started, ...(detail ? { detail } : {}) });
-    return detail;
-  } catch (err) {
-    const message = err instanceof CheckError ? err.message : `${err && err.message ? err.message : err}`;
-    summary.checks.push({ name, ok: false, ms: Date.now() - started, error: message });
-    summary.failed = name;
-    throw new CheckError(`check "${name}" failed: ${message}`);
-  }
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const { check, newBrowser, pageLog, main } = createHarness({
+  summary,
+  profilePrefix: 'kino-watch',
+  overallTimeoutMs: OVERALL_TIMEOUT_MS,
+  json: 'pretty',
+  okSuffix: `for ${url}`,
+  // This script's page log: last 30 entries, "404 URL", Chromium's "Failed to load resource"
+  // lines kept, none on the overall timeout.
+  logLimit: 30,
+  logHttpMethod: false,
+  logResourceErrors: true,
+  logOnTimeout: false,
+});
 
 /** Player state, read in the page. */
 function readState(page) {
@@ -106,7 +95,14 @@ async function waitForState(page, timeoutMs, done, describe) {
   }
 }
 
-async function run(page) {
+async function run() {
+  let page;
+  await check('browser starts', async () => {
+    let context;
+    ({ context, page } = await newBrowser());
+    return { version: browserVersion(context) };
+  });
+
   await check('page loads', async () => {
     const res = await page.goto(url, { waitUntil: 'load', timeout: PLAYER_TIMEOUT_MS });
     if (!res) throw new CheckError('no response');
@@ -216,65 +212,4 @@ async function run(page) {
   }
 }
 
-async function main() {
-  const profile = mkdtempSync(join(tmpdir(), 'kino-watch-'));
-  let context;
-  let exitCode = 1;
-  const watchdog = setTimeout(() => {
-    summary.failed = summary.failed || 'overall timeout';
-    summary.error = `gave up after ${OVERALL_TIMEOUT_MS / 1000} s`;
-    console.log(JSON.stringify(summary, null, 2));
-    console.error(`FAIL: ${summary.error}`);
-    process.exit(1);
-  }, OVERALL_TIMEOUT_MS);
-  try {
-    await check('browser starts', async () => {
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        viewport: { width: 1280, height: 800 },
-        timeout: 60_000,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--autoplay-policy=no-user-gesture-required',
-        ],
-      });
-      return { version: context.browser() ? context.browser().version() : null };
-    });
-    const page = context.pages()[0] || (await context.newPage());
-    page.setDefaultTimeout(30_000);
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' || msg.type() === 'warning') pageLog.push({ kind: `console.${msg.type()}`, text: msg.text() });
-    });
-    page.on('pageerror', (err) => pageLog.push({ kind: 'pageerror', text: String(err) }));
-    page.on('requestfailed', (req) => pageLog.push({ kind: 'requestfailed', text: `${req.url()}: ${req.failure() && req.failure().errorText}` }));
-    page.on('response', (res) => {
-      if (res.status() >= 400) pageLog.push({ kind: 'http', text: `${res.status()} ${res.url()}` });
-    });
-
-    await run(page);
-    summary.ok = true;
-    exitCode = 0;
-  } catch (err) {
-    summary.error = err.message;
-    if (!summary.failed) summary.failed = 'unexpected error';
-  } finally {
-    if (pageLog.length) summary.pageLog = pageLog.slice(-30);
-    if (context) await Promise.race([context.close().catch(() => {}), sleep(10_000)]);
-    rmSync(profile, { recursive: true, force: true });
-    clearTimeout(watchdog);
-  }
-  console.log(JSON.stringify(summary, null, 2));
-  if (exitCode === 0) console.error(`OK: ${summary.checks.length} checks passed for ${url}`);
-  else console.error(`FAIL: ${summary.error}`);
-  process.exit(exitCode);
-}
-
-main();
+main(run);
