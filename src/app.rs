@@ -100,8 +100,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             header::IF_NONE_MATCH,
             header::IF_MODIFIED_SINCE,
             header::IF_RANGE,
+            header::AUTHORIZATION,
         ])
-        .allow_headers([header::AUTHORIZATION])
         .expose_headers([
             header::CONTENT_RANGE,
             header::CONTENT_LENGTH,

@@ -536,6 +536,24 @@ async fn expired_tampered_and_foreign_playback_grants_are_refused_with_reasons()
     let (code, why) = refusal(format!("/hls/{}/g/{grant}/master.m3u8", ids[1])).await;
     assert_eq!(code, 403);
     assert!(why.contains("another video"), "{why}");
+    // Making the video unlisted (or anything else) revokes grants issued before.
+    let set_privacy = |privacy: &'static str| {
+        server
+            .http
+            .patch(server.url(&format!("/api/videos/{}", ids[0])))
+            .json(&json!({ "privacy": privacy }))
+            .send()
+    };
+    assert_eq!(set_privacy("unlisted").await.unwrap().status(), 200);
+    let (code, why) = refusal(url.clone()).await;
+    assert_eq!(code, 403);
+    assert!(why.contains("privacy changed"), "{why}");
+    assert_eq!(set_privacy("private").await.unwrap().status(), 200);
+    assert_eq!(
+        status(&server, &anon, Method::GET, &url, None).await,
+        200,
+        "back to what it was"
+    );
     // Garbage.
     let (code, why) = refusal(format!("/hls/{}/g/nonsense/master.m3u8", ids[0])).await;
     assert_eq!(code, 403);
@@ -694,6 +712,16 @@ async fn api_tokens_are_scoped_listed_and_revocable() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403, "a read-only token cannot upload");
+    // A token cannot mint or revoke tokens: a leaked one cannot outlive its revocation.
+    let minted = send(
+        &server,
+        &read_only,
+        Method::POST,
+        "/api/tokens",
+        Some(json!({"name": "x", "scopes": ["read"]})),
+    )
+    .await;
+    assert_eq!(minted.status(), 403);
     let list = json_of(send(&server, &gina, Method::GET, "/api/tokens", None).await).await;
     assert_eq!(list["tokens"][0]["name"], "ci");
     assert!(

@@ -136,6 +136,29 @@ async fn hls_files_have_types_caching_and_cors() {
         exposed.contains("content-range") && exposed.contains("etag"),
         "{exposed}"
     );
+    // A player on another origin may send Range and validators (CORS preflight).
+    let pre = server
+        .anon
+        .request(reqwest::Method::OPTIONS, server.url(&format!("/hls/{id}/master.m3u8")))
+        .header("Origin", "https://elsewhere.example")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "range, if-none-match, if-range")
+        .send()
+        .await
+        .unwrap();
+    let allowed = pre.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for h in [
+        "range",
+        "if-none-match",
+        "if-range",
+        "if-modified-since",
+        "authorization",
+    ] {
+        assert!(allowed.contains(h), "{h} not allowed in preflight: {allowed}");
+    }
 
     let seg = server.get(&format!("/hls/{id}/720p/seg_00000.m4s")).await;
     assert_eq!(seg.status(), 200);

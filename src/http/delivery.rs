@@ -303,10 +303,15 @@ fn pread(file: &std::fs::File, pos: u64, len: usize, flags: libc::c_int) -> std:
     if n < 0 {
         let err = std::io::Error::last_os_error();
         return match err.raw_os_error() {
-            Some(libc::EAGAIN) | Some(libc::EOPNOTSUPP) if flags != 0 => Ok(None),
+            // Not cached, or no RWF_NOWAIT here (old kernel, seccomp): read on the blocking pool.
+            Some(libc::EAGAIN | libc::EOPNOTSUPP | libc::EINVAL | libc::ENOSYS) if flags != 0 => Ok(None),
             Some(libc::EINTR) => pread(file, pos, len, flags),
             _ => Err(err),
         };
+    }
+    if n == 0 && flags != 0 {
+        // A no-wait read may come back empty; only a blocking read can say end of file.
+        return Ok(None);
     }
     // SAFETY: the kernel initialised the first `n` (≤ `len`) bytes.
     unsafe { buf.set_len(n as usize) };

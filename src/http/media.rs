@@ -45,7 +45,7 @@ async fn authorize(
     let video = find(app, &path.id).await?;
     if let Some(grant) = &path.grant {
         let now = (now_ms() / 1000) as u64;
-        playback::verify(&app.keys, grant, &video.id, Some(peer.ip()), now)
+        playback::verify(&app.keys, grant, &video.id, video.privacy, Some(peer.ip()), now)
             .map_err(|e| ApiError::Forbidden(e.to_string().replace("{id}", &video.id)))?;
         return Ok((video, Some(CachePolicy::Private)));
     }

@@ -1,4 +1,4 @@
-//! The HTTP server loop (hyper-util: HTTP/1.1 and HTTP/2), for what `axum::serve` does not
+//! The HTTP/1.1 server loop (hyper-util), for what `axum::serve` does not
 //! offer: a header-read timeout, which also bounds how long an idle keep-alive connection is
 //! kept (hyper arms it whenever it waits for a request head), so slow-header (slowloris) and
 //! idle clients are cut off; and a graceful shutdown with a deadline — the listener closes at
@@ -26,7 +26,9 @@ const WRITE_QUEUE_BYTES: usize = CHUNK_BYTES;
 /// Serves `router` on `listener` until `shutdown` fires, then drains connections for at most
 /// the grace period. Handlers see the peer address as `ConnectInfo<SocketAddr>`.
 pub async fn run(listener: TcpListener, router: Router, cfg: &HttpConfig, shutdown: CancellationToken) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a proxy in front terminates,
+    // and the slow-header/idle limits below are HTTP/1's.
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())

@@ -64,6 +64,18 @@ pub struct CreatedToken {
     pub token: String,
 }
 
+/// Tokens are minted and revoked from a browser session only, so a leaked token cannot mint
+/// successors or revoke its owner's other tokens. 403 for a bearer token.
+fn signed_in_session(caller: Caller) -> Result<crate::auth::Principal, ApiError> {
+    let who = caller.required()?;
+    if who.via != crate::auth::Via::Session {
+        return Err(ApiError::Forbidden(
+            "API tokens are created and revoked from a signed-in session (or `kino tokens create`), not with another token".into(),
+        ));
+    }
+    Ok(who)
+}
+
 /// `GET /api/tokens` — the caller's live tokens, newest first.
 pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<Json<TokenList>, ApiError> {
     let who = caller.required()?;
@@ -80,7 +92,7 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<NewTokenBody>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    let who = caller.required()?;
+    let who = signed_in_session(caller)?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::BadRequest(format!(

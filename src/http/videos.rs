@@ -94,7 +94,7 @@ impl MediaUrls {
         let auth = &app.config.auth;
         let expires = (now_ms() / 1000) as u64 + auth.playback_grant_secs;
         let bind = if auth.bind_playback_to_ip { client } else { None };
-        let grant = playback::issue(&app.keys, &video.id, expires, bind);
+        let grant = playback::issue(&app.keys, &video.id, video.privacy, expires, bind);
         MediaUrls {
             hls: format!("/hls/{}/g/{grant}", video.id),
             media: format!("/media/{}/g/{grant}", video.id),
@@ -484,26 +484,16 @@ async fn store_upload(
     let result: Result<(), ApiError> = async {
         while let Some(mut field) = multipart.next_field().await.map_err(interrupted)? {
             match field.name() {
-                Some("title") => {
-                    title = Some(limited_text(
-                        field.text().await.map_err(interrupted)?,
-                        MAX_TITLE_CHARS,
-                        "title",
-                    )?)
-                }
+                Some("title") => title = Some(limited_text(small_text(&mut field).await?, MAX_TITLE_CHARS, "title")?),
                 Some("description") => {
-                    description = limited_text(
-                        field.text().await.map_err(interrupted)?,
-                        MAX_DESCRIPTION_CHARS,
-                        "description",
-                    )?
+                    description = limited_text(small_text(&mut field).await?, MAX_DESCRIPTION_CHARS, "description")?
                 }
                 Some("tags") => {
-                    let text = field.text().await.map_err(interrupted)?;
+                    let text = small_text(&mut field).await?;
                     tags = crate::tags::parse([text.as_str()]).map_err(ApiError::BadRequest)?
                 }
                 Some("privacy") => {
-                    privacy = Privacy::parse(&field.text().await.map_err(interrupted)?).map_err(ApiError::BadRequest)?
+                    privacy = Privacy::parse(&small_text(&mut field).await?).map_err(ApiError::BadRequest)?
                 }
                 Some("file") if file.is_none() => {
                     let name = field.file_name().unwrap_or("upload").to_string();
@@ -579,6 +569,26 @@ async fn store_upload(
             Err(e)
         }
     }
+}
+
+/// Largest text part (title, description, tags, privacy) accepted in an upload form, bytes.
+const MAX_TEXT_PART_BYTES: usize = 64 * 1024;
+
+/// Reads a text part of the upload form, refusing (400) one larger than
+/// [`MAX_TEXT_PART_BYTES`] before it is held in memory (the route has no body limit, for the
+/// file's sake).
+async fn small_text(field: &mut axum::extract::multipart::Field<'_>) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(interrupted)? {
+        if bytes.len() + chunk.len() > MAX_TEXT_PART_BYTES {
+            return Err(ApiError::BadRequest(format!(
+                "the form part `{}` is larger than {MAX_TEXT_PART_BYTES} bytes",
+                field.name().unwrap_or("?")
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| ApiError::BadRequest("a text part of the form is not UTF-8".into()))
 }
 
 fn interrupted(e: axum::extract::multipart::MultipartError) -> ApiError {
