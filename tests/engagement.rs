@@ -519,4 +519,20 @@ async fn progress_resumes_feeds_history_and_views_count_once_a_day() {
         "a reload does not count"
     );
     assert_eq!(server.video(&id).await["views"], 2);
+    // A script dropping the cookie cannot count a view per request.
+    let mut codes = Vec::new();
+    for _ in 0..25 {
+        codes.push(
+            server
+                .anon
+                .post(server.url(&views))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(codes.contains(&429), "{codes:?}");
+    assert!(server.video(&id).await["views"].as_i64().unwrap() <= 2 + 20);
 }

@@ -13,12 +13,17 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// Limiters for credential endpoints, cheap to clone.
+/// Anonymous views one address may have counted a minute (a household or office behind one
+/// address still counts; a loop does not).
+pub const ANONYMOUS_VIEWS_PER_MINUTE: u32 = 20;
+
+/// Limiters for credential endpoints, comments and anonymous views, cheap to clone.
 #[derive(Clone)]
 pub struct AuthLimits {
     per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     per_account: Arc<DefaultKeyedRateLimiter<String>>,
     comments: Arc<DefaultKeyedRateLimiter<i64>>,
+    anonymous_views: Arc<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 impl std::fmt::Debug for AuthLimits {
@@ -40,7 +45,18 @@ impl AuthLimits {
             per_ip: Arc::new(RateLimiter::keyed(quota(per_ip))),
             per_account: Arc::new(RateLimiter::keyed(quota(per_account))),
             comments: Arc::new(RateLimiter::keyed(quota(comments))),
+            anonymous_views: Arc::new(RateLimiter::keyed(quota(ANONYMOUS_VIEWS_PER_MINUTE))),
         }
+    }
+
+    /// Counts one view by an anonymous viewer from `ip`: without this a script dropping the
+    /// viewer cookie could add a view per request. Errors: [`RetryAfter`] past
+    /// [`ANONYMOUS_VIEWS_PER_MINUTE`].
+    pub fn check_anonymous_view(&self, ip: IpAddr) -> Result<(), RetryAfter> {
+        let clock = DefaultClock::default();
+        self.anonymous_views
+            .check_key(&ip)
+            .map_err(|n| RetryAfter(n.wait_time_from(clock.now())))
     }
 
     /// Counts one comment by `user_id`. Errors: [`RetryAfter`] past the per-minute limit.
@@ -72,6 +88,7 @@ impl AuthLimits {
         self.per_ip.retain_recent();
         self.per_account.retain_recent();
         self.comments.retain_recent();
+        self.anonymous_views.retain_recent();
     }
 }
 

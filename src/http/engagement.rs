@@ -161,14 +161,22 @@ pub struct ViewCount {
 
 /// `POST /api/videos/{id}/views` — pages call it once after 10 s of playback; it counts once
 /// per viewer (account, else the `kino_viewer` cookie, set here when missing) per video per
-/// 24 h.
+/// 24 h. Anonymous calls are limited per address (429 past 20 a minute).
 pub async fn view(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: Caller,
     jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<(CookieJar, Json<ViewCount>), ApiError> {
     let video = find_watchable(&app, &id, caller.0.as_ref()).await?;
+    if caller.0.is_none() {
+        app.limits
+            .check_anonymous_view(peer.ip())
+            .map_err(|w| ApiError::TooManyRequests {
+                retry_after_secs: w.0.as_secs_f64().ceil().max(1.0) as u64,
+            })?;
+    }
     let (viewer, jar) = match (&caller.0, jar.get(VIEWER_COOKIE).map(|c| c.value().to_string())) {
         (Some(who), _) => (format!("u:{}", who.user_id), jar),
         (None, Some(v)) if v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {

@@ -415,9 +415,13 @@ pub(crate) async fn find_watchable(
 /// The video, if `caller` may edit it; 403 when they can see it but not change it (401 when
 /// signed out), 404 when they cannot see it.
 async fn find_manageable(app: &AppState, id: &str, caller: Option<&Principal>) -> Result<VideoRecord, ApiError> {
-    let video = find_watchable(app, id, caller).await?;
+    let video = find(app, id).await?;
+    // Managing does not need watching: an upload-only token may still edit its own video.
     if policy::may_manage(caller, video.acl()) {
         return Ok(video);
+    }
+    if !policy::may_watch(caller, video.acl()) {
+        return Err(ApiError::NotFound);
     }
     Err(match caller {
         None => ApiError::Unauthorized("sign in as the video's owner to change it".into()),
