@@ -75,20 +75,37 @@ fn create_user(server: &Server, name: &str, role: &str) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Signs in an account made by [`create_user`] (its password is derived from its name).
 async fn sign_in(server: &Server, name: &str) -> Jar {
+    sign_in_with(server, name, &format!("{name}-password-1")).await
+}
+
+async fn sign_in_with(server: &Server, login: &str, password: &str) -> Jar {
     let resp = send(
         server,
         &Cred::Anonymous,
         Method::POST,
         "/api/auth/signin",
-        Some(json!({"username": name, "password": format!("{name}-password-1")})),
+        Some(json!({"username": login, "password": password})),
     )
     .await;
-    assert_eq!(resp.status(), 200, "sign-in of {name}");
+    assert_eq!(resp.status(), 200, "sign-in of {login}");
     let mut jar = Jar::default();
     jar.absorb(&resp);
     assert!(jar.0.contains_key("kino_access") && jar.0.contains_key("kino_refresh"));
     jar
+}
+
+/// `POST /api/auth/refresh` with a session's cookies.
+async fn refresh(server: &Server, jar: &Jar) -> reqwest::Response {
+    send(
+        server,
+        &Cred::Cookies(jar.clone()),
+        Method::POST,
+        "/api/auth/refresh",
+        None,
+    )
+    .await
 }
 
 async fn json_of(resp: reqwest::Response) -> Value {
@@ -378,14 +395,7 @@ async fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
     }
 
     // Refresh: a new pair, the old refresh token rotated.
-    let resp = send(
-        &server,
-        &Cred::Cookies(first.clone()),
-        Method::POST,
-        "/api/auth/refresh",
-        None,
-    )
-    .await;
+    let resp = refresh(&server, &first).await;
     assert_eq!(resp.status(), 200);
     let mut second = first.clone();
     second.absorb(&resp);
@@ -396,61 +406,22 @@ async fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
     );
 
     // Replaying the rotated token: refused, and the whole family is revoked.
-    let resp = send(
-        &server,
-        &Cred::Cookies(first.clone()),
-        Method::POST,
-        "/api/auth/refresh",
-        None,
-    )
-    .await;
+    let resp = refresh(&server, &first).await;
     assert_eq!(resp.status(), 401);
     assert!(json_of(resp).await["error"].as_str().unwrap().contains("already used"));
-    let resp = send(
-        &server,
-        &Cred::Cookies(second.clone()),
-        Method::POST,
-        "/api/auth/refresh",
-        None,
-    )
-    .await;
+    let resp = refresh(&server, &second).await;
     assert_eq!(resp.status(), 401, "the successor died with its family");
 
-    let racer = {
-        let r = send(
-            &server,
-            &Cred::Anonymous,
-            Method::POST,
-            "/api/auth/signin",
-            Some(json!({"username": "carol", "password": "carol-password"})),
-        )
-        .await;
-        let mut jar = Jar::default();
-        jar.absorb(&r);
-        Cred::Cookies(jar)
-    };
+    let racer = sign_in_with(&server, "carol", "carol-password").await;
     // Two refreshes racing with the same token (two tabs): one wins, the other is a replay —
     // never a server error.
-    let (a, b) = tokio::join!(
-        send(&server, &racer, Method::POST, "/api/auth/refresh", None),
-        send(&server, &racer, Method::POST, "/api/auth/refresh", None),
-    );
+    let (a, b) = tokio::join!(refresh(&server, &racer), refresh(&server, &racer));
     let mut codes = [a.status().as_u16(), b.status().as_u16()];
     codes.sort();
     assert_eq!(codes, [200, 401], "racing refreshes");
 
     // Sign-out ends a session's refresh token and clears the cookies.
-    let mut third = Jar::default();
-    let resp = send(
-        &server,
-        &Cred::Anonymous,
-        Method::POST,
-        "/api/auth/signin",
-        Some(json!({"username": "carol@example.com", "password": "carol-password"})),
-    )
-    .await;
-    assert_eq!(resp.status(), 200, "sign-in by email");
-    third.absorb(&resp);
+    let mut third = sign_in_with(&server, "carol@example.com", "carol-password").await;
     let before = third.clone();
     let resp = send(
         &server,
@@ -463,10 +434,7 @@ async fn refresh_tokens_rotate_and_a_replayed_one_ends_the_sign_in() {
     assert_eq!(resp.status(), 204);
     third.absorb(&resp);
     assert!(third.0.is_empty(), "cookies cleared: {third:?}");
-    assert_eq!(
-        status(&server, &Cred::Cookies(before), Method::POST, "/api/auth/refresh", None).await,
-        401
-    );
+    assert_eq!(refresh(&server, &before).await.status(), 401);
 
     // A tampered access cookie is refused, with a hint to refresh.
     let mut forged = second.clone();
@@ -832,15 +800,5 @@ async fn api_tokens_are_scoped_listed_and_revocable() {
     )
     .await;
     assert_eq!(r.status(), 204);
-    assert_eq!(
-        status(
-            &server,
-            &Cred::Cookies(other_session),
-            Method::POST,
-            "/api/auth/refresh",
-            None
-        )
-        .await,
-        401
-    );
+    assert_eq!(refresh(&server, &other_session).await.status(), 401);
 }
