@@ -52,8 +52,11 @@ impl AppState {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
         let db = Db::connect(&config.database_url()).await?;
-        let store = BlobStore::local(&config.media_dir())
-            .with_context(|| format!("cannot open the media directory {}", config.media_dir().display()))?;
+        let store = BlobStore::from_config(&config).with_context(|| match &config.storage {
+            Some(url) => format!("cannot open the media store {url}"),
+            None => format!("cannot open the media directory {}", config.media_dir().display()),
+        })?;
+        let events = Events::from_config(&config).await?;
         let keys = match config.key_ring()? {
             Some(ring) => ring,
             None => db.generated_key_ring().await?,
@@ -72,7 +75,7 @@ impl AppState {
             keys,
             limits,
             streams: StreamLimit::new(config_streams),
-            events: Events::new(),
+            events,
         })
     }
 
@@ -83,6 +86,7 @@ impl AppState {
             db: self.db.clone(),
             store: self.store.clone(),
             wake: self.wake_workers.clone(),
+            events: self.events.clone(),
         }
     }
 }

@@ -52,6 +52,69 @@ pub struct Config {
     pub http: HttpConfig,
     /// Comments on videos.
     pub comments: CommentsConfig,
+    /// Where media blobs live (`KINO_STORAGE`): unset (default) for `<data_dir>/media`, or
+    /// `s3://BUCKET/PREFIX` for an S3-compatible object store configured by [`S3Config`].
+    /// Every node of a deployment must name the same store.
+    pub storage: Option<String>,
+    /// The S3-compatible store named by `storage` (`KINO_S3__*`).
+    pub s3: S3Config,
+    /// NATS server for events between nodes (`KINO_NATS_URL`, e.g. `nats://127.0.0.1:4222`).
+    /// Unset (default): events stay inside this process, which is right for one node only.
+    pub nats_url: Option<String>,
+}
+
+/// How Kino reaches an S3-compatible store (AWS S3, MinIO, Ceph, R2, …) and how it delivers
+/// media kept there. Unset credentials and region fall back to the standard `AWS_*`
+/// environment variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
+/// `AWS_ENDPOINT_URL`, …).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// Endpoint URL for stores other than AWS (e.g. `http://127.0.0.1:9000`); path-style
+    /// requests are used when it is set.
+    pub endpoint: Option<String>,
+    /// Region (default: `AWS_REGION`, else `us-east-1`).
+    pub region: Option<String>,
+    /// Access key id (default: `AWS_ACCESS_KEY_ID`).
+    pub access_key_id: Option<String>,
+    /// Secret access key (default: `AWS_SECRET_ACCESS_KEY`).
+    pub secret_access_key: Option<String>,
+    /// Allow plain-HTTP endpoints (default: true when `endpoint` starts with `http://`).
+    pub allow_http: Option<bool>,
+    /// How segment and original requests are answered: `off` (default) — Kino streams the
+    /// bytes itself; `presigned` — after Kino's own access check, 307 to a presigned URL of
+    /// the object valid for `presign_secs`, so the bytes flow from the store (Range works the
+    /// same there).
+    pub redirect: RedirectMode,
+    /// Lifetime of presigned URLs, seconds (default 300).
+    pub presign_secs: u64,
+    /// Base URL of a CDN in front of the bucket (e.g. `https://cdn.example.com/media`). When
+    /// set, segments of public videos redirect to `{cdn_base_url}/{object key}` instead of a
+    /// presigned URL; non-public media never goes to it.
+    pub cdn_base_url: Option<String>,
+}
+
+/// See [`S3Config::redirect`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RedirectMode {
+    Off,
+    Presigned,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            endpoint: None,
+            region: None,
+            access_key_id: None,
+            secret_access_key: None,
+            allow_http: None,
+            redirect: RedirectMode::Off,
+            presign_secs: 300,
+            cdn_base_url: None,
+        }
+    }
 }
 
 /// Comments on videos.
@@ -244,6 +307,9 @@ impl Default for Config {
             auth: AuthConfig::default(),
             http: HttpConfig::default(),
             comments: CommentsConfig::default(),
+            storage: None,
+            s3: S3Config::default(),
+            nats_url: None,
         }
     }
 }
@@ -363,6 +429,13 @@ impl Config {
             a.playback_grant_secs >= 1,
             "auth.playback_grant_secs must be at least 1"
         );
+        if let Some(storage) = &self.storage {
+            anyhow::ensure!(
+                storage.starts_with("s3://") && storage.len() > "s3://".len(),
+                "storage must be s3://BUCKET/PREFIX (or unset for the local data directory), not {storage:?}"
+            );
+        }
+        anyhow::ensure!(self.s3.presign_secs >= 1, "s3.presign_secs must be at least 1");
         self.key_ring()?;
         Ok(())
     }

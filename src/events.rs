@@ -1,13 +1,28 @@
-//! Events that open pages need — new, edited and deleted comments now; job progress, chat and
-//! viewer counts later — published by whichever handler causes them and delivered to every
-//! subscriber. In-process (`tokio::sync::broadcast`) on the embedded default; a NATS
-//! implementation slots in behind [`Events::publish`] / [`Events::subscribe`] so events cross
-//! nodes.
+//! Events that open pages need — new, edited and deleted comments, transcode progress, a video
+//! becoming ready or failing; chat and viewer counts later — published by whichever process
+//! causes them and delivered to every subscriber.
+//!
+//! Two transports behind the same [`Events::publish`] / [`Events::subscribe`]:
+//! - in-process (`tokio::sync::broadcast`), the embedded default, for one node;
+//! - NATS ([`Events::connect`], `nats_url`), so an event published on a worker or another API
+//!   node reaches pages connected to any node. Each event is a NATS message on the subject
+//!   `kino.events.<video id>` carrying the page's JSON; every node subscribes to
+//!   `kino.events.>` and feeds what arrives into its local broadcast, its own events included
+//!   (they are not also delivered locally, so nothing arrives twice). Delivery is at most once
+//!   (core NATS, no JetStream): a page that reconnects reloads what it shows, as it does after
+//!   a lagging subscriber is cut off.
 
 use std::sync::Arc;
 
+use anyhow::Context;
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
+
+/// Subject prefix of Kino's events on NATS; the video id follows.
+pub const SUBJECT_PREFIX: &str = "kino.events.";
+
+/// Events waiting to be handed to the NATS client; past this, new ones are dropped (logged).
+const OUTBOX: usize = 4096;
 
 /// Events buffered per subscriber; a subscriber that falls further behind misses the oldest
 /// (and is told so, see [`broadcast::error::RecvError::Lagged`]).
@@ -28,6 +43,8 @@ pub struct Event {
 #[derive(Clone, Debug)]
 pub struct Events {
     tx: broadcast::Sender<Arc<Event>>,
+    /// With NATS: the queue of the task that publishes, in order, to the server.
+    outbox: Option<mpsc::Sender<Arc<Event>>>,
 }
 
 impl Default for Events {
@@ -41,16 +58,88 @@ impl Events {
     pub fn new() -> Events {
         Events {
             tx: broadcast::channel(BUFFER).0,
+            outbox: None,
         }
     }
 
-    /// Sends `payload` (a JSON object with a `type`) to everyone watching `video_id`. Never
-    /// fails: with no subscriber the event is simply dropped.
+    /// A bus shared by every node connected to the NATS server at `url`
+    /// (`nats://HOST:PORT`). Reconnects by itself if the server goes away.
+    ///
+    /// Errors: the server cannot be reached or refuses the subscription.
+    pub async fn connect(url: &str) -> anyhow::Result<Events> {
+        let client = async_nats::ConnectOptions::new()
+            .name("kino")
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .connect(url)
+            .await
+            .with_context(|| format!("cannot connect to NATS at {url} (is nats-server running there?)"))?;
+        let mut sub = client
+            .subscribe(format!("{SUBJECT_PREFIX}>"))
+            .await
+            .context("NATS subscription failed")?;
+        client.flush().await.context("NATS subscription failed")?;
+        let tx = broadcast::channel(BUFFER).0;
+        let local = tx.clone();
+        tokio::spawn(async move {
+            use futures::StreamExt;
+            while let Some(msg) = sub.next().await {
+                let Some(video_id) = msg.subject.strip_prefix(SUBJECT_PREFIX) else { continue };
+                match serde_json::from_slice(&msg.payload) {
+                    Ok(payload) => {
+                        let _ = local.send(Arc::new(Event {
+                            video_id: video_id.to_string(),
+                            payload,
+                        }));
+                    }
+                    Err(e) => tracing::warn!(subject = %msg.subject, error = %e, "ignoring a malformed event"),
+                }
+            }
+        });
+        let (outbox, mut queue) = mpsc::channel::<Arc<Event>>(OUTBOX);
+        tokio::spawn(async move {
+            while let Some(event) = queue.recv().await {
+                let body = serde_json::to_vec(&event.payload).unwrap_or_default();
+                let subject = format!("{SUBJECT_PREFIX}{}", event.video_id);
+                if let Err(e) = client.publish(subject, body.into()).await {
+                    tracing::warn!(error = %e, "publishing an event to NATS failed");
+                }
+            }
+            let _ = client.flush().await;
+        });
+        Ok(Events {
+            tx,
+            outbox: Some(outbox),
+        })
+    }
+
+    /// The bus a configuration names: NATS when `nats_url` is set, else in-process.
+    ///
+    /// Errors: see [`Events::connect`].
+    pub async fn from_config(config: &crate::config::Config) -> anyhow::Result<Events> {
+        match &config.nats_url {
+            Some(url) => Events::connect(url).await,
+            None => Ok(Events::new()),
+        }
+    }
+
+    /// Sends `payload` (a JSON object with a `type`) to everyone watching `video_id`, on every
+    /// node. Never fails: with no subscriber the event is simply dropped, and an event the
+    /// NATS outbox has no room for is dropped with a warning.
     pub fn publish(&self, video_id: &str, payload: serde_json::Value) {
-        let _ = self.tx.send(Arc::new(Event {
+        let event = Arc::new(Event {
             video_id: video_id.to_string(),
             payload,
-        }));
+        });
+        match &self.outbox {
+            Some(outbox) => {
+                if outbox.try_send(event).is_err() {
+                    tracing::warn!(video_id, "event outbox full; an event was dropped");
+                }
+            }
+            None => {
+                let _ = self.tx.send(event);
+            }
+        }
     }
 
     /// A stream of every event from now on.
@@ -75,5 +164,46 @@ mod tests {
             serde_json::to_value(&*got).unwrap(),
             serde_json::json!({"type": "comment.created", "n": 1})
         );
+    }
+
+    /// Two buses on one NATS server stand for two nodes: what one publishes, the other's
+    /// subscribers receive, and the publisher's own subscribers receive it once.
+    #[tokio::test]
+    async fn events_cross_nodes_over_nats() {
+        let url = std::env::var("KINO_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+        let addr = url.trim_start_matches("nats://").to_string();
+        if std::net::TcpStream::connect(&addr).is_err() && std::env::var("CI").is_err() {
+            eprintln!("SKIPPED events_cross_nodes_over_nats: no NATS server at {url}");
+            return;
+        }
+        let a = Events::connect(&url).await.expect("NATS reachable");
+        let b = Events::connect(&url).await.expect("NATS reachable");
+        let mut on_a = a.subscribe();
+        let mut on_b = b.subscribe();
+        let video = format!("v{}", std::process::id());
+        a.publish(&video, serde_json::json!({"type": "video.ready"}));
+        let got_b = tokio::time::timeout(std::time::Duration::from_secs(5), next_for(&mut on_b, &video))
+            .await
+            .expect("node B receives node A's event");
+        assert_eq!(got_b.payload["type"], "video.ready");
+        let got_a = tokio::time::timeout(std::time::Duration::from_secs(5), next_for(&mut on_a, &video))
+            .await
+            .expect("node A receives its own event");
+        assert_eq!(got_a.payload["type"], "video.ready");
+        // Exactly once on A: nothing more for this video arrives.
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(300), next_for(&mut on_a, &video))
+                .await
+                .is_err()
+        );
+    }
+
+    async fn next_for(rx: &mut broadcast::Receiver<Arc<Event>>, video: &str) -> Arc<Event> {
+        loop {
+            let e = rx.recv().await.unwrap();
+            if e.video_id == video {
+                return e;
+            }
+        }
     }
 }

@@ -220,15 +220,7 @@ async fn oversized_upload_gets_413_and_leaves_nothing() {
     assert!(body["error"].as_str().unwrap().contains("100000"));
     let list: serde_json::Value = server.get("/api/videos").await.json().await.unwrap();
     assert_eq!(list["total"], 0);
-    assert_eq!(
-        std::fs::read_dir(server.data_dir.join("media"))
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name() == "sources")
-            .flat_map(|e| std::fs::read_dir(e.path()).unwrap())
-            .count(),
-        0
-    );
+    assert_eq!(server.blobs("sources").await, Vec::<String>::new());
     // A small one still works.
     let (status, _) = server.upload(&media("bad-not-a-video.mp4"), None).await;
     assert_eq!(status, 201);
@@ -251,9 +243,10 @@ async fn interrupted_upload_leaves_nothing_and_form_without_file_is_refused() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let list: serde_json::Value = server.get("/api/videos").await.json().await.unwrap();
     assert_eq!(list["total"], 0, "an interrupted upload creates no video");
-    let sources = server.data_dir.join("media/sources");
-    let left = std::fs::read_dir(&sources).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(left, 0, "an interrupted upload leaves no partial source");
+    assert!(
+        server.blobs("sources").await.is_empty(),
+        "an interrupted upload leaves no partial source"
+    );
 
     let form = reqwest::multipart::Form::new().text("title", "no file");
     let r = server

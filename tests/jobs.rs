@@ -88,7 +88,7 @@ async fn cancelling_a_transcode_kills_ffmpeg_and_publishes_nothing() {
         .filter(|p| *p != server.pid())
         .collect();
     assert!(others.is_empty(), "ffmpeg still running after cancel: {others:?}");
-    assert!(!server.data_dir.join("media/videos").join(&id).exists());
+    assert!(server.blobs(&format!("videos/{id}")).await.is_empty());
     // Nothing to cancel any more.
     let again = server
         .http
@@ -126,6 +126,7 @@ fn import_ingests_files_and_reports_failures_through_its_exit_status() {
         .arg("import")
         .arg("--data-dir")
         .arg(dir.path())
+        .envs(common::backend_env(dir.path()))
         .arg(media("friday-480p-4x3-h264-aac.mp4"))
         .arg(media("bad-not-a-video.mp4"))
         .output()
@@ -142,6 +143,7 @@ fn import_ingests_files_and_reports_failures_through_its_exit_status() {
         .arg("import")
         .arg("--data-dir")
         .arg(dir.path())
+        .envs(common::backend_env(dir.path()))
         .arg(media("bbb-opus-audio-only.webm"))
         .output()
         .unwrap();

@@ -36,8 +36,8 @@ async fn bad_and_hostile_files_fail_with_reasons_and_the_server_goes_on() {
         assert!(v["hls_url"].is_null() && v["poster_url"].is_null());
         // Nothing of a ladder is published or reachable.
         assert_eq!(server.get(&format!("/hls/{id}/master.m3u8")).await.status(), 404);
-        let derived = server.data_dir.join("media/videos").join(id);
-        assert!(!derived.exists(), "{file}: leftovers in {}", derived.display());
+        let derived = server.blobs(&format!("videos/{id}")).await;
+        assert!(derived.is_empty(), "{file}: leftovers {derived:?}");
     }
     let v = server.wait_done(&good, DONE).await;
     assert_eq!(v["status"], "ready", "a good upload beside bad ones still works: {v}");

@@ -1,9 +1,10 @@
 //! The `api_tokens` table: bearer tokens for scripts and CI, stored as SHA-256 hashes.
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::users::UserRecord;
-use super::{Db, now_ms};
+use super::{Db, now_ms, query};
 use crate::auth::{Role, ScopeSet};
 
 /// An API token as listed to its owner (never the secret).
@@ -18,7 +19,7 @@ pub struct ApiTokenRecord {
     pub last_used_at: Option<i64>,
 }
 
-fn token_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ApiTokenRecord, sqlx::Error> {
+fn token_from_row(row: &AnyRow) -> Result<ApiTokenRecord, sqlx::Error> {
     Ok(ApiTokenRecord {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -37,7 +38,7 @@ impl Db {
         hash: &str,
         scopes: ScopeSet,
     ) -> Result<ApiTokenRecord, sqlx::Error> {
-        let row = sqlx::query(
+        let row = query(
             "INSERT INTO api_tokens (user_id, name, token_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)
              RETURNING id, name, scopes, created_at, last_used_at",
         )
@@ -53,7 +54,7 @@ impl Db {
 
     /// The live (unrevoked) token with hash `hash`, its owner, and records its use.
     pub async fn use_api_token(&self, hash: &str) -> Result<Option<(ApiTokenRecord, UserRecord)>, sqlx::Error> {
-        let row = sqlx::query(
+        let row = query(
             "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL
              RETURNING id, user_id, name, scopes, created_at, last_used_at",
         )
@@ -69,7 +70,7 @@ impl Db {
 
     /// The live tokens of a user, newest first.
     pub async fn api_tokens_of(&self, user_id: i64) -> Result<Vec<ApiTokenRecord>, sqlx::Error> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT id, name, scopes, created_at, last_used_at FROM api_tokens
              WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC",
         )
@@ -82,7 +83,7 @@ impl Db {
     /// Revokes token `id` of `user_id`. Returns false when the user has no such live token.
     pub async fn revoke_api_token(&self, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
         let done =
-            sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
+            query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
                 .bind(now_ms())
                 .bind(id)
                 .bind(user_id)

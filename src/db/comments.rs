@@ -1,8 +1,9 @@
 //! The `comments` table: plain-text comments on videos, one level of replies.
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use super::{Db, now_ms};
+use super::{Db, now_ms, query, query_scalar};
 
 /// A comment with its author's name.
 #[derive(Debug, Clone)]
@@ -24,7 +25,7 @@ const COMMENT_SELECT: &str =
     "SELECT c.id, c.video_id, c.parent_id, c.author_id, u.username AS author, c.body, c.created_at, c.edited_at
      FROM comments c JOIN users u ON u.id = c.author_id";
 
-fn comment_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CommentRecord, sqlx::Error> {
+fn comment_from_row(row: &AnyRow) -> Result<CommentRecord, sqlx::Error> {
     Ok(CommentRecord {
         id: row.try_get("id")?,
         video_id: row.try_get("video_id")?,
@@ -51,7 +52,7 @@ impl Db {
         let parent = match parent_id {
             None => None,
             Some(pid) => {
-                let row = sqlx::query("SELECT id, parent_id FROM comments WHERE id = ? AND video_id = ?")
+                let row = query("SELECT id, parent_id FROM comments WHERE id = ? AND video_id = ?")
                     .bind(pid)
                     .bind(video_id)
                     .fetch_optional(&self.pool)
@@ -63,7 +64,7 @@ impl Db {
                 )
             }
         };
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = query_scalar(
             "INSERT INTO comments (video_id, parent_id, author_id, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(video_id)
@@ -79,7 +80,7 @@ impl Db {
     /// One comment.
     pub async fn comment(&self, id: i64) -> Result<Option<CommentRecord>, sqlx::Error> {
         let sql = format!("{COMMENT_SELECT} WHERE c.id = ?");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = query(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -96,13 +97,13 @@ impl Db {
         let sql = format!(
             "{COMMENT_SELECT} WHERE c.video_id = ? AND c.parent_id IS NULL ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = query(&sql)
             .bind(video_id)
-            .bind(limit)
+            .bind(i64::from(limit))
             .bind(offset as i64)
             .fetch_all(&self.pool)
             .await?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE video_id = ? AND parent_id IS NULL")
+        let total: i64 = query_scalar("SELECT COUNT(*) FROM comments WHERE video_id = ? AND parent_id IS NULL")
             .bind(video_id)
             .fetch_one(&self.pool)
             .await?;
@@ -119,7 +120,7 @@ impl Db {
         }
         let marks = vec!["?"; parents.len()].join(",");
         let sql = format!("{COMMENT_SELECT} WHERE c.parent_id IN ({marks}) ORDER BY c.created_at, c.id");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut q = query(&sql);
         for p in parents {
             q = q.bind(p);
         }
@@ -129,7 +130,7 @@ impl Db {
 
     /// Replaces a comment's body and marks it edited.
     pub async fn update_comment(&self, id: i64, body: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE comments SET body = ?, edited_at = ? WHERE id = ?")
+        query("UPDATE comments SET body = ?, edited_at = ? WHERE id = ?")
             .bind(body)
             .bind(now_ms())
             .bind(id)
@@ -140,7 +141,7 @@ impl Db {
 
     /// Deletes a comment and its replies.
     pub async fn delete_comment(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM comments WHERE id = ?")
+        query("DELETE FROM comments WHERE id = ?")
             .bind(id)
             .execute(&self.pool)
             .await

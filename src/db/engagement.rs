@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::videos::{VIDEO_COLUMNS, video_from_row};
-use super::{Db, now_ms};
+use super::{Db, now_ms, query, query_scalar};
 use crate::db::VideoRecord;
 
 /// Share of a video's duration past which it counts as finished.
@@ -31,7 +31,7 @@ impl HistoryItem {
 impl Db {
     /// Records where `user_id` is in `video_id` (seconds).
     pub async fn save_position(&self, user_id: i64, video_id: &str, position: f64) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        query(
             "INSERT INTO watch_progress (user_id, video_id, position_secs, updated_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (user_id, video_id) DO UPDATE SET position_secs = excluded.position_secs, updated_at = excluded.updated_at",
         )
@@ -47,7 +47,7 @@ impl Db {
     /// Where `user_id` left `video_id`: (seconds, Unix ms), if anywhere.
     pub async fn position(&self, user_id: i64, video_id: &str) -> Result<Option<(f64, i64)>, sqlx::Error> {
         let row =
-            sqlx::query("SELECT position_secs, updated_at FROM watch_progress WHERE user_id = ? AND video_id = ?")
+            query("SELECT position_secs, updated_at FROM watch_progress WHERE user_id = ? AND video_id = ?")
                 .bind(user_id)
                 .bind(video_id)
                 .fetch_optional(&self.pool)
@@ -77,14 +77,14 @@ impl Db {
              FROM watch_progress p JOIN videos v ON v.id = p.video_id LEFT JOIN users u ON u.id = v.owner_id
              WHERE {cond} ORDER BY p.updated_at DESC LIMIT ? OFFSET ?"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = query(&sql)
             .bind(user_id)
-            .bind(limit)
+            .bind(i64::from(limit))
             .bind(offset as i64)
             .fetch_all(&self.pool)
             .await?;
         let count = format!("SELECT COUNT(*) FROM watch_progress p JOIN videos v ON v.id = p.video_id WHERE {cond}");
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
+        let total: i64 = query_scalar(&count)
             .bind(user_id)
             .fetch_one(&self.pool)
             .await?;
@@ -106,7 +106,7 @@ impl Db {
     pub async fn count_view(&self, video_id: &str, viewer: &str, window_ms: i64) -> Result<(bool, i64), sqlx::Error> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        let counted = sqlx::query(
+        let counted = query(
             "INSERT INTO video_views (video_id, viewer, counted_at) VALUES (?, ?, ?)
              ON CONFLICT (video_id, viewer) DO UPDATE SET counted_at = excluded.counted_at
              WHERE video_views.counted_at <= ?",
@@ -120,12 +120,12 @@ impl Db {
         .rows_affected()
             == 1;
         if counted {
-            sqlx::query("UPDATE videos SET views = views + 1 WHERE id = ?")
+            query("UPDATE videos SET views = views + 1 WHERE id = ?")
                 .bind(video_id)
                 .execute(&mut *tx)
                 .await?;
         }
-        let views: i64 = sqlx::query_scalar("SELECT views FROM videos WHERE id = ?")
+        let views: i64 = query_scalar("SELECT views FROM videos WHERE id = ?")
             .bind(video_id)
             .fetch_one(&mut *tx)
             .await?;

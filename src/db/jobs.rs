@@ -1,14 +1,15 @@
 //! The `jobs` table: a persistent queue with leases.
 //!
 //! A worker claims a job by taking a lease (`lease_owner`, `lease_until`) in one atomic
-//! `UPDATE … RETURNING` (SQLite serialises writers, so two workers never claim the same job)
+//! `UPDATE … RETURNING` (SQLite serialises writers; PostgreSQL locks the row with
+//! `FOR UPDATE SKIP LOCKED`; either way two workers never claim the same job)
 //! and renews it by heartbeat. A job whose worker died keeps `state = 'running'` until its
 //! lease expires, then any worker reclaims it: jobs survive restarts and crashes. Every claim
 //! counts as an attempt; a job past `max_attempts` fails for good instead of looping.
 
 use sqlx::Row;
 
-use super::{Db, now_ms};
+use super::{Backend, Db, now_ms, query};
 
 /// A job this worker holds the lease of.
 #[derive(Debug, Clone)]
@@ -43,13 +44,21 @@ impl Db {
     /// Claims the oldest runnable job: queued and due, or running with an expired lease.
     pub async fn claim_job(&self, worker_id: &str, lease_ms: i64) -> Result<Option<ClaimedJob>, sqlx::Error> {
         let now = now_ms();
-        let row = sqlx::query(
+        // PostgreSQL runs this at READ COMMITTED: without the row lock two workers could pick
+        // the same id in the sub-select and both update it. SKIP LOCKED makes the second take
+        // the next job instead of waiting. SQLite serialises writers, so needs neither.
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ?
              WHERE id = (SELECT id FROM jobs
                          WHERE (state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_until < ?)
-                         ORDER BY run_after, id LIMIT 1)
-             RETURNING id, video_id, attempts, max_attempts",
-        )
+                         ORDER BY run_after, id LIMIT 1 {lock})
+             RETURNING id, video_id, attempts, max_attempts"
+        );
+        let row = query(&sql)
         .bind(worker_id)
         .bind(now + lease_ms)
         .bind(now)
@@ -72,7 +81,7 @@ impl Db {
     /// Renews the lease of a job this worker holds.
     pub async fn heartbeat(&self, job: &ClaimedJob, lease_ms: i64) -> Result<Heartbeat, sqlx::Error> {
         let now = now_ms();
-        let row = sqlx::query(
+        let row = query(
             "UPDATE jobs SET lease_until = ?, updated_at = ?
              WHERE id = ? AND lease_owner = ? AND state = 'running' RETURNING cancel_requested",
         )
@@ -84,7 +93,7 @@ impl Db {
         .await?;
         Ok(match row {
             Some(r) => Heartbeat::Held {
-                cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0,
+                cancel_requested: super::get_bool(&r, "cancel_requested")?,
             },
             None => Heartbeat::Lost,
         })
@@ -101,7 +110,7 @@ impl Db {
     ) -> Result<bool, sqlx::Error> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        let held = sqlx::query(
+        let held = query(
             "UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = ?
              WHERE id = ? AND lease_owner = ? AND state = 'running'",
         )
@@ -115,7 +124,7 @@ impl Db {
         if !held {
             return Ok(false);
         }
-        sqlx::query(
+        query(
             "UPDATE videos SET status = 'ready', progress = 100, error = NULL, duration_secs = ?, renditions = ?,
              has_poster = ?, updated_at = ? WHERE id = ?",
         )
@@ -144,7 +153,7 @@ impl Db {
         let mut tx = self.write_tx().await?;
         if !permanent && job.attempt < job.max_attempts {
             let delay = backoff_secs as f64 * 2f64.powi(job.attempt.saturating_sub(1) as i32);
-            sqlx::query(
+            query(
                 "UPDATE jobs SET state = 'queued', run_after = ?, lease_owner = NULL, lease_until = NULL, last_error = ?,
                  updated_at = ? WHERE id = ? AND lease_owner = ?",
             )
@@ -155,7 +164,7 @@ impl Db {
             .bind(&job.worker_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE videos SET progress = 0, updated_at = ? WHERE id = ?")
+            query("UPDATE videos SET progress = 0, updated_at = ? WHERE id = ?")
                 .bind(now)
                 .bind(&job.video_id)
                 .execute(&mut *tx)
@@ -163,7 +172,7 @@ impl Db {
             tx.commit().await?;
             return Ok(RetryDecision::RetryIn(delay));
         }
-        sqlx::query(
+        query(
             "UPDATE jobs SET state = 'failed', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
              WHERE id = ?",
         )
@@ -181,7 +190,7 @@ impl Db {
     pub async fn cancel_job(&self, job: &ClaimedJob, reason: &str) -> Result<(), sqlx::Error> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ? WHERE id = ?")
+        query("UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ? WHERE id = ?")
             .bind(reason)
             .bind(now)
             .bind(job.id)
@@ -192,12 +201,12 @@ impl Db {
     }
 
     async fn fail_video(
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut sqlx::AnyConnection,
         video_id: &str,
         reason: &str,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE videos SET status = 'failed', error = ?, updated_at = ? WHERE id = ?")
+        query("UPDATE videos SET status = 'failed', error = ?, updated_at = ? WHERE id = ?")
             .bind(reason)
             .bind(now)
             .bind(video_id)
@@ -208,8 +217,8 @@ impl Db {
 
     /// Gives a job back to the queue at once without counting the attempt (graceful shutdown).
     pub async fn release_job(&self, job: &ClaimedJob) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), run_after = ?, lease_owner = NULL,
+        query(
+            "UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, run_after = ?, lease_owner = NULL,
              lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
         )
         .bind(now_ms())
@@ -226,7 +235,7 @@ impl Db {
     pub async fn request_cancel(&self, video_id: &str) -> Result<bool, sqlx::Error> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        let queued = sqlx::query(
+        let queued = query(
             "UPDATE jobs SET state = 'cancelled', last_error = 'cancelled', updated_at = ? WHERE video_id = ? AND state = 'queued'",
         )
         .bind(now)
@@ -237,8 +246,8 @@ impl Db {
         if queued > 0 {
             Self::fail_video(&mut tx, video_id, "transcoding was cancelled", now).await?;
         }
-        let running = sqlx::query(
-            "UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE video_id = ? AND state = 'running'",
+        let running = query(
+            "UPDATE jobs SET cancel_requested = TRUE, updated_at = ? WHERE video_id = ? AND state = 'running'",
         )
         .bind(now)
         .bind(video_id)

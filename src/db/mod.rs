@@ -1,10 +1,20 @@
 //! The metadata layer. All SQL lives under this module, grouped by table ([`videos`],
-//! [`jobs`], [`users`], [`sessions`], [`api_tokens`], [`keys`]); the rest of Kino calls typed methods on [`Db`] and never sees a query string.
+//! [`jobs`], [`users`], [`sessions`], [`api_tokens`], [`keys`], [`comments`], [`engagement`],
+//! [`search`]); the rest of Kino calls typed methods on [`Db`] and never sees a query string.
 //!
-//! The embedded default is SQLite (WAL, `synchronous=NORMAL`, foreign keys on, a busy timeout
-//! so `kino import` or `kino worker` can share the file with `kino serve`), with migrations in
-//! `migrations/sqlite` embedded in the binary. PostgreSQL slots in as a second pool type behind
-//! the same methods, with its own migrations folder.
+//! Two backends, chosen by the URL given to [`Db::connect`]:
+//! - **SQLite** (`sqlite://…`, the embedded default): WAL, `synchronous=NORMAL`, foreign keys
+//!   on, a busy timeout so `kino import` or `kino worker` can share the file with `kino serve`.
+//!   Migrations in `migrations/sqlite`.
+//! - **PostgreSQL** (`postgres://…`): for several API nodes and remote workers on one
+//!   database. Migrations in `migrations/postgres`.
+//!
+//! Queries go through sqlx's `Any` driver and are written once, in the SQL both engines
+//! share, with `?` placeholders that [`portable`] numbers (`$1`, `$2`, …: PostgreSQL's form,
+//! which SQLite also reads). Where the engines differ — full-text search, claiming a job — the
+//! module asks [`Db::backend`]. Columns keep to the `Any` driver's types: 64-bit integers,
+//! doubles, text, and booleans (`INTEGER` 0/1 on SQLite, `BOOLEAN` on PostgreSQL, read with
+//! [`get_bool`]).
 
 pub mod api_tokens;
 pub mod comments;
@@ -16,11 +26,11 @@ pub mod sessions;
 pub mod users;
 pub mod videos;
 
-use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Executor, Row};
 
 pub use api_tokens::ApiTokenRecord;
 pub use jobs::{ClaimedJob, Heartbeat, RetryDecision};
@@ -28,49 +38,156 @@ pub use sessions::Rotation;
 pub use users::{CreateUser, UserRecord};
 pub use videos::{NewVideo, VideoFilter, VideoListing, VideoPatch, VideoRecord, VideoSort, VideoStatus};
 
+/// Which engine a [`Db`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 /// The metadata database, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
+/// SQLite settings applied to every new connection.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
 impl Db {
-    /// Opens (creating if needed) the database at `url` and applies pending migrations.
+    /// Opens the database at `url` — `sqlite://PATH` (created if missing) or
+    /// `postgres://USER@HOST:PORT/DB` — and applies pending migrations.
     ///
     /// Errors: an unsupported URL scheme, an unreachable database, or a failed migration.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
-        if !url.starts_with("sqlite:") {
-            anyhow::bail!("unsupported database URL {url:?}: this build of Kino supports sqlite:// URLs");
-        }
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| format!("invalid database URL {url:?}"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("sqlite:") {
+            let url = if url.contains("mode=") {
+                url.to_string()
+            } else if url.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (Backend::Sqlite, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            anyhow::bail!(
+                "unsupported database URL {url:?}: use sqlite://PATH or postgres://USER@HOST:PORT/DATABASE"
+            );
+        };
+        let options = AnyPoolOptions::new().max_connections(match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        });
+        let options = match backend {
+            Backend::Sqlite => options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(SQLITE_PRAGMAS).await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options,
+        };
+        let pool = options
+            .connect(&url)
             .await
-            .with_context(|| format!("cannot open the database {url}"))?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .context("database migration failed")?;
-        Ok(Db { pool })
+            .with_context(|| format!("cannot open the database {}", redact(&url)))?;
+        let migrated = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await,
+        };
+        migrated.context("database migration failed")?;
+        Ok(Db { pool, backend })
     }
 
-    /// Starts a write transaction. SQLite: `BEGIN IMMEDIATE`, taking the write lock up front,
-    /// so two transactions that read then write wait their turn (busy timeout) instead of one
-    /// failing with "database is locked" when both try to upgrade a read lock.
-    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    /// The engine this database runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a write transaction that runs alone among write transactions, on either engine:
+    /// SQLite's `BEGIN IMMEDIATE` takes the write lock up front (so two transactions that read
+    /// then write wait their turn instead of one failing with "database is locked");
+    /// PostgreSQL takes a transaction-scoped advisory lock for the same effect across nodes.
+    /// Write transactions are a few statements long, so the serialisation costs little.
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                tx.execute(WRITE_LOCK).await?;
+                Ok(tx)
+            }
+        }
     }
 
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        self.pool.execute("SELECT 1").await.is_ok()
+    }
+}
+
+/// PostgreSQL: the advisory lock that serialises [`Db::write_tx`] transactions (the key is
+/// arbitrary, "kino" in ASCII).
+const WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(1802071663)";
+
+/// The URL with any password replaced by `***`, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Rewrites `?` placeholders as `$1`, `$2`, … in order, leaving quoted strings and
+/// identifiers alone: the one placeholder form both PostgreSQL and SQLite read.
+pub fn portable(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    let mut quote: Option<char> = None;
+    for c in sql.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '?' => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+                continue;
+            }
+            None => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A query with `?` placeholders (see [`portable`]).
+pub(crate) fn query<'q>(sql: &str) -> sqlx::query::Query<'q, Any, AnyArguments> {
+    sqlx::query(sqlx::AssertSqlSafe(portable(sql)))
+}
+
+/// A single-value query with `?` placeholders (see [`portable`]).
+pub(crate) fn query_scalar<'q, O>(sql: &str) -> sqlx::query::QueryScalar<'q, Any, O, AnyArguments>
+where
+    (O,): for<'r> sqlx::FromRow<'r, AnyRow>,
+{
+    sqlx::query_scalar(sqlx::AssertSqlSafe(portable(sql)))
+}
+
+/// Reads a boolean column: `BOOLEAN` on PostgreSQL, `INTEGER` 0/1 on SQLite.
+pub(crate) fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    match row.try_get::<bool, _>(column) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
     }
 }
 
@@ -80,4 +197,19 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes() {
+        assert_eq!(portable("SELECT ? , ?"), "SELECT $1 , $2");
+        assert_eq!(
+            portable("UPDATE t SET a = '?' , \"b?\" = ? WHERE c = ?"),
+            "UPDATE t SET a = '?' , \"b?\" = $1 WHERE c = $2"
+        );
+        assert_eq!(portable("SELECT 1"), "SELECT 1");
+    }
 }

@@ -1,8 +1,11 @@
-//! Full-text search over videos: SQLite FTS5 (`videos_fts`, kept by triggers; see migration
-//! 0003). Rows are inserted in upload order, so the FTS rowid order is recency order. The rest of Kino calls [`Db::search_videos`] only, so a PostgreSQL backend answers
-//! the same call with `tsvector` + GIN.
+//! Full-text search over videos, behind one call, [`Db::search_videos`]:
+//! - SQLite: FTS5 (`videos_fts`, kept by triggers; see migration 0003). Rows are inserted in
+//!   upload order, so the FTS rowid order is recency order.
+//! - PostgreSQL: two generated `tsvector` columns with GIN indexes (`search_title` over title
+//!   and tags, `search_all` over everything; see `migrations/postgres`), queried with prefix
+//!   terms. Accents are folded by the same table on both sides ([`fold`]).
 
-use super::Db;
+use super::{Backend, Db, query, query_scalar};
 use super::videos::{VIDEO_COLUMNS, video_from_row};
 use crate::db::VideoRecord;
 
@@ -20,6 +23,36 @@ pub fn fts_query(text: &str) -> Option<String> {
         .map(|w| format!("\"{w}\"*"))
         .collect();
     (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// Accented Latin letters and the plain letters they fold to; the PostgreSQL migration's
+/// `translate()` uses the same two strings, so indexed text and typed text fold alike.
+pub const FOLD_FROM: &str = "àáâãäåèéêëìíîïòóôõöùúûüýÿñçÀÁÂÃÄÅÈÉÊËÌÍÎÏÒÓÔÕÖÙÚÛÜÝÑÇ";
+/// See [`FOLD_FROM`].
+pub const FOLD_TO: &str = "aaaaaaeeeeiiiiooooouuuuyyncaaaaaaeeeeiiiiooooouuuuync";
+
+/// Lower case with accents removed, as PostgreSQL's search columns store text.
+pub fn fold(word: &str) -> String {
+    word.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match FOLD_FROM.chars().position(|f| f == c) {
+            Some(i) => FOLD_TO.chars().nth(i).unwrap_or(c),
+            None => c,
+        })
+        .collect()
+}
+
+/// Turns what someone typed into a PostgreSQL `tsquery`: folded words, each a prefix term,
+/// all required (`lec:* & rust:*`). Words hold only letters and digits, so nothing in the
+/// input is tsquery syntax. `None` when nothing searchable is left.
+pub fn ts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_TERMS)
+        .map(|w| format!("{}:*", fold(w)))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" & "))
 }
 
 /// Matches counted exactly; past this, `total` says "at least this many" (the count is what
@@ -45,6 +78,9 @@ impl Db {
         limit: u32,
         offset: u64,
     ) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            return self.search_videos_pg(text, viewer, limit, offset).await;
+        }
         let Some(query) = fts_query(text) else {
             return Ok((Vec::new(), 0));
         };
@@ -84,7 +120,7 @@ impl Db {
              WHERE videos_fts MATCH ? AND {VISIBLE}
              ORDER BY videos_fts.rowid DESC LIMIT ? OFFSET ?"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = query(&sql)
             .bind(fts)
             .bind(owner)
             .bind(limit as i64)
@@ -99,12 +135,49 @@ impl Db {
             "SELECT COUNT(*) FROM (SELECT 1 FROM videos_fts JOIN videos v ON v.rowid = videos_fts.rowid
              WHERE videos_fts MATCH ? AND {VISIBLE} LIMIT {COUNT_CAP})"
         );
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        let n: i64 = query_scalar(&sql)
             .bind(fts)
             .bind(owner)
             .fetch_one(&self.pool)
             .await?;
         Ok(n as u64)
+    }
+}
+
+impl Db {
+    /// [`Db::search_videos`] on PostgreSQL: one query ranks the title tier first by sorting on
+    /// whether the title matched, then newest first.
+    async fn search_videos_pg(
+        &self,
+        text: &str,
+        viewer: Option<i64>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
+        let Some(tsq) = ts_query(text) else {
+            return Ok((Vec::new(), 0));
+        };
+        let owner = viewer.unwrap_or(-1);
+        let sql = format!(
+            "SELECT {VIDEO_COLUMNS} FROM videos v LEFT JOIN users u ON u.id = v.owner_id,
+                    to_tsquery('simple', ?) AS q
+             WHERE v.search_all @@ q AND {VISIBLE}
+             ORDER BY (v.search_title @@ q) DESC, v.created_at DESC, v.id DESC LIMIT ? OFFSET ?"
+        );
+        let rows = query(&sql)
+            .bind(&tsq)
+            .bind(owner)
+            .bind(i64::from(limit))
+            .bind(offset as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        let found = rows.iter().map(video_from_row).collect::<Result<Vec<_>, _>>()?;
+        let count = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM videos v, to_tsquery('simple', ?) AS q
+             WHERE v.search_all @@ q AND {VISIBLE} LIMIT {COUNT_CAP}) AS matches"
+        );
+        let total: i64 = query_scalar(&count).bind(&tsq).bind(owner).fetch_one(&self.pool).await?;
+        Ok((found, total as u64))
     }
 }
 
@@ -126,5 +199,13 @@ mod tests {
         );
         assert_eq!(fts_query("  -- \" ' "), None);
         assert_eq!(fts_query("élan").as_deref(), Some("\"élan\"*"));
+    }
+
+    #[test]
+    fn typed_text_becomes_folded_tsquery_prefixes() {
+        assert_eq!(ts_query("Élan Vital").as_deref(), Some("elan:* & vital:*"));
+        assert_eq!(ts_query("a' | !b & c:*").as_deref(), Some("a:* & b:* & c:*"));
+        assert_eq!(ts_query(" -- "), None);
+        assert_eq!(FOLD_FROM.chars().count(), FOLD_TO.chars().count());
     }
 }

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{Db, now_ms};
+use super::{Db, now_ms, query};
 
 /// Outcome of presenting a refresh token to [`Db::rotate_refresh_token`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,11 +29,11 @@ impl Db {
     ) -> Result<(), sqlx::Error> {
         // Expired rows of anyone are dropped here, so the table stays small without a sweeper.
         let now = now_ms();
-        sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < ?")
+        query("DELETE FROM refresh_tokens WHERE expires_at < ?")
             .bind(now)
             .execute(&self.pool)
             .await?;
-        sqlx::query(
+        query(
             "INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(hash)
@@ -57,7 +57,7 @@ impl Db {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
         let Some(row) =
-            sqlx::query("SELECT family_id, user_id, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?")
+            query("SELECT family_id, user_id, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?")
                 .bind(old_hash)
                 .fetch_optional(&mut *tx)
                 .await?
@@ -69,7 +69,7 @@ impl Db {
         let rotated = row.try_get::<Option<i64>, _>("rotated_at")?.is_some();
         // A conditional update decides, so two racing exchanges cannot both win.
         let won = !rotated
-            && sqlx::query("UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ? AND rotated_at IS NULL")
+            && query("UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ? AND rotated_at IS NULL")
                 .bind(now)
                 .bind(old_hash)
                 .execute(&mut *tx)
@@ -77,7 +77,7 @@ impl Db {
                 .rows_affected()
                 == 1;
         if !won {
-            sqlx::query("DELETE FROM refresh_tokens WHERE family_id = ?")
+            query("DELETE FROM refresh_tokens WHERE family_id = ?")
                 .bind(&family_id)
                 .execute(&mut *tx)
                 .await?;
@@ -85,14 +85,14 @@ impl Db {
             return Ok(Rotation::Reused);
         }
         if row.try_get::<i64, _>("expires_at")? < now {
-            sqlx::query("DELETE FROM refresh_tokens WHERE family_id = ?")
+            query("DELETE FROM refresh_tokens WHERE family_id = ?")
                 .bind(&family_id)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
             return Ok(Rotation::Expired);
         }
-        sqlx::query(
+        query(
             "INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(new_hash)
@@ -108,7 +108,7 @@ impl Db {
 
     /// Deletes the family of the token with hash `hash` (sign-out). Returns true if one existed.
     pub async fn revoke_refresh_family_of(&self, hash: &str) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
+        let done = query(
             "DELETE FROM refresh_tokens WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = ?)",
         )
         .bind(hash)
@@ -119,7 +119,7 @@ impl Db {
 
     /// Deletes every refresh token of a user (password change).
     pub async fn revoke_all_refresh_tokens(&self, user_id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM refresh_tokens WHERE user_id = ?")
+        query("DELETE FROM refresh_tokens WHERE user_id = ?")
             .bind(user_id)
             .execute(&self.pool)
             .await

@@ -1,8 +1,9 @@
 //! The `users` table.
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use super::{Db, now_ms};
+use super::{Db, now_ms, query, query_scalar};
 use crate::auth::Role;
 
 /// A row of `users`.
@@ -28,7 +29,7 @@ pub enum CreateUser {
 
 const USER_COLUMNS: &str = "id, username, email, password_hash, role, created_at";
 
-fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<UserRecord, sqlx::Error> {
+fn user_from_row(row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
     Ok(UserRecord {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
@@ -52,7 +53,7 @@ impl Db {
     ) -> Result<CreateUser, sqlx::Error> {
         let mut tx = self.write_tx().await?;
         let taken: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username = ? OR (email IS NOT NULL AND email = ?)")
+            query_scalar("SELECT COUNT(*) FROM users WHERE username = ? OR (email IS NOT NULL AND email = ?)")
                 .bind(username)
                 .bind(email)
                 .fetch_one(&mut *tx)
@@ -60,14 +61,14 @@ impl Db {
         if taken > 0 {
             return Ok(CreateUser::Taken);
         }
-        let any: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        let any: i64 = query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&mut *tx)
             .await?;
         let role = if any == 0 { Role::Admin } else { role };
         let sql = format!(
             "INSERT INTO users (username, email, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?) RETURNING {USER_COLUMNS}"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = query(&sql)
             .bind(username)
             .bind(email)
             .bind(password_hash)
@@ -89,7 +90,7 @@ impl Db {
     /// The account whose username or email is `login` (already lowercased).
     pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, sqlx::Error> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ? OR email = ?");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = query(&sql)
             .bind(login)
             .bind(login)
             .fetch_optional(&self.pool)
@@ -100,7 +101,7 @@ impl Db {
     /// The account with id `id`.
     pub async fn user(&self, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = query(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -109,7 +110,7 @@ impl Db {
 
     /// Replaces an account's password hash.
     pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(hash)
             .bind(user_id)
             .execute(&self.pool)

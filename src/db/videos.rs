@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use super::{Db, now_ms};
+use super::{Db, now_ms, query, query_scalar};
 use crate::auth::Privacy;
 use crate::auth::policy::VideoAcl;
 use crate::media::playlist::Rendition;
@@ -128,7 +129,7 @@ pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, 
 /// `SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM}` reads [`VideoRecord`]s (for [`video_from_row`]).
 pub(crate) const VIDEO_FROM: &str = "videos v LEFT JOIN users u ON u.id = v.owner_id";
 
-pub(crate) fn video_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<VideoRecord, sqlx::Error> {
+pub(crate) fn video_from_row(row: &AnyRow) -> Result<VideoRecord, sqlx::Error> {
     let renditions: String = row.try_get("renditions")?;
     Ok(VideoRecord {
         id: row.try_get("id")?,
@@ -141,7 +142,7 @@ pub(crate) fn video_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<VideoRecor
         source_bytes: row.try_get("source_bytes")?,
         duration: row.try_get("duration_secs")?,
         renditions: serde_json::from_str(&renditions).unwrap_or_default(),
-        has_poster: row.try_get("has_poster")?,
+        has_poster: super::get_bool(row, "has_poster")?,
         created_at: row.try_get("created_at")?,
         owner_id: row.try_get("owner_id")?,
         owner_name: row.try_get("owner_name")?,
@@ -152,7 +153,7 @@ pub(crate) fn video_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<VideoRecor
             .map(str::to_string)
             .collect(),
         views: row.try_get("views")?,
-        comments_enabled: row.try_get("comments_enabled")?,
+        comments_enabled: super::get_bool(row, "comments_enabled")?,
     })
 }
 
@@ -161,7 +162,7 @@ impl Db {
     pub async fn insert_video_with_job(&self, v: &NewVideo, max_attempts: u32) -> Result<(), sqlx::Error> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        sqlx::query(
+        query(
             "INSERT INTO videos (id, title, description, status, source_name, source_bytes, owner_id, privacy, tags, created_at, updated_at)
              VALUES (?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -178,12 +179,12 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         set_tags(&mut tx, &v.id, &v.tags).await?;
-        sqlx::query(
+        query(
             "INSERT INTO jobs (video_id, kind, state, max_attempts, run_after, created_at, updated_at)
              VALUES (?, 'transcode', 'queued', ?, ?, ?, ?)",
         )
         .bind(&v.id)
-        .bind(max_attempts)
+        .bind(i64::from(max_attempts))
         .bind(now)
         .bind(now)
         .bind(now)
@@ -195,7 +196,7 @@ impl Db {
     /// One video by id.
     pub async fn video(&self, id: &str) -> Result<Option<VideoRecord>, sqlx::Error> {
         let sql = format!("SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM} WHERE v.id = ?");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = query(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -223,16 +224,16 @@ impl Db {
             VideoSort::MostViewed => "v.views DESC, v.created_at DESC, v.id DESC",
         };
         let sql = format!("SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM} WHERE {cond} ORDER BY {order} LIMIT ? OFFSET ?");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut q = query(&sql);
         if let Some(id) = owner {
             q = q.bind(id);
         }
         if let Some(tag) = &listing.tag {
             q = q.bind(tag);
         }
-        let rows = q.bind(limit).bind(offset as i64).fetch_all(&self.pool).await?;
+        let rows = q.bind(i64::from(limit)).bind(offset as i64).fetch_all(&self.pool).await?;
         let count = format!("SELECT COUNT(*) FROM videos v WHERE {cond}");
-        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(count));
+        let mut q = query_scalar(&count);
         if let Some(id) = owner {
             q = q.bind(id);
         }
@@ -247,7 +248,7 @@ impl Db {
     /// Applies `patch` to video `id`. Returns false when there is no such video.
     pub async fn update_video(&self, id: &str, patch: &VideoPatch) -> Result<bool, sqlx::Error> {
         let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
+        let done = query(
             "UPDATE videos SET title = COALESCE(?, title), description = COALESCE(?, description),
              privacy = COALESCE(?, privacy), tags = COALESCE(?, tags),
              comments_enabled = COALESCE(?, comments_enabled), updated_at = ? WHERE id = ?",
@@ -272,11 +273,11 @@ impl Db {
     /// heartbeat). Returns false when there was no such video.
     pub async fn delete_video(&self, id: &str) -> Result<bool, sqlx::Error> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM jobs WHERE video_id = ?")
+        query("DELETE FROM jobs WHERE video_id = ?")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let done = sqlx::query("DELETE FROM videos WHERE id = ?")
+        let done = query("DELETE FROM videos WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -286,7 +287,7 @@ impl Db {
 
     /// Records transcode progress (percent) of a video still processing.
     pub async fn set_progress(&self, id: &str, percent: f64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE videos SET progress = ?, updated_at = ? WHERE id = ? AND status = 'processing'")
+        query("UPDATE videos SET progress = ?, updated_at = ? WHERE id = ? AND status = 'processing'")
             .bind(percent.clamp(0.0, 100.0))
             .bind(now_ms())
             .bind(id)
@@ -297,13 +298,13 @@ impl Db {
 }
 
 /// Replaces the `video_tags` rows of a video.
-async fn set_tags(tx: &mut sqlx::SqliteConnection, video_id: &str, tags: &[String]) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM video_tags WHERE video_id = ?")
+async fn set_tags(tx: &mut sqlx::AnyConnection, video_id: &str, tags: &[String]) -> Result<(), sqlx::Error> {
+    query("DELETE FROM video_tags WHERE video_id = ?")
         .bind(video_id)
         .execute(&mut *tx)
         .await?;
     for tag in tags {
-        sqlx::query("INSERT OR IGNORE INTO video_tags (video_id, tag) VALUES (?, ?)")
+        query("INSERT INTO video_tags (video_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING")
             .bind(video_id)
             .bind(tag)
             .execute(&mut *tx)

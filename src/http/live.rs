@@ -1,6 +1,8 @@
 //! `GET /api/videos/{id}/live` — a WebSocket (RFC 6455) pushing a video's events to an open
-//! watch page: `comment.created`, `comment.updated`, `comment.deleted` (later chat and viewer
-//! counts). Server → client only; text frames of JSON.
+//! watch page: `comment.created`, `comment.updated`, `comment.deleted`, and while the video is
+//! processing `job.progress` (`{"progress": percent}`), then `video.ready` or `video.failed`
+//! (`{"error": why}`) — from whichever node or worker caused them (see [`crate::events`]).
+//! Later chat and viewer counts. Server → client only; text frames of JSON.
 //!
 //! Cookies ride along on a WebSocket handshake and the CSRF layer lets GETs through, so the
 //! handshake's `Origin` is checked here: only this site's pages (and `auth.trusted_origins`)

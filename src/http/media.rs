@@ -121,20 +121,58 @@ pub async fn rendition_file(
         Some("m4s" | "mp4") => ("video/mp4", CachePolicy::Immutable),
         _ => return Err(ApiError::NotFound),
     };
+    let key = keys::hls(&video.id, &format!("{rendition}/{file}"));
+    if cache == CachePolicy::Immutable
+        && let Some(redirect) = segment_redirect(&app, &video, &key).await?
+    {
+        return Ok(redirect);
+    }
     let how = BlobResponse {
         content_type,
         cache: private.unwrap_or(cache),
         disposition: None,
     };
-    delivery::serve_blob(
-        &app.store,
-        &app.streams,
-        &keys::hls(&video.id, &format!("{rendition}/{file}")),
-        &method,
-        &headers,
-        how,
-    )
-    .await
+    delivery::serve_blob(&app.store, &app.streams, &key, &method, &headers, how).await
+}
+
+/// With an S3 store and `s3.redirect = "presigned"` or `s3.cdn_base_url` set, the answer to a
+/// segment request that passed the access check: 307 (RFC 9110 §15.4.8) to the CDN copy for a
+/// public video, else to a presigned URL valid for `s3.presign_secs`. The redirect itself is
+/// never stored by shared caches when presigned (the URL expires). `None`: serve the bytes.
+async fn segment_redirect(
+    app: &AppState,
+    video: &VideoRecord,
+    key: &object_store::path::Path,
+) -> Result<Option<Response<Body>>, ApiError> {
+    if !app.store.is_s3() {
+        return Ok(None);
+    }
+    let s3 = &app.config.s3;
+    let (location, cache) = match (&s3.cdn_base_url, video.privacy) {
+        (Some(base), Privacy::Public) => {
+            let object = app.store.bucket_key(key).unwrap_or_default();
+            (
+                format!("{}/{object}", base.trim_end_matches('/')),
+                "public, max-age=86400".to_string(),
+            )
+        }
+        _ if s3.redirect == crate::config::RedirectMode::Presigned => {
+            let ttl = std::time::Duration::from_secs(s3.presign_secs);
+            match app.store.presigned_get(key, ttl).await {
+                Ok(Some(url)) => (url, "private, no-store".to_string()),
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(ApiError::Internal(e.into())),
+            }
+        }
+        _ => return Ok(None),
+    };
+    let response = Response::builder()
+        .status(axum::http::StatusCode::TEMPORARY_REDIRECT)
+        .header(axum::http::header::LOCATION, location)
+        .header(axum::http::header::CACHE_CONTROL, cache)
+        .body(Body::empty())
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Some(response))
 }
 
 /// `GET /media/{id}/poster.jpg` (and under `/g/{grant}/`).

@@ -13,13 +13,16 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::storage::BlobStore;
 
-/// What a worker needs: configuration, metadata, blobs, and a bell rung on new uploads.
+/// What a worker needs: configuration, metadata, blobs, a bell rung on new uploads, and the
+/// event bus its progress and outcomes go out on (`job.progress`, `video.ready`,
+/// `video.failed`).
 #[derive(Clone)]
 pub struct WorkerContext {
     pub config: Arc<Config>,
     pub db: Db,
     pub store: BlobStore,
     pub wake: Arc<Notify>,
+    pub events: crate::events::Events,
 }
 
 /// Deletes every blob of a video: its source, ladder and poster. Missing blobs are fine.

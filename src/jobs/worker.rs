@@ -94,6 +94,10 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
             {
                 Ok(true) => {
                     tracing::info!(video_id, "ready");
+                    ctx.events.publish(
+                        &video_id,
+                        serde_json::json!({"type": "video.ready", "duration_secs": published.duration}),
+                    );
                     Ok(())
                 }
                 Ok(false) => {
@@ -110,7 +114,10 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
         },
         Err(JobError::Rejected(reason)) => {
             tracing::info!(video_id, reason, "source rejected");
-            db.fail_job(&job, &reason, true, 0).await.map(|_| ())
+            let r = db.fail_job(&job, &reason, true, 0).await.map(|_| ());
+            ctx.events
+                .publish(&video_id, serde_json::json!({"type": "video.failed", "error": reason}));
+            r
         }
         Err(JobError::Failed(e)) => {
             let reason = format!("{e:#}");
@@ -126,6 +133,8 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
                 }
                 Ok(RetryDecision::GaveUp) => {
                     tracing::error!(video_id, error = reason, "job failed for good");
+                    ctx.events
+                        .publish(&video_id, serde_json::json!({"type": "video.failed", "error": reason}));
                     Ok(())
                 }
                 Err(e) => Err(e),
@@ -182,6 +191,7 @@ async fn watch_job(
                 let p = (progress.get() * 10.0).round() / 10.0;
                 if p != written && ctx.db.set_progress(&job.video_id, p).await.is_ok() {
                     written = p;
+                    ctx.events.publish(&job.video_id, serde_json::json!({"type": "job.progress", "progress": p}));
                 }
             }
         }

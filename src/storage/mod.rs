@@ -1,6 +1,7 @@
 //! Media blobs (sources, segments, playlists, posters) behind [`BlobStore`], a thin layer over
-//! the `object_store` crate: a local directory today, any S3-compatible store by adding its
-//! builder here. Nothing outside this module names a backend.
+//! the `object_store` crate: a local directory ([`BlobStore::local`], the embedded default) or
+//! any S3-compatible store ([`BlobStore::s3`]: AWS S3, MinIO, Ceph, R2). Writes are streamed
+//! as multipart uploads, reads are ranged GETs. Nothing outside this module names a backend.
 //!
 //! Key layout (see [`keys`]): `sources/{id}` for originals, `videos/{id}/hls/...` for the
 //! ladder, `videos/{id}/poster.jpg`.
@@ -10,7 +11,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::local::LocalFileSystem;
+use object_store::prefix::PrefixStore;
+use object_store::signer::Signer;
 use object_store::path::Path as Key;
 use object_store::{
     GetOptions, GetRange, GetResult, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart,
@@ -48,6 +52,14 @@ pub mod keys {
 #[derive(Clone, Debug)]
 pub struct BlobStore {
     inner: Arc<dyn ObjectStore>,
+    /// The bucket and key prefix, when the store is S3 (presigned URLs are made from it).
+    s3: Option<S3Bucket>,
+}
+
+#[derive(Clone, Debug)]
+struct S3Bucket {
+    client: Arc<AmazonS3>,
+    prefix: String,
 }
 
 impl BlobStore {
@@ -57,7 +69,91 @@ impl BlobStore {
     pub fn local(dir: &Path) -> anyhow::Result<BlobStore> {
         std::fs::create_dir_all(dir)?;
         let fs = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
-        Ok(BlobStore { inner: Arc::new(fs) })
+        Ok(BlobStore {
+            inner: Arc::new(fs),
+            s3: None,
+        })
+    }
+
+    /// A store in an S3-compatible bucket: `url` is `s3://BUCKET` or `s3://BUCKET/PREFIX`.
+    /// Settings unset in `config` come from the standard `AWS_*` environment variables.
+    /// Nothing is contacted here; a wrong bucket or credential shows on first use.
+    ///
+    /// Errors: a malformed URL or an invalid client setting.
+    pub fn s3(url: &str, config: &crate::config::S3Config) -> anyhow::Result<BlobStore> {
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| anyhow::anyhow!("storage URL {url:?} must start with s3://"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        anyhow::ensure!(!bucket.is_empty(), "storage URL {url:?} names no bucket");
+        let prefix = prefix.trim_matches('/').to_string();
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        if let Some(endpoint) = &config.endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_virtual_hosted_style_request(false)
+                .with_allow_http(config.allow_http.unwrap_or(endpoint.starts_with("http://")));
+        } else if let Some(allow) = config.allow_http {
+            builder = builder.with_allow_http(allow);
+        }
+        let region = config
+            .region
+            .clone()
+            .or_else(|| std::env::var("AWS_REGION").ok())
+            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+            .unwrap_or_else(|| "us-east-1".into());
+        builder = builder.with_region(region);
+        if let Some(id) = &config.access_key_id {
+            builder = builder.with_access_key_id(id);
+        }
+        if let Some(secret) = &config.secret_access_key {
+            builder = builder.with_secret_access_key(secret);
+        }
+        let client = Arc::new(builder.build()?);
+        let inner: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            client.clone()
+        } else {
+            Arc::new(PrefixStore::new(client.clone(), prefix.as_str()))
+        };
+        Ok(BlobStore {
+            inner,
+            s3: Some(S3Bucket { client, prefix }),
+        })
+    }
+
+    /// Opens the store a configuration names: `storage` (S3) or the local media directory.
+    ///
+    /// Errors: see [`BlobStore::s3`] and [`BlobStore::local`].
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<BlobStore> {
+        match &config.storage {
+            Some(url) => BlobStore::s3(url, &config.s3),
+            None => BlobStore::local(&config.media_dir()),
+        }
+    }
+
+    /// True when blobs live in an S3-compatible bucket.
+    pub fn is_s3(&self) -> bool {
+        self.s3.is_some()
+    }
+
+    /// The key of `key` inside the bucket (with the store's prefix), as a CDN in front of the
+    /// bucket sees it; `None` for a local store.
+    pub fn bucket_key(&self, key: &Key) -> Option<String> {
+        let s3 = self.s3.as_ref()?;
+        Some(if s3.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{}", s3.prefix, key)
+        })
+    }
+
+    /// A presigned GET URL for `key`, valid for `ttl` (AWS SigV4 query signing); `None` for a
+    /// local store. The URL honours `Range` like the object itself.
+    pub async fn presigned_get(&self, key: &Key, ttl: std::time::Duration) -> Result<Option<String>, StoreError> {
+        let Some(s3) = &self.s3 else { return Ok(None) };
+        let full = Key::from(self.bucket_key(key).unwrap_or_default());
+        let url = s3.client.signed_url(object_store::signer::Method::GET, &full, ttl).await?;
+        Ok(Some(url.to_string()))
     }
 
     /// Starts a streamed write of `key`; nothing is visible under `key` until

@@ -23,6 +23,175 @@ pub fn media(name: &str) -> PathBuf {
     path
 }
 
+/// Which engines a test server runs on, from `KINO_TEST_BACKEND`: unset or `sqlite` for the
+/// embedded default (SQLite + local files + in-process events), `postgres` for the scale-out
+/// set (PostgreSQL + S3-compatible store + NATS; see `scripts/test.sh`).
+pub fn scale_out() -> bool {
+    match std::env::var("KINO_TEST_BACKEND").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("KINO_TEST_BACKEND={other:?}: use sqlite or postgres"),
+    }
+}
+
+/// PostgreSQL server URL for tests (trust auth): `KINO_TEST_PG_URL`, default
+/// `postgres://postgres@127.0.0.1:5432`. Each data directory gets a database of its own.
+pub fn pg_server() -> String {
+    std::env::var("KINO_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// S3-compatible endpoint for tests: `KINO_TEST_S3_ENDPOINT`, default `http://127.0.0.1:9100`
+/// (moto, started by `scripts/test.sh`). Each data directory gets a prefix of its own in
+/// the bucket [`TEST_BUCKET`].
+pub fn s3_endpoint() -> String {
+    std::env::var("KINO_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:9100".into())
+}
+
+/// NATS for tests: `KINO_TEST_NATS_URL`, default `nats://127.0.0.1:4222`.
+pub fn nats_url() -> String {
+    std::env::var("KINO_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// The bucket test media goes to on the S3-compatible server.
+pub const TEST_BUCKET: &str = "kino-test";
+
+/// Which of the scale-out servers (PostgreSQL, S3, NATS) do not answer, by name.
+pub fn missing_servers() -> Vec<&'static str> {
+    let reachable = |url: &str| {
+        let rest = url.split("://").nth(1).unwrap_or(url);
+        let host = rest.rsplit('@').next().unwrap_or(rest);
+        let host = host.split('/').next().unwrap_or(host);
+        std::net::TcpStream::connect(host).is_ok()
+    };
+    let mut missing = Vec::new();
+    if !reachable(&pg_server()) {
+        missing.push("PostgreSQL");
+    }
+    if !reachable(&s3_endpoint()) {
+        missing.push("S3 (moto)");
+    }
+    if !reachable(&nats_url()) {
+        missing.push("NATS");
+    }
+    missing
+}
+
+/// True when the scale-out servers are all up. Otherwise: under CI a failure (CI must never
+/// skip), locally a visible "SKIPPED" line and false.
+pub fn scale_out_servers_present(test: &str) -> bool {
+    let missing = missing_servers();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var("CI").is_ok() {
+        panic!("{test}: {} not reachable; scripts/test.sh starts them", missing.join(", "));
+    }
+    eprintln!("SKIPPED {test}: {} not reachable (scripts/test.sh starts them)", missing.join(", "));
+    false
+}
+
+/// Name of the PostgreSQL database and S3 prefix of a data directory.
+fn scale_out_name(data_dir: &Path) -> String {
+    let base: String = data_dir
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    format!("kino_t_{base}")
+}
+
+/// Creates the PostgreSQL database `name` (trust auth) and the test bucket when missing.
+/// Runs on a thread of its own: callers may be inside a test's async runtime.
+fn ensure_scale_out_resources(name: &str) {
+    let name = name.to_string();
+    std::thread::spawn(move || ensure_scale_out_resources_now(&name))
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e));
+}
+
+fn ensure_scale_out_resources_now(name: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&format!("{}/test", pg_server()))
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {}: {e}", pg_server()));
+        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_optional(&mut conn)
+            .await
+            .unwrap();
+        if exists.is_none() {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        // moto does not check signatures; an unsigned PUT creates the bucket (idempotent).
+        let r = reqwest::Client::new()
+            .put(format!("{}/{TEST_BUCKET}", s3_endpoint()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("S3 server at {}: {e}", s3_endpoint()));
+        assert!(r.status().is_success() || r.status() == 409, "create bucket: {}", r.status());
+    });
+}
+
+/// The `KINO_*` settings that put a data directory's metadata, media and events on the
+/// backend set chosen by [`scale_out`]: nothing for the embedded default; for scale-out, a
+/// database and an S3 prefix named after the directory, and NATS.
+pub fn backend_env(data_dir: &Path) -> Vec<(String, String)> {
+    if !scale_out() {
+        return Vec::new();
+    }
+    scale_out_env(data_dir)
+}
+
+/// The scale-out settings of a data directory whatever [`scale_out`] says (for tests that
+/// always run several nodes): its own database and S3 prefix, and NATS.
+pub fn scale_out_env(data_dir: &Path) -> Vec<(String, String)> {
+    let name = scale_out_name(data_dir);
+    ensure_scale_out_resources(&name);
+    vec![
+        ("KINO_DATABASE_URL".into(), format!("{}/{name}", pg_server())),
+        ("KINO_STORAGE".into(), format!("s3://{TEST_BUCKET}/{name}")),
+        ("KINO_S3__ENDPOINT".into(), s3_endpoint()),
+        ("KINO_S3__ACCESS_KEY_ID".into(), "test".into()),
+        ("KINO_S3__SECRET_ACCESS_KEY".into(), "test".into()),
+        ("KINO_NATS_URL".into(), nats_url()),
+    ]
+}
+
+/// Keys of the media blobs under `prefix` (e.g. `sources`, `videos/ID`) of a data directory,
+/// wherever its backend set keeps them.
+pub async fn blob_keys(data_dir: &Path, prefix: &str) -> Vec<String> {
+    let store = if scale_out() {
+        let name = scale_out_name(data_dir);
+        let s3 = kino::config::S3Config {
+            endpoint: Some(s3_endpoint()),
+            access_key_id: Some("test".into()),
+            secret_access_key: Some("test".into()),
+            ..Default::default()
+        };
+        kino::storage::BlobStore::s3(&format!("s3://{TEST_BUCKET}/{name}"), &s3).unwrap()
+    } else {
+        let dir = data_dir.join("media");
+        if !dir.exists() {
+            return Vec::new();
+        }
+        kino::storage::BlobStore::local(&dir).unwrap()
+    };
+    store
+        .list(&object_store::path::Path::from(prefix))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.to_string())
+        .collect()
+}
+
 /// A running `kino serve`.
 pub struct Server {
     child: Child,
@@ -39,11 +208,17 @@ pub struct Server {
 
 /// Runs `kino ARGS --data-dir DIR` to completion, feeding `stdin`; returns its output.
 pub fn kino_cli(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    kino_cli_env(data_dir, args, stdin, &backend_env(data_dir))
+}
+
+/// Runs `kino ARGS --data-dir DIR` with extra environment to completion, feeding `stdin`.
+pub fn kino_cli_env(data_dir: &Path, args: &[&str], stdin: &str, env: &[(String, String)]) -> std::process::Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_kino"))
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -109,6 +284,7 @@ impl Server {
             .arg(data_dir)
             .env("KINO_LOG", "info")
             .env("KINO_JOBS__POLL_SECS", "0.2")
+            .envs(backend_env(data_dir))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
@@ -156,6 +332,11 @@ impl Server {
             anon,
             admin_token: token,
         }
+    }
+
+    /// Keys of this server's media blobs under `prefix`; see [`blob_keys`].
+    pub async fn blobs(&self, prefix: &str) -> Vec<String> {
+        blob_keys(&self.data_dir, prefix).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,252 @@
+//! Scale-out topology, started by `scripts/cluster.sh` from local processes: two API nodes
+//! (`kino serve --no-workers`) and two workers (`kino worker`) on one PostgreSQL database, one
+//! S3 bucket (moto) and NATS. An upload through node A is transcoded by a worker; that worker
+//! is killed with SIGKILL mid-transcode; the other worker takes the job over once the lease
+//! expires and finishes it; node B serves the result, and a page connected to node B hears
+//! `video.ready`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+use sqlx::Connection;
+
+use common::{kino_cli_env, media, scale_out_env, scale_out_servers_present};
+
+/// Seconds a job's lease lasts in this topology: short, so a takeover happens soon.
+const LEASE_SECS: &str = "3";
+
+/// The running topology; `down` on drop.
+struct Cluster {
+    dir: PathBuf,
+}
+
+impl Cluster {
+    fn up(dir: &Path, env: &[(String, String)]) -> Cluster {
+        let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/cluster.sh"))
+            .arg("up")
+            .arg(dir)
+            .env("KINO_BIN", env!("CARGO_BIN_EXE_kino"))
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("KINO_JOBS__LEASE_SECS", LEASE_SECS)
+            .env("KINO_JOBS__POLL_SECS", "0.2")
+            .env("KINO_LOG", "info")
+            .output()
+            .expect("run scripts/cluster.sh");
+        let cluster = Cluster { dir: dir.to_path_buf() };
+        assert!(
+            out.status.success(),
+            "cluster.sh up failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        cluster
+    }
+
+    fn url(&self, node: &str) -> String {
+        std::fs::read_to_string(self.dir.join(format!("{node}.url")))
+            .unwrap_or_else(|e| panic!("{node}.url: {e}"))
+            .trim()
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    fn pid(&self, node: &str) -> u32 {
+        std::fs::read_to_string(self.dir.join(format!("{node}.pid")))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/cluster.sh"))
+            .arg("down")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+/// The lease holder of the video's job, as `(worker process id, attempts)`, read from the
+/// shared database.
+async fn job_holder(db_url: &str, video_id: &str) -> Option<(u32, i64, String)> {
+    let mut conn = sqlx::PgConnection::connect(db_url).await.unwrap();
+    let row: Option<(Option<String>, i64, String)> =
+        sqlx::query_as("SELECT lease_owner, attempts, state FROM jobs WHERE video_id = $1")
+            .bind(video_id)
+            .fetch_optional(&mut conn)
+            .await
+            .unwrap();
+    let (owner, attempts, state) = row?;
+    // Worker ids are HOST:PID:N.
+    let pid = owner.as_deref()?.split(':').nth(1)?.parse().ok()?;
+    Some((pid, attempts, state))
+}
+
+#[tokio::test]
+async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node() {
+    if !scale_out_servers_present("a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node") {
+        return;
+    }
+    let dir = tempfile::Builder::new().prefix("kino-cluster-").tempdir().unwrap();
+    let env = scale_out_env(dir.path());
+    let db_url = env.iter().find(|(k, _)| k == "KINO_DATABASE_URL").unwrap().1.clone();
+
+    // The admin account and its token, made by the operator command against the shared database.
+    let admin_dir = dir.path().join("operator");
+    std::fs::create_dir_all(&admin_dir).unwrap();
+    let out = kino_cli_env(
+        &admin_dir,
+        &["users", "create", "admin", "--role", "admin", "--password-stdin"],
+        "admin-password-1\n",
+        &env,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kino_cli_env(&admin_dir, &["tokens", "create", "admin", "--scope", "read,upload,admin"], "", &env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+
+    let cluster = Cluster::up(dir.path(), &env);
+    let (a, b) = (cluster.url("api-a"), cluster.url("api-b"));
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+
+    // Upload through node A: a 139 s source, long enough to be killed mid-transcode.
+    let file = media("people-432p-10fps-noaudio-139s.mp4");
+    let form = reqwest::multipart::Form::new()
+        .text("title", "cluster")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(std::fs::read(&file).unwrap()).file_name("people.mp4"),
+        );
+    let r = http
+        .post(format!("{a}/api/videos"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+
+    // A page on node B listens for the video's events.
+    let ws_url = format!("{}/api/videos/{id}/live", b.replace("http://", "ws://"));
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws_url).unwrap();
+    req.headers_mut()
+        .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(req).await.expect("WebSocket on node B");
+
+    // Wait until a worker holds the job and ffmpeg has made progress, then kill that worker.
+    let started = Instant::now();
+    let (victim, _, _) = loop {
+        assert!(started.elapsed() < Duration::from_secs(120), "no worker took the job");
+        let v: Value = http
+            .get(format!("{b}/api/videos/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["progress"].as_f64().unwrap_or(0.0) > 1.0
+            && let Some(holder) = job_holder(&db_url, &id).await
+        {
+            break holder;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (w1, w2) = (cluster.pid("worker-1"), cluster.pid("worker-2"));
+    assert!(victim == w1 || victim == w2, "job held by {victim}, not a worker ({w1}, {w2})");
+    let survivor = if victim == w1 { w2 } else { w1 };
+    let killed = Command::new("kill").args(["-9", &victim.to_string()]).status().unwrap();
+    assert!(killed.success());
+
+    // Node B reports it ready, finished by the other worker on its second attempt.
+    let v = loop {
+        assert!(started.elapsed() < Duration::from_secs(400), "the job was not taken over");
+        let v: Value = http
+            .get(format!("{b}/api/videos/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["status"] != "processing" {
+            break v;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(v["status"], "ready", "{v}");
+    let mut conn = sqlx::PgConnection::connect(&db_url).await.unwrap();
+    let (attempts, state): (i64, String) = sqlx::query_as("SELECT attempts, state FROM jobs WHERE video_id = $1")
+        .bind(&id)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!((attempts, state.as_str()), (2, "succeeded"), "one claim per worker, no more");
+    let survivor_log = std::fs::read_to_string(dir.path().join(if survivor == w1 { "worker-1.log" } else { "worker-2.log" })).unwrap();
+    assert!(survivor_log.contains(&id), "the surviving worker's log does not mention the job");
+
+    // The completion event reached the page connected to node B.
+    let ready = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(msg)) = socket.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = msg {
+                let event: Value = serde_json::from_str(&text).unwrap();
+                if event["type"] == "video.ready" {
+                    return event;
+                }
+            }
+        }
+        panic!("the WebSocket closed before video.ready");
+    })
+    .await
+    .expect("video.ready reaches node B's page");
+    assert!(ready["duration_secs"].as_f64().unwrap() > 100.0, "{ready}");
+
+    // Node B serves the ladder from the shared bucket: playlist, then a segment by Range.
+    let master = http
+        .get(format!("{b}/hls/{id}/master.m3u8"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(master.status(), 200);
+    let text = master.text().await.unwrap();
+    let (_, playlist) = m3u8_rs::parse_master_playlist(text.as_bytes()).expect("multivariant playlist");
+    let variant = &playlist.variants[0].uri;
+    let media_url = format!("{b}/hls/{id}/{variant}");
+    let media_text = http.get(&media_url).send().await.unwrap().text().await.unwrap();
+    let (_, media_pl) = m3u8_rs::parse_media_playlist(media_text.as_bytes()).expect("media playlist");
+    let segment = &media_pl.segments[0].uri;
+    let base = media_url.rsplit_once('/').unwrap().0;
+    let r = http
+        .get(format!("{base}/{segment}"))
+        .header("Range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.unwrap().len(), 100);
+
+    // Through the caching proxy (when nginx is installed): the same bytes.
+    if let Ok(proxy) = std::fs::read_to_string(dir.path().join("proxy.url")) {
+        let proxy = proxy.trim().trim_end_matches('/');
+        let r = http
+            .get(format!("{proxy}/hls/{id}/master.m3u8"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap(), text);
+    }
+}
