@@ -383,7 +383,12 @@ impl Config {
             }
             None => figment = figment.merge(Toml::file("kino.toml")),
         }
-        let env = Env::prefixed("KINO_").split("__").ignore(&["config", "log", "web_dir"]);
+        // KINO_CONFIG, KINO_LOG and KINO_WEB_DIR are read elsewhere; KINO_TEST_* belong to the
+        // test suite (tests/common), never to a server.
+        let env = Env::prefixed("KINO_")
+            .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
+            .split("__")
+            .ignore(&["config", "log", "web_dir"]);
         figment = figment.merge(env).merge(Serialized::globals(flags));
         let config: Config = figment.extract().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
         config.validate()?;
