@@ -83,7 +83,9 @@ impl Events {
         tokio::spawn(async move {
             use futures::StreamExt;
             while let Some(msg) = sub.next().await {
-                let Some(video_id) = msg.subject.strip_prefix(SUBJECT_PREFIX) else { continue };
+                let Some(video_id) = msg.subject.strip_prefix(SUBJECT_PREFIX) else {
+                    continue;
+                };
                 match serde_json::from_slice(&msg.payload) {
                     Ok(payload) => {
                         let _ = local.send(Arc::new(Event {

@@ -368,8 +368,14 @@ async fn authorization_matrix_covers_every_route_privacy_and_segment() {
         status(&server, &creds[4].1, Method::GET, &format!("/api/videos/{id}"), None).await,
         404
     );
-    assert!(server.blobs(&format!("sources/{id}")).await.is_empty(), "source left behind");
-    assert!(server.blobs(&format!("videos/{id}")).await.is_empty(), "ladder left behind");
+    assert!(
+        server.blobs(&format!("sources/{id}")).await.is_empty(),
+        "source left behind"
+    );
+    assert!(
+        server.blobs(&format!("videos/{id}")).await.is_empty(),
+        "ladder left behind"
+    );
 }
 
 #[tokio::test]

@@ -108,7 +108,12 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
         &env,
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = kino_cli_env(&admin_dir, &["tokens", "create", "admin", "--scope", "read,upload,admin"], "", &env);
+    let out = kino_cli_env(
+        &admin_dir,
+        &["tokens", "create", "admin", "--scope", "read,upload,admin"],
+        "",
+        &env,
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
 
@@ -121,12 +126,10 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
 
     // Upload through node A: a 139 s source, long enough to be killed mid-transcode.
     let file = media("people-432p-10fps-noaudio-139s.mp4");
-    let form = reqwest::multipart::Form::new()
-        .text("title", "cluster")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(std::fs::read(&file).unwrap()).file_name("people.mp4"),
-        );
+    let form = reqwest::multipart::Form::new().text("title", "cluster").part(
+        "file",
+        reqwest::multipart::Part::bytes(std::fs::read(&file).unwrap()).file_name("people.mp4"),
+    );
     let r = http
         .post(format!("{a}/api/videos"))
         .bearer_auth(&token)
@@ -137,12 +140,19 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
     assert_eq!(r.status(), 201);
     let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
 
+    // While it processes, the playlist is a 404 that no CDN may keep.
+    let early = http.get(format!("{a}/hls/{id}/master.m3u8")).send().await.unwrap();
+    assert_eq!(early.status(), 404);
+    assert_eq!(early.headers()["cache-control"], "no-store");
+
     // A page on node B listens for the video's events.
     let ws_url = format!("{}/api/videos/{id}/live", b.replace("http://", "ws://"));
     let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws_url).unwrap();
     req.headers_mut()
         .insert("Authorization", format!("Bearer {token}").parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(req).await.expect("WebSocket on node B");
+    let (mut socket, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("WebSocket on node B");
 
     // Wait until a worker holds the job and ffmpeg has made progress, then kill that worker.
     let started = Instant::now();
@@ -165,14 +175,20 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let (w1, w2) = (cluster.pid("worker-1"), cluster.pid("worker-2"));
-    assert!(victim == w1 || victim == w2, "job held by {victim}, not a worker ({w1}, {w2})");
+    assert!(
+        victim == w1 || victim == w2,
+        "job held by {victim}, not a worker ({w1}, {w2})"
+    );
     let survivor = if victim == w1 { w2 } else { w1 };
     let killed = Command::new("kill").args(["-9", &victim.to_string()]).status().unwrap();
     assert!(killed.success());
 
     // Node B reports it ready, finished by the other worker on its second attempt.
     let v = loop {
-        assert!(started.elapsed() < Duration::from_secs(400), "the job was not taken over");
+        assert!(
+            started.elapsed() < Duration::from_secs(400),
+            "the job was not taken over"
+        );
         let v: Value = http
             .get(format!("{b}/api/videos/{id}"))
             .bearer_auth(&token)
@@ -194,9 +210,21 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!((attempts, state.as_str()), (2, "succeeded"), "one claim per worker, no more");
-    let survivor_log = std::fs::read_to_string(dir.path().join(if survivor == w1 { "worker-1.log" } else { "worker-2.log" })).unwrap();
-    assert!(survivor_log.contains(&id), "the surviving worker's log does not mention the job");
+    assert_eq!(
+        (attempts, state.as_str()),
+        (2, "succeeded"),
+        "one claim per worker, no more"
+    );
+    let survivor_log =
+        std::fs::read_to_string(
+            dir.path()
+                .join(if survivor == w1 { "worker-1.log" } else { "worker-2.log" }),
+        )
+        .unwrap();
+    assert!(
+        survivor_log.contains(&id),
+        "the surviving worker's log does not mention the job"
+    );
 
     // The completion event reached the page connected to node B.
     let ready = tokio::time::timeout(Duration::from_secs(10), async {
@@ -215,11 +243,7 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
     assert!(ready["duration_secs"].as_f64().unwrap() > 100.0, "{ready}");
 
     // Node B serves the ladder from the shared bucket: playlist, then a segment by Range.
-    let master = http
-        .get(format!("{b}/hls/{id}/master.m3u8"))
-        .send()
-        .await
-        .unwrap();
+    let master = http.get(format!("{b}/hls/{id}/master.m3u8")).send().await.unwrap();
     assert_eq!(master.status(), 200);
     let text = master.text().await.unwrap();
     let (_, playlist) = m3u8_rs::parse_master_playlist(text.as_bytes()).expect("multivariant playlist");
@@ -241,12 +265,156 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
     // Through the caching proxy (when nginx is installed): the same bytes.
     if let Ok(proxy) = std::fs::read_to_string(dir.path().join("proxy.url")) {
         let proxy = proxy.trim().trim_end_matches('/');
-        let r = http
-            .get(format!("{proxy}/hls/{id}/master.m3u8"))
-            .send()
-            .await
-            .unwrap();
+        let r = http.get(format!("{proxy}/hls/{id}/master.m3u8")).send().await.unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(r.text().await.unwrap(), text);
     }
+}
+
+/// With `s3.redirect = "presigned"`, a segment request that passes Kino's access check is
+/// answered with a 307 to a presigned URL of the object, and the bytes (ranges included) come
+/// from the bucket; a request that fails the check gets no URL.
+#[tokio::test]
+async fn presigned_redirects_serve_segments_from_the_bucket_after_the_access_check() {
+    if !scale_out_servers_present("presigned_redirects_serve_segments_from_the_bucket_after_the_access_check") {
+        return;
+    }
+    let dir = tempfile::Builder::new().prefix("kino-presign-").tempdir().unwrap();
+    let mut env = scale_out_env(dir.path());
+    env.push(("KINO_S3__REDIRECT".into(), "presigned".into()));
+    env.push(("KINO_S3__PRESIGN_SECS".into(), "120".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = common::Server::start_in(dir.path(), &env);
+    let (status, body) = server.upload(&media("bbb-720p-h264-aac.mp4"), Some("presigned")).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let v = server.wait_done(&id, Duration::from_secs(300)).await;
+    assert_eq!(v["status"], "ready", "{v}");
+
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let master = server.get(&format!("/hls/{id}/master.m3u8")).await;
+    assert_eq!(master.status(), 200, "playlists are served by Kino itself");
+    let (_, pl) = m3u8_rs::parse_master_playlist(master.text().await.unwrap().as_bytes()).unwrap();
+    let variant = pl.variants[0].uri.clone();
+    let rendition = variant.split('/').next().unwrap().to_string();
+    let media_pl = server.get(&format!("/hls/{id}/{variant}")).await;
+    assert_eq!(media_pl.status(), 200);
+    let (_, mpl) = m3u8_rs::parse_media_playlist(media_pl.text().await.unwrap().as_bytes()).unwrap();
+    let segment_path = format!("/hls/{id}/{rendition}/{}", mpl.segments[0].uri);
+
+    let r = no_follow.get(server.url(&segment_path)).send().await.unwrap();
+    assert_eq!(r.status(), 307);
+    assert_eq!(r.headers()["cache-control"], "private, no-store");
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&common::s3_endpoint()), "{location}");
+    assert!(location.contains("X-Amz-Signature="), "{location}");
+    assert!(location.contains("X-Amz-Expires=120"), "{location}");
+
+    // The bucket answers the presigned URL, whole and by range, with the same bytes.
+    let whole = no_follow.get(&location).send().await.unwrap();
+    assert_eq!(whole.status(), 200);
+    let whole = whole.bytes().await.unwrap();
+    assert!(whole.len() > 1000);
+    let part = no_follow
+        .get(&location)
+        .header("Range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap(), whole.slice(100..200));
+
+    // Private now: an anonymous request is refused before any URL is made.
+    let r = server
+        .http
+        .patch(server.url(&format!("/api/videos/{id}")))
+        .json(&serde_json::json!({"privacy": "private"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = no_follow.get(server.url(&segment_path)).send().await.unwrap();
+    assert!(matches!(r.status().as_u16(), 403 | 404), "{}", r.status());
+    assert!(r.headers().get("location").is_none());
+}
+
+/// Eight workers racing for twenty jobs on PostgreSQL: every job is claimed exactly once
+/// (`FOR UPDATE SKIP LOCKED`), and a job whose lease lapses is claimed again by another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_workers_on_postgresql_never_claim_a_job_twice() {
+    if !scale_out_servers_present("racing_workers_on_postgresql_never_claim_a_job_twice") {
+        return;
+    }
+    let dir = tempfile::Builder::new().prefix("kino-claims-").tempdir().unwrap();
+    let env = scale_out_env(dir.path());
+    let url = &env.iter().find(|(k, _)| k == "KINO_DATABASE_URL").unwrap().1;
+    let db = kino::db::Db::connect(url).await.unwrap();
+    assert_eq!(db.backend(), kino::db::Backend::Postgres);
+    for n in 0..20 {
+        let v = kino::db::NewVideo {
+            id: format!("race{n:08}"),
+            title: format!("race {n}"),
+            description: String::new(),
+            source_name: "x.mp4".into(),
+            source_bytes: 1,
+            owner_id: None,
+            privacy: kino::auth::Privacy::Public,
+            tags: Vec::new(),
+        };
+        db.insert_video_with_job(&v, 3).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(job) = db.claim_job(&format!("racer:{w}:0"), 60_000).await.unwrap() {
+                got.push(job.video_id);
+            }
+            got
+        }));
+    }
+    let mut claimed = Vec::new();
+    for t in tasks {
+        claimed.extend(t.await.unwrap());
+    }
+    claimed.sort();
+    let before = claimed.len();
+    claimed.dedup();
+    assert_eq!(before, claimed.len(), "a job was claimed twice");
+    assert_eq!(claimed.len(), 20);
+
+    // Nothing is claimable while the leases hold.
+    assert!(db.claim_job("late:1:0", 60_000).await.unwrap().is_none());
+
+    // A lease that lapses (its worker stopped heartbeating) is taken over by another worker,
+    // and the first one learns it lost the job at its next heartbeat.
+    let v = kino::db::NewVideo {
+        id: "race-lapsed".into(),
+        title: "lapsed".into(),
+        description: String::new(),
+        source_name: "x.mp4".into(),
+        source_bytes: 1,
+        owner_id: None,
+        privacy: kino::auth::Privacy::Public,
+        tags: Vec::new(),
+    };
+    db.insert_video_with_job(&v, 3).await.unwrap();
+    let first = db.claim_job("slow:1:0", 50).await.unwrap().expect("claimable");
+    assert_eq!(first.attempt, 1);
+    assert!(
+        db.claim_job("fast:2:0", 60_000).await.unwrap().is_none(),
+        "the lease still holds"
+    );
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let second = db.claim_job("fast:2:0", 60_000).await.unwrap().expect("taken over");
+    assert_eq!((second.video_id.as_str(), second.attempt), ("race-lapsed", 2));
+    assert_eq!(db.heartbeat(&first, 60_000).await.unwrap(), kino::db::Heartbeat::Lost);
+    assert!(matches!(
+        db.heartbeat(&second, 60_000).await.unwrap(),
+        kino::db::Heartbeat::Held { .. }
+    ));
 }

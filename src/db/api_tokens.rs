@@ -82,13 +82,12 @@ impl Db {
 
     /// Revokes token `id` of `user_id`. Returns false when the user has no such live token.
     pub async fn revoke_api_token(&self, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
-        let done =
-            query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
-                .bind(now_ms())
-                .bind(id)
-                .bind(user_id)
-                .execute(&self.pool)
-                .await?;
+        let done = query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -80,10 +80,7 @@ impl Db {
     /// One comment.
     pub async fn comment(&self, id: i64) -> Result<Option<CommentRecord>, sqlx::Error> {
         let sql = format!("{COMMENT_SELECT} WHERE c.id = ?");
-        let row = query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = query(&sql).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(comment_from_row).transpose()
     }
 

@@ -46,12 +46,11 @@ impl Db {
 
     /// Where `user_id` left `video_id`: (seconds, Unix ms), if anywhere.
     pub async fn position(&self, user_id: i64, video_id: &str) -> Result<Option<(f64, i64)>, sqlx::Error> {
-        let row =
-            query("SELECT position_secs, updated_at FROM watch_progress WHERE user_id = ? AND video_id = ?")
-                .bind(user_id)
-                .bind(video_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = query("SELECT position_secs, updated_at FROM watch_progress WHERE user_id = ? AND video_id = ?")
+            .bind(user_id)
+            .bind(video_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| Ok((r.try_get("position_secs")?, r.try_get("updated_at")?)))
             .transpose()
     }
@@ -84,10 +83,7 @@ impl Db {
             .fetch_all(&self.pool)
             .await?;
         let count = format!("SELECT COUNT(*) FROM watch_progress p JOIN videos v ON v.id = p.video_id WHERE {cond}");
-        let total: i64 = query_scalar(&count)
-            .bind(user_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let total: i64 = query_scalar(&count).bind(user_id).fetch_one(&self.pool).await?;
         let items = rows
             .iter()
             .map(|r| {

@@ -59,13 +59,13 @@ impl Db {
              RETURNING id, video_id, attempts, max_attempts"
         );
         let row = query(&sql)
-        .bind(worker_id)
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
+            .bind(worker_id)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| {
             Ok(ClaimedJob {
                 id: r.try_get("id")?,
@@ -246,14 +246,13 @@ impl Db {
         if queued > 0 {
             Self::fail_video(&mut tx, video_id, "transcoding was cancelled", now).await?;
         }
-        let running = query(
-            "UPDATE jobs SET cancel_requested = TRUE, updated_at = ? WHERE video_id = ? AND state = 'running'",
-        )
-        .bind(now)
-        .bind(video_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let running =
+            query("UPDATE jobs SET cancel_requested = TRUE, updated_at = ? WHERE video_id = ? AND state = 'running'")
+                .bind(now)
+                .bind(video_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         tx.commit().await?;
         Ok(queued + running > 0)
     }

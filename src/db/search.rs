@@ -5,8 +5,8 @@
 //!   and tags, `search_all` over everything; see `migrations/postgres`), queried with prefix
 //!   terms. Accents are folded by the same table on both sides ([`fold`]).
 
-use super::{Backend, Db, query, query_scalar};
 use super::videos::{VIDEO_COLUMNS, video_from_row};
+use super::{Backend, Db, query, query_scalar};
 use crate::db::VideoRecord;
 
 /// Most words of a query that are used.
@@ -135,11 +135,7 @@ impl Db {
             "SELECT COUNT(*) FROM (SELECT 1 FROM videos_fts JOIN videos v ON v.rowid = videos_fts.rowid
              WHERE videos_fts MATCH ? AND {VISIBLE} LIMIT {COUNT_CAP})"
         );
-        let n: i64 = query_scalar(&sql)
-            .bind(fts)
-            .bind(owner)
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 = query_scalar(&sql).bind(fts).bind(owner).fetch_one(&self.pool).await?;
         Ok(n as u64)
     }
 }
@@ -176,7 +172,11 @@ impl Db {
             "SELECT COUNT(*) FROM (SELECT 1 FROM videos v, to_tsquery('simple', ?) AS q
              WHERE v.search_all @@ q AND {VISIBLE} LIMIT {COUNT_CAP}) AS matches"
         );
-        let total: i64 = query_scalar(&count).bind(&tsq).bind(owner).fetch_one(&self.pool).await?;
+        let total: i64 = query_scalar(&count)
+            .bind(&tsq)
+            .bind(owner)
+            .fetch_one(&self.pool)
+            .await?;
         Ok((found, total as u64))
     }
 }

@@ -61,9 +61,7 @@ impl Db {
         if taken > 0 {
             return Ok(CreateUser::Taken);
         }
-        let any: i64 = query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&mut *tx)
-            .await?;
+        let any: i64 = query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await?;
         let role = if any == 0 { Role::Admin } else { role };
         let sql = format!(
             "INSERT INTO users (username, email, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?) RETURNING {USER_COLUMNS}"
@@ -90,21 +88,14 @@ impl Db {
     /// The account whose username or email is `login` (already lowercased).
     pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, sqlx::Error> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ? OR email = ?");
-        let row = query(&sql)
-            .bind(login)
-            .bind(login)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = query(&sql).bind(login).bind(login).fetch_optional(&self.pool).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     /// The account with id `id`.
     pub async fn user(&self, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?");
-        let row = query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = query(&sql).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 

@@ -196,10 +196,7 @@ impl Db {
     /// One video by id.
     pub async fn video(&self, id: &str) -> Result<Option<VideoRecord>, sqlx::Error> {
         let sql = format!("SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM} WHERE v.id = ?");
-        let row = query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = query(&sql).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(video_from_row).transpose()
     }
 
@@ -231,7 +228,11 @@ impl Db {
         if let Some(tag) = &listing.tag {
             q = q.bind(tag);
         }
-        let rows = q.bind(i64::from(limit)).bind(offset as i64).fetch_all(&self.pool).await?;
+        let rows = q
+            .bind(i64::from(limit))
+            .bind(offset as i64)
+            .fetch_all(&self.pool)
+            .await?;
         let count = format!("SELECT COUNT(*) FROM videos v WHERE {cond}");
         let mut q = query_scalar(&count);
         if let Some(id) = owner {

@@ -58,6 +58,11 @@ impl IntoResponse for ApiError {
             }
         };
         let mut resp = (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response();
+        // Errors are never stored by shared caches (RFC 9111 §4.2.2 lets a CDN keep a 404
+        // heuristically): a playlist that is 404 while its video is processing, or a 503
+        // under load, must not outlive the condition.
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Overloaded { retry_after_secs, .. } = self {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

@@ -13,9 +13,9 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::local::LocalFileSystem;
+use object_store::path::Path as Key;
 use object_store::prefix::PrefixStore;
 use object_store::signer::Signer;
-use object_store::path::Path as Key;
 use object_store::{
     GetOptions, GetRange, GetResult, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart,
 };
@@ -152,7 +152,10 @@ impl BlobStore {
     pub async fn presigned_get(&self, key: &Key, ttl: std::time::Duration) -> Result<Option<String>, StoreError> {
         let Some(s3) = &self.s3 else { return Ok(None) };
         let full = Key::from(self.bucket_key(key).unwrap_or_default());
-        let url = s3.client.signed_url(object_store::signer::Method::GET, &full, ttl).await?;
+        let url = s3
+            .client
+            .signed_url(object_store::signer::Method::GET, &full, ttl)
+            .await?;
         Ok(Some(url.to_string()))
     }
 

@@ -84,9 +84,15 @@ pub fn scale_out_servers_present(test: &str) -> bool {
         return true;
     }
     if std::env::var("CI").is_ok() {
-        panic!("{test}: {} not reachable; scripts/test.sh starts them", missing.join(", "));
+        panic!(
+            "{test}: {} not reachable; scripts/test.sh starts them",
+            missing.join(", ")
+        );
     }
-    eprintln!("SKIPPED {test}: {} not reachable (scripts/test.sh starts them)", missing.join(", "));
+    eprintln!(
+        "SKIPPED {test}: {} not reachable (scripts/test.sh starts them)",
+        missing.join(", ")
+    );
     false
 }
 
@@ -97,7 +103,13 @@ fn scale_out_name(data_dir: &Path) -> String {
         .unwrap_or_default()
         .to_string_lossy()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("kino_t_{base}")
 }
@@ -112,7 +124,10 @@ fn ensure_scale_out_resources(name: &str) {
 }
 
 fn ensure_scale_out_resources_now(name: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&format!("{}/test", pg_server()))
@@ -135,7 +150,11 @@ fn ensure_scale_out_resources_now(name: &str) {
             .send()
             .await
             .unwrap_or_else(|e| panic!("S3 server at {}: {e}", s3_endpoint()));
-        assert!(r.status().is_success() || r.status() == 409, "create bucket: {}", r.status());
+        assert!(
+            r.status().is_success() || r.status() == 409,
+            "create bucket: {}",
+            r.status()
+        );
     });
 }
 
@@ -230,25 +249,27 @@ pub fn kino_cli_env(data_dir: &Path, args: &[&str], stdin: &str, env: &[(String,
 
 /// The admin account of a test data directory and an API token for it, made once per
 /// directory with the operator commands (`kino users create`, `kino tokens create`).
-fn admin_token(data_dir: &Path) -> String {
+fn admin_token(data_dir: &Path, env: &[(String, String)]) -> String {
     let saved = data_dir.join("admin-token.txt");
     if let Ok(t) = std::fs::read_to_string(&saved) {
         return t;
     }
-    let out = kino_cli(
+    let out = kino_cli_env(
         data_dir,
         &["users", "create", "admin", "--role", "admin", "--password-stdin"],
         "admin-password-1\n",
+        env,
     );
     assert!(
         out.status.success(),
         "users create: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = kino_cli(
+    let out = kino_cli_env(
         data_dir,
         &["tokens", "create", "admin", "--scope", "read,upload,admin"],
         "",
+        env,
     );
     assert!(
         out.status.success(),
@@ -273,7 +294,10 @@ impl Server {
 
     /// Starts a server on an existing data directory (for restarts).
     pub fn start_in(data_dir: &Path, env: &[(&str, &str)]) -> Server {
-        let token = admin_token(data_dir);
+        // The backend set, then this server's own settings (which may name another backend).
+        let mut all_env = backend_env(data_dir);
+        all_env.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let token = admin_token(data_dir, &all_env);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -284,13 +308,10 @@ impl Server {
             .arg(data_dir)
             .env("KINO_LOG", "info")
             .env("KINO_JOBS__POLL_SECS", "0.2")
-            .envs(backend_env(data_dir))
+            .envs(all_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         let mut child = cmd.spawn().expect("start kino");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
