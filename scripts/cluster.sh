@@ -282,6 +282,8 @@ up() {
   [ -n "${KINO_NATS_URL:-}" ] ||
     say "warning: KINO_NATS_URL unset: live events reach only pages connected to the node that published them"
   KINO_BIN=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+  # The caching proxy runs on 127.0.0.1: believe its X-Forwarded-For (http.trusted_proxies).
+  export KINO_HTTP__TRUSTED_PROXIES="${KINO_HTTP__TRUSTED_PROXIES:-[\"127.0.0.1\"]}"
 
   local f pid
   for f in "$dir"/*.pid; do

@@ -40,6 +40,8 @@ pub struct AppState {
     pub limits: AuthLimits,
     /// The cap on concurrent streaming responses.
     pub streams: StreamLimit,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub proxies: crate::http::client_ip::TrustedProxies,
     /// Events for open pages (comments now; progress, chat, viewer counts later).
     pub events: Events,
 }
@@ -62,6 +64,7 @@ impl AppState {
             None => db.generated_key_ring().await?,
         };
         let config_streams = config.http.max_streams;
+        let config_proxies = config.http.trusted_proxies.clone();
         let limits = AuthLimits::new(
             config.auth.attempts_per_minute_per_ip,
             config.auth.attempts_per_minute_per_account,
@@ -75,6 +78,7 @@ impl AppState {
             keys,
             limits,
             streams: StreamLimit::new(config_streams),
+            proxies: crate::http::client_ip::TrustedProxies::parse(&config_proxies)?,
             events,
         })
     }
@@ -181,6 +185,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/assets/{file}", get(pages::assets))
         .merge(api)
         .layer(csrf)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::client_ip::resolve,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state))
 }

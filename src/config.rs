@@ -81,10 +81,11 @@ pub struct S3Config {
     pub secret_access_key: Option<String>,
     /// Allow plain-HTTP endpoints (default: true when `endpoint` starts with `http://`).
     pub allow_http: Option<bool>,
-    /// How segment and original requests are answered: `off` (default) — Kino streams the
-    /// bytes itself; `presigned` — after Kino's own access check, 307 to a presigned URL of
-    /// the object valid for `presign_secs`, so the bytes flow from the store (Range works the
-    /// same there).
+    /// How media segment requests are answered: `off` (default) — Kino streams the bytes
+    /// itself; `presigned` — after Kino's own access check, 307 to a presigned URL of the
+    /// object valid for `presign_secs`, so the bytes flow from the store (Range works the same
+    /// there; the bucket needs a CORS rule allowing GET from the site for browsers). Playlists,
+    /// posters and originals are always served by Kino.
     pub redirect: RedirectMode,
     /// Lifetime of presigned URLs, seconds (default 300).
     pub presign_secs: u64,
@@ -149,6 +150,10 @@ pub struct HttpConfig {
     /// Seconds in-flight responses get to finish after SIGINT/SIGTERM (default 10); then the
     /// remaining connections are closed.
     pub shutdown_grace_secs: f64,
+    /// Reverse proxies (addresses or networks: `["127.0.0.1", "10.0.0.0/8"]`) whose
+    /// `X-Forwarded-For` names the client (default none: the header is ignored). Rate limits,
+    /// view counting and IP-bound grants then see viewers instead of the proxy.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -157,6 +162,7 @@ impl Default for HttpConfig {
             max_streams: 1024,
             header_read_timeout_secs: 10.0,
             shutdown_grace_secs: 10.0,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -441,6 +447,7 @@ impl Config {
             );
         }
         anyhow::ensure!(self.s3.presign_secs >= 1, "s3.presign_secs must be at least 1");
+        crate::http::client_ip::TrustedProxies::parse(&self.http.trusted_proxies)?;
         self.key_ring()?;
         Ok(())
     }

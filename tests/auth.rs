@@ -807,3 +807,48 @@ async fn api_tokens_are_scoped_listed_and_revocable() {
     assert_eq!(r.status(), 204);
     assert_eq!(refresh(&server, &other_session).await.status(), 401);
 }
+
+/// Behind a trusted proxy each viewer has their own sign-in quota (the address comes from
+/// `X-Forwarded-For`); from anyone else the header is ignored, so it cannot buy a fresh quota.
+#[tokio::test]
+async fn per_address_limits_see_clients_behind_trusted_proxies_only() {
+    let attempts = |server: &Server, from: &'static str| {
+        let req = server
+            .anon
+            .post(server.url("/api/auth/signin"))
+            .header("X-Forwarded-For", from)
+            .json(&json!({"username": "nobody", "password": "whatever-password"}));
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let limits = [
+        ("KINO_AUTH__ATTEMPTS_PER_MINUTE_PER_IP", "2"),
+        ("KINO_AUTH__ATTEMPTS_PER_MINUTE_PER_ACCOUNT", "100"),
+    ];
+
+    let behind = Server::start(&[limits[0], limits[1], ("KINO_HTTP__TRUSTED_PROXIES", "[\"127.0.0.1\"]")]);
+    for _ in 0..2 {
+        assert_eq!(attempts(&behind, "203.0.113.5").await, 401);
+    }
+    assert_eq!(
+        attempts(&behind, "203.0.113.5").await,
+        429,
+        "this viewer's quota is spent"
+    );
+    assert_eq!(
+        attempts(&behind, "203.0.113.6").await,
+        401,
+        "another viewer has their own"
+    );
+    // A spoofed left-most entry does not help: the proxy appended the real address.
+    assert_eq!(attempts(&behind, "198.51.100.1, 203.0.113.5").await, 429);
+
+    let direct = Server::start(&limits);
+    for from in ["203.0.113.5", "203.0.113.6"] {
+        assert_eq!(attempts(&direct, from).await, 401);
+    }
+    assert_eq!(
+        attempts(&direct, "203.0.113.7").await,
+        429,
+        "without trusted proxies the header is ignored"
+    );
+}

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod caller;
+pub mod client_ip;
 pub mod comments;
 pub mod delivery;
 pub mod engagement;
