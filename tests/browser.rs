@@ -47,6 +47,7 @@ async fn run_check(server: &Server, script: &str, args: Vec<String>) -> serde_js
         server.log_tail()
     );
     let text = stdout.trim();
+    eprintln!("{script} summary: {text}");
     serde_json::from_str(text)
         .or_else(|_| serde_json::from_str(text.lines().last().unwrap_or_default()))
         .unwrap_or_else(|e| panic!("{script} printed no JSON summary ({e}): {text}"))

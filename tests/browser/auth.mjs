@@ -223,6 +223,27 @@ async function run() {
   }).then((d) => d.id);
   summary.videoId = videoId;
 
+  await check('watch page opened while processing starts the player on the live ready event', async () => {
+    const res = await page.goto(`${base}/watch/${encodeURIComponent(videoId)}`, { waitUntil: 'load' });
+    if (!res || !res.ok()) throw new CheckError(`GET /watch/${videoId} answered ${res ? res.status() : 'nothing'}`);
+    try {
+      await page.waitForFunction(
+        () => !document.getElementById('player-error').hidden ||
+          (window.kinoPlayer && (!window.kinoPlayer.hls || window.kinoPlayer.hls.levels.length > 0)),
+        null, { timeout: READY_TIMEOUT_MS, polling: 200 });
+    } catch {
+      throw new CheckError(`no player within ${READY_TIMEOUT_MS / 1000} s: ${JSON.stringify(await playerState(page))}`);
+    }
+    const watch = await page.evaluate(() => ({ ...window.kinoWatch }));
+    assertNoPlayerErrors(await playerState(page));
+    // Opened before the transcode finished: the page must have learned of it from the
+    // WebSocket (the ready event, or the look it takes when its socket opens), not a poll.
+    if (watch.sawProcessing && !['event', 'reopen'].includes(watch.readyVia)) {
+      throw new CheckError(`the page saw processing but started the player via ${JSON.stringify(watch.readyVia)}`);
+    }
+    return { sawProcessing: watch.sawProcessing, readyVia: watch.readyVia, jobEvents: watch.jobEvents };
+  });
+
   await check('video becomes ready (owner view)', async () => {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let last;

@@ -31,7 +31,7 @@ const sameId = (a, b) => a !== null && a !== undefined && b !== null && b !== un
  * `user` the signed-in user or null. `onVideo(v)` is called with the video after the owner
  * switches comments on or off; `onViewers(n)` with the live viewer count.
  */
-export function initComments({ videoId, video, user, onVideo = () => {}, onViewers = () => {} }) {
+export function initComments({ videoId, video, user, onVideo = () => {}, onViewers = () => {}, onJob = () => {} }) {
   const section = $('comments');
   const list = $('comments-list');
   const countNode = $('comments-count');
@@ -586,6 +586,11 @@ export function initComments({ videoId, video, user, onVideo = () => {}, onViewe
       case 'viewers':
         if (Number.isFinite(msg.count)) onViewers(msg.count);
         break;
+      case 'job.progress':
+      case 'video.ready':
+      case 'video.failed':
+        onJob(msg); // transcoding news, from whichever worker runs the job
+        break;
       default:
         break; // unknown types are for newer pages
     }
@@ -620,6 +625,7 @@ export function initComments({ videoId, video, user, onVideo = () => {}, onViewe
       if (socket !== ws) return;
       setLive('open');
       openedAt = Date.now();
+      onJob({ type: 'live.open' }); // news sent before this moment was missed: look again
       if (everOpened && loaded) resync(); // events may have been missed while away
       everOpened = true;
     });

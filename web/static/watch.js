@@ -7,7 +7,8 @@ import {
 } from './app.js';
 import { initComments } from './comments.js';
 
-const POLL_MS = 2000;
+const POLL_MS = 2000; // while processing and the live socket is not open
+const LIVE_POLL_MS = 15_000; // while processing with the socket open: events do the work
 const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page view
 
 const id = decodeURIComponent(location.pathname.replace(/\/+$/, '').split('/').pop() || '');
@@ -349,9 +350,11 @@ async function load() {
     }
     // Transient trouble (server restarting…): say so and try again.
     showError(`Could not load the video: ${err.message} Retrying…`);
-    setTimeout(load, POLL_MS);
+    poll(POLL_MS);
     return;
   }
+  if (state.phase === 'ready') return; // a late poll after the player started
+  state.phase = v.status;
   showInfo(v);
   infoShown = true;
   startExtras(v);
@@ -366,7 +369,8 @@ async function load() {
         return;
       }
       showError(`Could not load the video: ${err.message} Retrying…`);
-      setTimeout(load, POLL_MS);
+      state.phase = 'retry';
+      poll(POLL_MS);
       return;
     }
     const startAt = await resume;
@@ -379,13 +383,45 @@ async function load() {
     quality.closest('label').hidden = true;
   } else {
     playerError.hidden = true;
-    const p = percent(v.progress);
-    document.getElementById('processing-bar').style.width = `${p}%`;
-    document.getElementById('processing-text').textContent = `${Math.floor(p)}%`;
+    showProgress(v.progress);
     processing.hidden = false;
     wrap.classList.add('inactive');
-    setTimeout(load, POLL_MS);
+    stats.sawProcessing = true;
+    poll(state.liveOpen ? LIVE_POLL_MS : POLL_MS);
   }
+}
+
+let pollTimer = null;
+function poll(ms) {
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(() => {
+    if (state.phase === 'processing') stats.readyVia = 'poll';
+    load();
+  }, ms);
+}
+
+function showProgress(progress) {
+  const p = percent(progress);
+  document.getElementById('processing-bar').style.width = `${p}%`;
+  document.getElementById('processing-text').textContent = `${Math.floor(p)}%`;
+}
+
+/**
+ * Transcoding news over the live socket (see comments.js): progress moves the bar; ready or
+ * failed loads the video at once instead of at the next poll; a (re)opened socket may have
+ * missed news, so it looks once.
+ */
+function onJobEvent(msg) {
+  if (msg.type === 'live.open') state.liveOpen = true;
+  if (state.phase !== 'processing') return;
+  stats.jobEvents += 1;
+  if (msg.type === 'job.progress') {
+    if (Number.isFinite(msg.progress)) showProgress(msg.progress);
+    return;
+  }
+  stats.readyVia = msg.type === 'live.open' ? 'reopen' : 'event';
+  clearTimeout(pollTimer);
+  load();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -398,9 +434,11 @@ const SAVE_EVERY_MS = 10_000; // while playing
 const VIEW_AFTER_S = 10; // of actual playback, once per page view
 const MORE_FROM = 6;
 
-const state = { user: null, video: null, comments: null, extrasStarted: false };
-// For tests and debugging: what this page did about progress and views.
-const stats = { playedSeconds: 0, viewPing: null, resumedAt: null, saves: 0 };
+const state = { user: null, video: null, comments: null, extrasStarted: false, phase: null, liveOpen: false };
+// For tests and debugging: what this page did about progress, views and transcoding news.
+const stats = {
+  playedSeconds: 0, viewPing: null, resumedAt: null, saves: 0, sawProcessing: false, jobEvents: 0, readyVia: null,
+};
 window.kinoWatch = stats;
 
 function showViews(n) {
@@ -479,6 +517,7 @@ async function startExtras(v) {
       state.video = { ...state.video, ...fresh };
     },
     onViewers: showViewers,
+    onJob: onJobEvent,
   });
 }
 
