@@ -16,6 +16,8 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 if $want_tests; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # The caching proxy of the multi-node test (scripts/cluster.sh).
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"

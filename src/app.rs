@@ -247,6 +247,7 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
     if let Some(w) = workers {
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, w).await;
     }
+    state.events.flush(Duration::from_secs(2)).await;
     Ok(())
 }
 
@@ -261,6 +262,7 @@ pub async fn run_worker(config: Config) -> anyhow::Result<()> {
     });
     tracing::info!(workers = state.config.workers, "worker started");
     worker::run_workers(state.worker_context(), state.config.workers.max(1), shutdown).await;
+    state.events.flush(Duration::from_secs(2)).await;
     Ok(())
 }
 

@@ -6,13 +6,15 @@
 //! - in-process (`tokio::sync::broadcast`), the embedded default, for one node;
 //! - NATS ([`Events::connect`], `nats_url`), so an event published on a worker or another API
 //!   node reaches pages connected to any node. Each event is a NATS message on the subject
-//!   `kino.events.<video id>` carrying the page's JSON; every node subscribes to
-//!   `kino.events.>` and feeds what arrives into its local broadcast, its own events included
-//!   (they are not also delivered locally, so nothing arrives twice). Delivery is at most once
-//!   (core NATS, no JetStream): a page that reconnects reloads what it shows, as it does after
-//!   a lagging subscriber is cut off.
+//!   `kino.events.<video id>` carrying the page's JSON and a `Kino-Node` header naming the
+//!   publishing process. Events are delivered locally at once; every node subscribes to
+//!   `kino.events.>` and feeds what other nodes sent into its local broadcast, skipping its
+//!   own echo, so nothing arrives twice and a NATS outage only cuts events between nodes.
+//!   Delivery is at most once (core NATS, no JetStream): a page that reconnects reloads what it
+//!   shows, as it does after a lagging subscriber is cut off.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
 use serde::Serialize;
@@ -23,6 +25,9 @@ pub const SUBJECT_PREFIX: &str = "kino.events.";
 
 /// Events waiting to be handed to the NATS client; past this, new ones are dropped (logged).
 const OUTBOX: usize = 4096;
+
+/// NATS header naming the process that published an event.
+const NODE_HEADER: &str = "Kino-Node";
 
 /// Events buffered per subscriber; a subscriber that falls further behind misses the oldest
 /// (and is told so, see [`broadcast::error::RecvError::Lagged`]).
@@ -43,8 +48,17 @@ pub struct Event {
 #[derive(Clone, Debug)]
 pub struct Events {
     tx: broadcast::Sender<Arc<Event>>,
-    /// With NATS: the queue of the task that publishes, in order, to the server.
-    outbox: Option<mpsc::Sender<Arc<Event>>>,
+    /// With NATS: the link to the server.
+    nats: Option<Arc<NatsLink>>,
+}
+
+/// The NATS side of a bus: the queue of the task that publishes, in order, to the server.
+#[derive(Debug)]
+struct NatsLink {
+    outbox: mpsc::Sender<Arc<Event>>,
+    /// Events queued or being sent (for [`Events::flush`]).
+    pending: Arc<AtomicUsize>,
+    client: async_nats::Client,
 }
 
 impl Default for Events {
@@ -58,7 +72,7 @@ impl Events {
     pub fn new() -> Events {
         Events {
             tx: broadcast::channel(BUFFER).0,
-            outbox: None,
+            nats: None,
         }
     }
 
@@ -80,9 +94,19 @@ impl Events {
         client.flush().await.context("NATS subscription failed")?;
         let tx = broadcast::channel(BUFFER).0;
         let local = tx.clone();
+        let node: Arc<str> = crate::ids::new_video_id().into();
+        let me = node.clone();
         tokio::spawn(async move {
             use futures::StreamExt;
             while let Some(msg) = sub.next().await {
+                let mine = msg
+                    .headers
+                    .as_ref()
+                    .and_then(|h| h.get(NODE_HEADER))
+                    .is_some_and(|v| v.as_str() == &*me);
+                if mine {
+                    continue; // delivered locally when published
+                }
                 let Some(video_id) = msg.subject.strip_prefix(SUBJECT_PREFIX) else {
                     continue;
                 };
@@ -98,20 +122,40 @@ impl Events {
             }
         });
         let (outbox, mut queue) = mpsc::channel::<Arc<Event>>(OUTBOX);
+        let pending = Arc::new(AtomicUsize::new(0));
+        let (publisher, sent) = (client.clone(), pending.clone());
         tokio::spawn(async move {
             while let Some(event) = queue.recv().await {
                 let body = serde_json::to_vec(&event.payload).unwrap_or_default();
                 let subject = format!("{SUBJECT_PREFIX}{}", event.video_id);
-                if let Err(e) = client.publish(subject, body.into()).await {
+                let mut headers = async_nats::HeaderMap::new();
+                headers.insert(NODE_HEADER, &*node);
+                if let Err(e) = publisher.publish_with_headers(subject, headers, body.into()).await {
                     tracing::warn!(error = %e, "publishing an event to NATS failed");
                 }
+                sent.fetch_sub(1, Ordering::SeqCst);
             }
-            let _ = client.flush().await;
         });
         Ok(Events {
             tx,
-            outbox: Some(outbox),
+            nats: Some(Arc::new(NatsLink {
+                outbox,
+                pending,
+                client,
+            })),
         })
+    }
+
+    /// Waits (at most `limit`) until every event published so far has reached the NATS
+    /// server; at once without NATS. Called before a process exits so its last events (a
+    /// worker's `video.ready`) are not lost.
+    pub async fn flush(&self, limit: std::time::Duration) {
+        let Some(nats) = &self.nats else { return };
+        let deadline = tokio::time::Instant::now() + limit;
+        while nats.pending.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let _ = tokio::time::timeout_at(deadline, nats.client.flush()).await;
     }
 
     /// The bus a configuration names: NATS when `nats_url` is set, else in-process.
@@ -126,20 +170,18 @@ impl Events {
 
     /// Sends `payload` (a JSON object with a `type`) to everyone watching `video_id`, on every
     /// node. Never fails: with no subscriber the event is simply dropped, and an event the
-    /// NATS outbox has no room for is dropped with a warning.
+    /// NATS outbox has no room for reaches this node's subscribers only (logged).
     pub fn publish(&self, video_id: &str, payload: serde_json::Value) {
         let event = Arc::new(Event {
             video_id: video_id.to_string(),
             payload,
         });
-        match &self.outbox {
-            Some(outbox) => {
-                if outbox.try_send(event).is_err() {
-                    tracing::warn!(video_id, "event outbox full; an event was dropped");
-                }
-            }
-            None => {
-                let _ = self.tx.send(event);
+        let _ = self.tx.send(event.clone());
+        if let Some(nats) = &self.nats {
+            nats.pending.fetch_add(1, Ordering::SeqCst);
+            if nats.outbox.try_send(event).is_err() {
+                nats.pending.fetch_sub(1, Ordering::SeqCst);
+                tracing::warn!(video_id, "NATS event outbox full; an event reached this node only");
             }
         }
     }

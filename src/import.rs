@@ -140,5 +140,6 @@ pub async fn import(config: Config, files: Vec<PathBuf>, owner: Option<String>) 
     }
     shutdown.cancel();
     let _ = workers.await;
+    state.events.flush(std::time::Duration::from_secs(2)).await;
     Ok(all_ok)
 }

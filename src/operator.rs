@@ -28,7 +28,7 @@ pub async fn create_user(config: Config, name: &str, role: Option<Role>, email: 
     let raw = raw.strip_suffix('\n').unwrap_or(&raw);
     let raw = raw.strip_suffix('\r').unwrap_or(raw);
     let pw = NewPassword::parse(raw).map_err(anyhow::Error::msg)?;
-    let state = AppState::open(config.clone()).await?;
+    let state = AppState::open(without_events(config.clone())).await?;
     let role = role.unwrap_or(config.auth.default_role);
     let hash = password::hash(&pw).await?;
     match state
@@ -50,7 +50,7 @@ pub async fn create_user(config: Config, name: &str, role: Option<Role>, email: 
 /// Errors: no such account, unknown scopes, or scopes beyond the account's role.
 pub async fn create_token(config: Config, user: &str, scopes: &str, label: &str) -> anyhow::Result<()> {
     let scopes = ScopeSet::parse_csv(scopes).map_err(anyhow::Error::msg)?;
-    let state = AppState::open(config).await?;
+    let state = AppState::open(without_events(config)).await?;
     let account = state
         .db
         .user_by_login(&user.trim().to_ascii_lowercase())
@@ -64,4 +64,10 @@ pub async fn create_token(config: Config, user: &str, scopes: &str, label: &str)
         .await?;
     println!("{token}");
     Ok(())
+}
+
+/// Operator commands publish no events: they need not reach NATS (and work while it is down).
+fn without_events(mut config: Config) -> Config {
+    config.nats_url = None;
+    config
 }

@@ -1,7 +1,9 @@
 -- Kino's schema on PostgreSQL: the same tables, columns and meanings as migrations/sqlite
 -- (0001..0003), in one step. Times are Unix milliseconds (UTC), BIGINT; flags are BOOLEAN.
 -- Search uses generated tsvector columns with GIN indexes instead of SQLite's FTS5 table;
--- text is folded with the same accent table as src/db/search.rs (FOLD_FROM / FOLD_TO).
+-- text is folded with the same accent table as src/db/search.rs (FOLD_FROM / FOLD_TO), and ASCII
+-- punctuation becomes a space, so words split where the Rust side splits typed text
+-- ("node.js" is two words, as on SQLite).
 
 CREATE TABLE users (
     id            BIGSERIAL PRIMARY KEY,
@@ -32,9 +34,9 @@ CREATE TABLE videos (
     views            BIGINT NOT NULL DEFAULT 0,
     comments_enabled BOOLEAN NOT NULL DEFAULT TRUE,
     search_title     tsvector GENERATED ALWAYS AS
-        (to_tsvector('simple', translate(lower(title || ' ' || tags), 'àáâãäåèéêëìíîïòóôõöùúûüýÿñçÀÁÂÃÄÅÈÉÊËÌÍÎÏÒÓÔÕÖÙÚÛÜÝÑÇ', 'aaaaaaeeeeiiiiooooouuuuyyncaaaaaaeeeeiiiiooooouuuuync'))) STORED,
+        (to_tsvector('simple', translate(lower(title || ' ' || tags), 'àÀáÁâÂãÃäÄåÅāĀăĂąĄçÇćĆčČĉĈċĊďĎđĐèÈéÉêÊëËēĒėĖęĘěĚĕĔğĞĝĜġĠģĢĥĤħĦìÌíÍîÎïÏīĪįĮıIĩĨĭĬĵĴķĶłŁľĽĺĹļĻñÑńŃňŇņŅòÒóÓôÔõÕöÖøØōŌőŐŏŎřŘŕŔŗŖśŚšŠşŞșȘŝŜťŤţŢțȚùÙúÚûÛüÜūŪůŮűŰųŲũŨŭŬýÝÿŸŷŶžŽźŹżŻŵŴ.-_/:@+#&,;!?()[]{}"`~$%^*=|\<>', 'aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghhhhiiiiiiiiiiiiiiiiiijjkkllllllllnnnnnnnnoooooooooooooooooorrrrrrssssssssssttttttuuuuuuuuuuuuuuuuuuuuyyyyyyzzzzzzww                               '))) STORED,
     search_all       tsvector GENERATED ALWAYS AS
-        (to_tsvector('simple', translate(lower(title || ' ' || tags || ' ' || description), 'àáâãäåèéêëìíîïòóôõöùúûüýÿñçÀÁÂÃÄÅÈÉÊËÌÍÎÏÒÓÔÕÖÙÚÛÜÝÑÇ', 'aaaaaaeeeeiiiiooooouuuuyyncaaaaaaeeeeiiiiooooouuuuync'))) STORED
+        (to_tsvector('simple', translate(lower(title || ' ' || tags || ' ' || description), 'àÀáÁâÂãÃäÄåÅāĀăĂąĄçÇćĆčČĉĈċĊďĎđĐèÈéÉêÊëËēĒėĖęĘěĚĕĔğĞĝĜġĠģĢĥĤħĦìÌíÍîÎïÏīĪįĮıIĩĨĭĬĵĴķĶłŁľĽĺĹļĻñÑńŃňŇņŅòÒóÓôÔõÕöÖøØōŌőŐŏŎřŘŕŔŗŖśŚšŠşŞșȘŝŜťŤţŢțȚùÙúÚûÛüÜūŪůŮűŰųŲũŨŭŬýÝÿŸŷŶžŽźŹżŻŵŴ.-_/:@+#&,;!?()[]{}"`~$%^*=|\<>', 'aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghhhhiiiiiiiiiiiiiiiiiijjkkllllllllnnnnnnnnoooooooooooooooooorrrrrrssssssssssttttttuuuuuuuuuuuuuuuuuuuuyyyyyyzzzzzzww                               '))) STORED
 );
 CREATE INDEX videos_newest ON videos (created_at DESC, id DESC);
 CREATE INDEX videos_by_privacy ON videos (privacy, created_at DESC, id DESC);

@@ -74,7 +74,7 @@ impl Db {
         let sql = format!(
             "SELECT {VIDEO_COLUMNS}, p.position_secs, p.updated_at AS watched_at
              FROM watch_progress p JOIN videos v ON v.id = p.video_id LEFT JOIN users u ON u.id = v.owner_id
-             WHERE {cond} ORDER BY p.updated_at DESC LIMIT ? OFFSET ?"
+             WHERE {cond} ORDER BY p.updated_at DESC, p.video_id LIMIT ? OFFSET ?"
         );
         let rows = query(&sql)
             .bind(user_id)

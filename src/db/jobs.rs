@@ -38,12 +38,29 @@ pub enum RetryDecision {
     RetryIn(f64),
     /// Failed for good; the video is `failed`.
     GaveUp,
+    /// This worker no longer held the lease (another took the job over): nothing recorded.
+    LeaseLost,
 }
 
 impl Db {
+    /// Now, in Unix milliseconds, by the clock every worker agrees on: the database server's
+    /// on PostgreSQL (workers on several machines must not compare leases by their own clocks,
+    /// or one running ahead would take over jobs whose leases still hold), this process's on
+    /// SQLite (one machine).
+    pub async fn clock_ms(&self) -> Result<i64, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => Ok(now_ms()),
+            Backend::Postgres => {
+                super::query_scalar("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
+                    .fetch_one(&self.pool)
+                    .await
+            }
+        }
+    }
+
     /// Claims the oldest runnable job: queued and due, or running with an expired lease.
     pub async fn claim_job(&self, worker_id: &str, lease_ms: i64) -> Result<Option<ClaimedJob>, sqlx::Error> {
-        let now = now_ms();
+        let now = self.clock_ms().await?;
         // PostgreSQL runs this at READ COMMITTED: without the row lock two workers could pick
         // the same id in the sub-select and both update it. SKIP LOCKED makes the second take
         // the next job instead of waiting. SQLite serialises writers, so needs neither.
@@ -80,7 +97,7 @@ impl Db {
 
     /// Renews the lease of a job this worker holds.
     pub async fn heartbeat(&self, job: &ClaimedJob, lease_ms: i64) -> Result<Heartbeat, sqlx::Error> {
-        let now = now_ms();
+        let now = self.clock_ms().await?;
         let row = query(
             "UPDATE jobs SET lease_until = ?, updated_at = ?
              WHERE id = ? AND lease_owner = ? AND state = 'running' RETURNING cancel_requested",
@@ -108,7 +125,7 @@ impl Db {
         renditions_json: &str,
         has_poster: bool,
     ) -> Result<bool, sqlx::Error> {
-        let now = now_ms();
+        let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
         let held = query(
             "UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = ?
@@ -149,13 +166,13 @@ impl Db {
         permanent: bool,
         backoff_secs: u64,
     ) -> Result<RetryDecision, sqlx::Error> {
-        let now = now_ms();
+        let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
         if !permanent && job.attempt < job.max_attempts {
             let delay = backoff_secs as f64 * 2f64.powi(job.attempt.saturating_sub(1) as i32);
-            query(
+            let held = query(
                 "UPDATE jobs SET state = 'queued', run_after = ?, lease_owner = NULL, lease_until = NULL, last_error = ?,
-                 updated_at = ? WHERE id = ? AND lease_owner = ?",
+                 updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
             )
             .bind(now + (delay * 1000.0) as i64)
             .bind(reason)
@@ -163,7 +180,12 @@ impl Db {
             .bind(job.id)
             .bind(&job.worker_id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected()
+                == 1;
+            if !held {
+                return Ok(RetryDecision::LeaseLost);
+            }
             query("UPDATE videos SET progress = 0, updated_at = ? WHERE id = ?")
                 .bind(now)
                 .bind(&job.video_id)
@@ -172,32 +194,48 @@ impl Db {
             tx.commit().await?;
             return Ok(RetryDecision::RetryIn(delay));
         }
-        query(
+        let held = query(
             "UPDATE jobs SET state = 'failed', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
-             WHERE id = ?",
+             WHERE id = ? AND lease_owner = ? AND state = 'running'",
         )
         .bind(reason)
         .bind(now)
         .bind(job.id)
+        .bind(&job.worker_id)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected()
+            == 1;
+        if !held {
+            return Ok(RetryDecision::LeaseLost);
+        }
         Self::fail_video(&mut tx, &job.video_id, reason, now).await?;
         tx.commit().await?;
         Ok(RetryDecision::GaveUp)
     }
 
-    /// Ends a cancelled job: the job `cancelled`, the video `failed` with `reason`.
-    pub async fn cancel_job(&self, job: &ClaimedJob, reason: &str) -> Result<(), sqlx::Error> {
-        let now = now_ms();
+    /// Ends a cancelled job: the job `cancelled`, the video `failed` with `reason`. Returns
+    /// false (and changes nothing) when this worker no longer held the lease.
+    pub async fn cancel_job(&self, job: &ClaimedJob, reason: &str) -> Result<bool, sqlx::Error> {
+        let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
-        query("UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ? WHERE id = ?")
-            .bind(reason)
-            .bind(now)
-            .bind(job.id)
-            .execute(&mut *tx)
-            .await?;
-        Self::fail_video(&mut tx, &job.video_id, reason, now).await?;
-        tx.commit().await
+        let held = query(
+            "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
+             WHERE id = ? AND lease_owner = ? AND state = 'running'",
+        )
+        .bind(reason)
+        .bind(now)
+        .bind(job.id)
+        .bind(&job.worker_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if held {
+            Self::fail_video(&mut tx, &job.video_id, reason, now).await?;
+            tx.commit().await?;
+        }
+        Ok(held)
     }
 
     async fn fail_video(
@@ -217,12 +255,13 @@ impl Db {
 
     /// Gives a job back to the queue at once without counting the attempt (graceful shutdown).
     pub async fn release_job(&self, job: &ClaimedJob) -> Result<(), sqlx::Error> {
+        let now = self.clock_ms().await?;
         query(
             "UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, run_after = ?, lease_owner = NULL,
              lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
         )
-        .bind(now_ms())
-        .bind(now_ms())
+        .bind(now)
+        .bind(now)
         .bind(job.id)
         .bind(&job.worker_id)
         .execute(&self.pool)
@@ -233,7 +272,7 @@ impl Db {
     /// Asks for a video's unfinished transcode to stop. A queued job is cancelled at once;
     /// a running one at its worker's next heartbeat. Returns false when nothing was running.
     pub async fn request_cancel(&self, video_id: &str) -> Result<bool, sqlx::Error> {
-        let now = now_ms();
+        let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
         let queued = query(
             "UPDATE jobs SET state = 'cancelled', last_error = 'cancelled', updated_at = ? WHERE video_id = ? AND state = 'queued'",

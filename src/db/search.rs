@@ -27,9 +27,9 @@ pub fn fts_query(text: &str) -> Option<String> {
 
 /// Accented Latin letters and the plain letters they fold to; the PostgreSQL migration's
 /// `translate()` uses the same two strings, so indexed text and typed text fold alike.
-pub const FOLD_FROM: &str = "àáâãäåèéêëìíîïòóôõöùúûüýÿñçÀÁÂÃÄÅÈÉÊËÌÍÎÏÒÓÔÕÖÙÚÛÜÝÑÇ";
+pub const FOLD_FROM: &str = "àÀáÁâÂãÃäÄåÅāĀăĂąĄçÇćĆčČĉĈċĊďĎđĐèÈéÉêÊëËēĒėĖęĘěĚĕĔğĞĝĜġĠģĢĥĤħĦìÌíÍîÎïÏīĪįĮıIĩĨĭĬĵĴķĶłŁľĽĺĹļĻñÑńŃňŇņŅòÒóÓôÔõÕöÖøØōŌőŐŏŎřŘŕŔŗŖśŚšŠşŞșȘŝŜťŤţŢțȚùÙúÚûÛüÜūŪůŮűŰųŲũŨŭŬýÝÿŸŷŶžŽźŹżŻŵŴ";
 /// See [`FOLD_FROM`].
-pub const FOLD_TO: &str = "aaaaaaeeeeiiiiooooouuuuyyncaaaaaaeeeeiiiiooooouuuuync";
+pub const FOLD_TO: &str = "aaaaaaaaaaaaaaaaaaccccccccccddddeeeeeeeeeeeeeeeeeegggggggghhhhiiiiiiiiiiiiiiiiiijjkkllllllllnnnnnnnnoooooooooooooooooorrrrrrssssssssssttttttuuuuuuuuuuuuuuuuuuuuyyyyyyzzzzzzww";
 
 /// Lower case with accents removed, as PostgreSQL's search columns store text.
 pub fn fold(word: &str) -> String {
@@ -68,7 +68,7 @@ impl Db {
     /// every word first, then those matching in the description; newest first within each.
     /// Returns a page and the number of matches, counted exactly up to [`COUNT_CAP`].
     ///
-    /// Every query walks the FTS index newest-first and stops once the page is full, so cost
+    /// On SQLite every query walks the FTS index newest-first and stops once the page is full, so cost
     /// follows the page size, not the number of matches: p99 ≈ 13 ms over 100,000 videos
     /// (`benches/search.rs`).
     pub async fn search_videos(

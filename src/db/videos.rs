@@ -160,7 +160,7 @@ pub(crate) fn video_from_row(row: &AnyRow) -> Result<VideoRecord, sqlx::Error> {
 impl Db {
     /// Inserts a video in `processing` and queues its transcode job, in one transaction.
     pub async fn insert_video_with_job(&self, v: &NewVideo, max_attempts: u32) -> Result<(), sqlx::Error> {
-        let now = now_ms();
+        let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
         query(
             "INSERT INTO videos (id, title, description, status, source_name, source_bytes, owner_id, privacy, tags, created_at, updated_at)

@@ -123,7 +123,8 @@ pub async fn rendition_file(
     };
     let key = keys::hls(&video.id, &format!("{rendition}/{file}"));
     if cache == CachePolicy::Immutable
-        && let Some(redirect) = segment_redirect(&app, &video, &key).await?
+        && method == Method::GET
+        && let Some(redirect) = segment_redirect(&app, &video, &key, private.is_some()).await?
     {
         return Ok(redirect);
     }
@@ -136,20 +137,22 @@ pub async fn rendition_file(
 }
 
 /// With an S3 store and `s3.redirect = "presigned"` or `s3.cdn_base_url` set, the answer to a
-/// segment request that passed the access check: 307 (RFC 9110 §15.4.8) to the CDN copy for a
-/// public video, else to a presigned URL valid for `s3.presign_secs`. The redirect itself is
-/// never stored by shared caches when presigned (the URL expires). `None`: serve the bytes.
+/// segment GET that passed the access check: 307 (RFC 9110 §15.4.8) to the CDN copy for a
+/// public video requested without a grant (`restricted` false), else to a presigned URL valid
+/// for `s3.presign_secs`. The redirect itself is never stored by shared caches when presigned
+/// (the URL expires). `None`: serve the bytes (HEAD always is: a presigned URL is for GET).
 async fn segment_redirect(
     app: &AppState,
     video: &VideoRecord,
     key: &object_store::path::Path,
+    restricted: bool,
 ) -> Result<Option<Response<Body>>, ApiError> {
     if !app.store.is_s3() {
         return Ok(None);
     }
     let s3 = &app.config.s3;
     let (location, cache) = match (&s3.cdn_base_url, video.privacy) {
-        (Some(base), Privacy::Public) => {
+        (Some(base), Privacy::Public) if !restricted => {
             let object = app.store.bucket_key(key).unwrap_or_default();
             (
                 format!("{}/{object}", base.trim_end_matches('/')),

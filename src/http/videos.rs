@@ -384,6 +384,15 @@ pub async fn cancel(
 ) -> Result<StatusCode, ApiError> {
     find_manageable(&app, &id, caller.0.as_ref()).await?;
     if app.db.request_cancel(&id).await? {
+        // A queued job ends here and now (a running one ends at its worker, which says so).
+        if let Some(v) = app.db.video(&id).await?
+            && v.status == VideoStatus::Failed
+        {
+            app.events.publish(
+                &id,
+                serde_json::json!({"type": "video.failed", "error": v.error.unwrap_or_default()}),
+            );
+        }
         Ok(StatusCode::ACCEPTED)
     } else {
         Err(ApiError::Conflict("the video is not being transcoded".into()))

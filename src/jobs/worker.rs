@@ -23,10 +23,13 @@ enum Interrupt {
 
 /// Runs `count` worker loops until `shutdown` fires; returns when all have stopped.
 pub async fn run_workers(ctx: WorkerContext, count: usize, shutdown: CancellationToken) {
+    // HOST:PID:N:RANDOM — readable in the jobs table, and unique even when two machines
+    // report the same host name (HOSTNAME is often unset under systemd) and pid.
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    let run = crate::ids::new_video_id();
     let mut set = tokio::task::JoinSet::new();
     for n in 0..count {
-        let worker_id = format!("{host}:{}:{n}", std::process::id());
+        let worker_id = format!("{host}:{}:{n}:{run}", std::process::id());
         set.spawn(worker_loop(ctx.clone(), worker_id, shutdown.clone()));
     }
     while set.join_next().await.is_some() {}
@@ -62,7 +65,10 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
             "gave up after {} attempts: the worker running this job stopped each time",
             job.max_attempts
         );
-        let _ = ctx.db.fail_job(&job, &reason, true, 0).await;
+        if let Ok(RetryDecision::GaveUp) = ctx.db.fail_job(&job, &reason, true, 0).await {
+            ctx.events
+                .publish(&video_id, serde_json::json!({"type": "video.failed", "error": reason}));
+        }
         tracing::warn!(video_id, "{reason}");
         return;
     }
@@ -108,16 +114,31 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
             }
         }
         Err(JobError::Cancelled) => match interrupt.get().copied() {
-            Some(Interrupt::UserCancel) => db.cancel_job(&job, "transcoding was cancelled").await,
+            Some(Interrupt::UserCancel) => match db.cancel_job(&job, "transcoding was cancelled").await {
+                Ok(true) => {
+                    ctx.events.publish(
+                        &video_id,
+                        serde_json::json!({"type": "video.failed", "error": "transcoding was cancelled"}),
+                    );
+                    Ok(())
+                }
+                Ok(false) => Ok(()),
+                Err(e) => Err(e),
+            },
             Some(Interrupt::Shutdown) | None => db.release_job(&job).await,
             Some(Interrupt::LeaseLost) => Ok(()),
         },
         Err(JobError::Rejected(reason)) => {
             tracing::info!(video_id, reason, "source rejected");
-            let r = db.fail_job(&job, &reason, true, 0).await.map(|_| ());
-            ctx.events
-                .publish(&video_id, serde_json::json!({"type": "video.failed", "error": reason}));
-            r
+            match db.fail_job(&job, &reason, true, 0).await {
+                Ok(RetryDecision::GaveUp) => {
+                    ctx.events
+                        .publish(&video_id, serde_json::json!({"type": "video.failed", "error": reason}));
+                    Ok(())
+                }
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            }
         }
         Err(JobError::Failed(e)) => {
             let reason = format!("{e:#}");
@@ -128,6 +149,13 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
                         error = reason,
                         retry_in_secs = secs,
                         "attempt failed; will retry"
+                    );
+                    Ok(())
+                }
+                Ok(RetryDecision::LeaseLost) => {
+                    tracing::warn!(
+                        video_id,
+                        "lease lost before the failure was recorded; another worker owns the job"
                     );
                     Ok(())
                 }

@@ -643,6 +643,7 @@ export function initComments({ videoId, video, user, onVideo = () => {}, onViewe
       if (socket !== ws) return;
       socket = null;
       setLive('closed');
+      onJob({ type: 'live.closed' }); // no news until it reopens: the page polls meanwhile
       if (!stopped) scheduleReconnect();
     });
   }

@@ -413,6 +413,11 @@ function showProgress(progress) {
  */
 function onJobEvent(msg) {
   if (msg.type === 'live.open') state.liveOpen = true;
+  if (msg.type === 'live.closed') {
+    state.liveOpen = false;
+    if (state.phase === 'processing') poll(POLL_MS);
+    return;
+  }
   if (state.phase !== 'processing') return;
   stats.jobEvents += 1;
   if (msg.type === 'job.progress') {
