@@ -48,23 +48,33 @@ impl TrustedProxies {
         if !self.contains(peer) {
             return peer;
         }
-        let hops: Vec<IpAddr> = headers
+        let hops: Vec<&str> = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter_map(|s| s.parse::<IpAddr>().ok())
             .collect();
         let mut client = peer;
         for hop in hops.iter().rev() {
-            client = *hop;
-            if !self.contains(*hop) {
+            // An entry that is not an address ends the walk: what lies left of it was written
+            // by someone we cannot vouch for, so the last trusted hop is the answer.
+            let Some(ip) = parse_hop(hop) else { break };
+            client = ip;
+            if !self.contains(ip) {
                 break;
             }
         }
         canonical(client)
     }
+}
+
+/// One `X-Forwarded-For` entry: `203.0.113.5`, `2001:db8::1`, or with a port as some proxies
+/// write them (`203.0.113.5:4711`, `[2001:db8::1]:4711`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
 /// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) as plain IPv4.
@@ -109,10 +119,25 @@ mod tests {
         );
         // No header: the proxy itself.
         assert_eq!(p.client_ip(proxy, &HeaderMap::new()), proxy);
-        // Garbage entries are skipped.
+        // An unparseable entry ends the walk at the last trusted hop: nothing left of it is
+        // believed.
         assert_eq!(
             p.client_ip(proxy, &xff("nonsense, 198.51.100.7")),
             "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(p.client_ip(proxy, &xff("6.6.6.6, garbage")), proxy);
+        assert_eq!(
+            p.client_ip(proxy, &xff("6.6.6.6, garbage, 10.0.0.9")),
+            "10.0.0.9".parse::<IpAddr>().unwrap()
+        );
+        // Entries with ports.
+        assert_eq!(
+            p.client_ip(proxy, &xff("203.0.113.5:4711")),
+            "203.0.113.5".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            p.client_ip(proxy, &xff("[2001:db8::1]:4711")),
+            "2001:db8::1".parse::<IpAddr>().unwrap()
         );
         // Not from a trusted proxy: the header is ignored.
         let stranger: IpAddr = "192.0.2.1".parse().unwrap();
