@@ -4,6 +4,11 @@
 //! (`{"error": why}`) — from whichever node or worker caused them (see [`crate::events`]).
 //! Later chat and viewer counts. Server → client only; text frames of JSON.
 //!
+//! Access is checked at the handshake and again whenever the video's privacy changes
+//! (`video.privacy`, from any node) or it is deleted (`video.deleted`): a socket whose caller
+//! may no longer watch is closed (code 1008, policy violation), so a video made private stops
+//! reaching pages that could see it before.
+//!
 //! Cookies ride along on a WebSocket handshake and the CSRF layer lets GETs through, so the
 //! handshake's `Origin` is checked here: only this site's pages (and `auth.trusted_origins`)
 //! may open one.
@@ -35,7 +40,7 @@ pub async fn live(
     }
     let video = find_watchable(&app, &id, caller.0.as_ref()).await?;
     let events = app.events.subscribe();
-    Ok(ws.on_upgrade(move |socket| pump(socket, events, video.id)))
+    Ok(ws.on_upgrade(move |socket| pump(socket, events, video.id, app, caller.0)))
 }
 
 /// No `Origin` (a script, not a browser) or one whose authority is our `Host`, or a trusted one.
@@ -57,11 +62,25 @@ async fn pump(
     mut socket: WebSocket,
     mut events: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::events::Event>>,
     video_id: String,
+    app: AppState,
+    caller: Option<crate::auth::Principal>,
 ) {
     loop {
         tokio::select! {
             event = events.recv() => match event {
                 Ok(e) if e.video_id == video_id => {
+                    let kind = e.payload.get("type").and_then(|t| t.as_str()).unwrap_or_default();
+                    if matches!(kind, "video.privacy" | "video.deleted")
+                        && find_watchable(&app, &video_id, caller.as_ref()).await.is_err()
+                    {
+                        let _ = socket
+                            .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                                code: axum::extract::ws::close_code::POLICY,
+                                reason: "this video is no longer available to you".into(),
+                            })))
+                            .await;
+                        return;
+                    }
                     let Ok(text) = serde_json::to_string(&*e) else { continue };
                     if socket.send(Message::Text(text.into())).await.is_err() {
                         return;

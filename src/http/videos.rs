@@ -323,7 +323,7 @@ pub async fn patch(
     Path(id): Path<String>,
     Json(body): Json<PatchBody>,
 ) -> Result<Json<VideoView>, ApiError> {
-    find_manageable(&app, &id, caller.0.as_ref()).await?;
+    let before = find_manageable(&app, &id, caller.0.as_ref()).await?;
     let title = match body.title {
         Some(t) => {
             let t = limited_text(t, MAX_TITLE_CHARS, "title")?;
@@ -352,6 +352,13 @@ pub async fn patch(
     };
     app.db.update_video(&id, &patch).await?;
     let video = find(&app, &id).await?;
+    if video.privacy != before.privacy {
+        // Open live sockets re-check who may still watch (see live.rs).
+        app.events.publish(
+            &id,
+            serde_json::json!({"type": "video.privacy", "privacy": video.privacy.as_str()}),
+        );
+    }
     Ok(Json(VideoView::for_caller(
         &app,
         video,
@@ -370,6 +377,7 @@ pub async fn delete(
     find_manageable(&app, &id, caller.0.as_ref()).await?;
     app.db.request_cancel(&id).await?;
     app.db.delete_video(&id).await?;
+    app.events.publish(&id, serde_json::json!({"type": "video.deleted"}));
     crate::jobs::remove_blobs(&app.store, &id).await?;
     tracing::info!(video_id = id, "video deleted");
     Ok(StatusCode::NO_CONTENT)

@@ -639,11 +639,14 @@ export function initComments({ videoId, video, user, onVideo = () => {}, onViewe
       }
       handleMessage(msg);
     });
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (e) => {
       if (socket !== ws) return;
       socket = null;
       setLive('closed');
       onJob({ type: 'live.closed' }); // no news until it reopens: the page polls meanwhile
+      // 1008: the server closed it because this viewer may no longer watch the video (made
+      // private, or deleted); reconnecting would only be refused.
+      if (e.code === 1008) stopped = true;
       if (!stopped) scheduleReconnect();
     });
   }
