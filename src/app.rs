@@ -53,7 +53,7 @@ impl AppState {
     pub async fn open(config: Config) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
-        let db = Db::connect(&config.database_url()).await?;
+        let db = Db::connect_with(&config.database_url(), config.database_max_connections).await?;
         let store = BlobStore::from_config(&config).with_context(|| match &config.storage {
             Some(url) => format!("cannot open the media store {url}"),
             None => format!("cannot open the media directory {}", config.media_dir().display()),

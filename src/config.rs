@@ -27,6 +27,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Metadata database URL (`KINO_DATABASE_URL`). Default: `sqlite://<data_dir>/kino.db`.
     pub database_url: Option<String>,
+    /// Pooled database connections per process (`KINO_DATABASE_MAX_CONNECTIONS`, default 8 on
+    /// SQLite, 16 on PostgreSQL). On PostgreSQL, nodes × this must stay under the server's
+    /// `max_connections`.
+    pub database_max_connections: Option<u32>,
     /// Largest accepted upload, in bytes (`KINO_MAX_UPLOAD_BYTES`, default 10 GiB). Larger
     /// uploads are answered with 413.
     pub max_upload_bytes: u64,
@@ -314,6 +318,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             comments: CommentsConfig::default(),
             storage: None,
+            database_max_connections: None,
             s3: S3Config::default(),
             nats_url: None,
         }
@@ -447,6 +452,10 @@ impl Config {
             );
         }
         anyhow::ensure!(self.s3.presign_secs >= 1, "s3.presign_secs must be at least 1");
+        anyhow::ensure!(
+            self.database_max_connections != Some(0),
+            "database_max_connections must be at least 1"
+        );
         crate::http::client_ip::TrustedProxies::parse(&self.http.trusted_proxies)?;
         self.key_ring()?;
         Ok(())
@@ -487,5 +496,28 @@ impl Config {
         self.scratch_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("scratch"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_out_settings_that_cannot_work_are_refused_with_their_key() {
+        let bad = |edit: fn(&mut Config)| {
+            let mut c = Config::default();
+            edit(&mut c);
+            c.validate().unwrap_err().to_string()
+        };
+        assert!(bad(|c| c.database_max_connections = Some(0)).contains("database_max_connections"));
+        assert!(bad(|c| c.storage = Some("gs://bucket".into())).contains("s3://BUCKET/PREFIX"));
+        assert!(bad(|c| c.s3.presign_secs = 0).contains("s3.presign_secs"));
+        assert!(bad(|c| c.http.trusted_proxies = vec!["10.0.0.0/99".into()]).contains("10.0.0.0/99"));
+        let mut ok = Config::default();
+        ok.database_max_connections = Some(4);
+        ok.storage = Some("s3://media/kino".into());
+        ok.http.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.0/8".into()];
+        ok.validate().unwrap();
     }
 }

@@ -34,6 +34,7 @@ impl Cluster {
             .envs(env.iter().map(|(k, v)| (k, v)))
             .env("KINO_JOBS__LEASE_SECS", LEASE_SECS)
             .env("KINO_JOBS__POLL_SECS", "0.2")
+            .env("KINO_DATABASE_MAX_CONNECTIONS", "4")
             .env("KINO_LOG", "info")
             .output()
             .expect("run scripts/cluster.sh");

@@ -58,10 +58,24 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NO
 
 impl Db {
     /// Opens the database at `url` — `sqlite://PATH` (created if missing) or
-    /// `postgres://USER@HOST:PORT/DB` — and applies pending migrations.
+    /// `postgres://USER@HOST:PORT/DB` — with the default pool size, and applies pending
+    /// migrations. See [`Db::connect_with`].
     ///
     /// Errors: an unsupported URL scheme, an unreachable database, or a failed migration.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        Db::connect_with(url, None).await
+    }
+
+    /// [`Db::connect`] with at most `max_connections` pooled connections (default: 8 on
+    /// SQLite, 16 on PostgreSQL). Every node and worker process holds its own pool, so on
+    /// PostgreSQL the sum over all processes must stay under the server's `max_connections`.
+    ///
+    /// Errors: as [`Db::connect`], and a pool size of 0.
+    pub async fn connect_with(url: &str, max_connections: Option<u32>) -> anyhow::Result<Db> {
+        anyhow::ensure!(
+            max_connections != Some(0),
+            "database_max_connections must be at least 1"
+        );
         sqlx::any::install_default_drivers();
         let (backend, url) = if url.starts_with("sqlite:") {
             let url = if url.contains("mode=") {
@@ -77,10 +91,10 @@ impl Db {
         } else {
             anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://USER@HOST:PORT/DATABASE");
         };
-        let options = AnyPoolOptions::new().max_connections(match backend {
+        let options = AnyPoolOptions::new().max_connections(max_connections.unwrap_or(match backend {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
-        });
+        }));
         let options = match backend {
             Backend::Sqlite => options.after_connect(|conn, _| {
                 Box::pin(async move {
