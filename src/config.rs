@@ -514,10 +514,15 @@ mod tests {
         assert!(bad(|c| c.storage = Some("gs://bucket".into())).contains("s3://BUCKET/PREFIX"));
         assert!(bad(|c| c.s3.presign_secs = 0).contains("s3.presign_secs"));
         assert!(bad(|c| c.http.trusted_proxies = vec!["10.0.0.0/99".into()]).contains("10.0.0.0/99"));
-        let mut ok = Config::default();
-        ok.database_max_connections = Some(4);
-        ok.storage = Some("s3://media/kino".into());
-        ok.http.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.0/8".into()];
+        let ok = Config {
+            database_max_connections: Some(4),
+            storage: Some("s3://media/kino".into()),
+            http: HttpConfig {
+                trusted_proxies: vec!["127.0.0.1".into(), "10.0.0.0/8".into()],
+                ..HttpConfig::default()
+            },
+            ..Config::default()
+        };
         ok.validate().unwrap();
     }
 }
