@@ -90,6 +90,18 @@ async fn job_holder(db_url: &str, video_id: &str) -> Option<(u32, i64, String)> 
     Some((pid, attempts, state))
 }
 
+/// `GET {node}/api/videos/{id}` as the admin.
+async fn video_on(http: &reqwest::Client, node: &str, token: &str, id: &str) -> Value {
+    http.get(format!("{node}/api/videos/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node() {
     if !scale_out_servers_present("a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node") {
@@ -159,15 +171,7 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
     let started = Instant::now();
     let (victim, _, _) = loop {
         assert!(started.elapsed() < Duration::from_secs(120), "no worker took the job");
-        let v: Value = http
-            .get(format!("{b}/api/videos/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = video_on(&http, &b, &token, &id).await;
         if v["progress"].as_f64().unwrap_or(0.0) > 1.0
             && let Some(holder) = job_holder(&db_url, &id).await
         {
@@ -190,15 +194,7 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
             started.elapsed() < Duration::from_secs(400),
             "the job was not taken over"
         );
-        let v: Value = http
-            .get(format!("{b}/api/videos/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = video_on(&http, &b, &token, &id).await;
         if v["status"] != "processing" {
             break v;
         }

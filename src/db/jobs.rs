@@ -194,22 +194,9 @@ impl Db {
             tx.commit().await?;
             return Ok(RetryDecision::RetryIn(delay));
         }
-        let held = query(
-            "UPDATE jobs SET state = 'failed', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
-             WHERE id = ? AND lease_owner = ? AND state = 'running'",
-        )
-        .bind(reason)
-        .bind(now)
-        .bind(job.id)
-        .bind(&job.worker_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !held {
+        if !Self::end_job(&mut tx, job, "failed", reason, now).await? {
             return Ok(RetryDecision::LeaseLost);
         }
-        Self::fail_video(&mut tx, &job.video_id, reason, now).await?;
         tx.commit().await?;
         Ok(RetryDecision::GaveUp)
     }
@@ -219,10 +206,27 @@ impl Db {
     pub async fn cancel_job(&self, job: &ClaimedJob, reason: &str) -> Result<bool, sqlx::Error> {
         let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
+        let held = Self::end_job(&mut tx, job, "cancelled", reason, now).await?;
+        if held {
+            tx.commit().await?;
+        }
+        Ok(held)
+    }
+
+    /// Inside `tx`: ends a job this worker still holds in `state` (`failed` or `cancelled`)
+    /// and fails its video with `reason`. False, with nothing changed, when the lease was lost.
+    async fn end_job(
+        tx: &mut sqlx::AnyConnection,
+        job: &ClaimedJob,
+        state: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
         let held = query(
-            "UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
+            "UPDATE jobs SET state = ?, lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
              WHERE id = ? AND lease_owner = ? AND state = 'running'",
         )
+        .bind(state)
         .bind(reason)
         .bind(now)
         .bind(job.id)
@@ -232,8 +236,7 @@ impl Db {
         .rows_affected()
             == 1;
         if held {
-            Self::fail_video(&mut tx, &job.video_id, reason, now).await?;
-            tx.commit().await?;
+            Self::fail_video(tx, &job.video_id, reason, now).await?;
         }
         Ok(held)
     }

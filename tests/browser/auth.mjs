@@ -73,6 +73,21 @@ async function playerState(page) {
   });
 }
 
+/** Opens the watch page of `id` and waits (at most `timeout` ms) for a player with parsed
+ * levels or a shown error. */
+async function openPlayer(page, id, timeout) {
+  const res = await page.goto(`${base}/watch/${encodeURIComponent(id)}`, { waitUntil: 'load' });
+  if (!res || !res.ok()) throw new CheckError(`GET /watch/${id} answered ${res ? res.status() : 'nothing'}`);
+  try {
+    await page.waitForFunction(
+      () => !document.getElementById('player-error').hidden ||
+        (window.kinoPlayer && (!window.kinoPlayer.hls || window.kinoPlayer.hls.levels.length > 0)),
+      null, { timeout, polling: 200 });
+  } catch {
+    throw new CheckError(`no player with parsed levels within ${timeout / 1000} s: ${JSON.stringify(await playerState(page))}`);
+  }
+}
+
 function assertNoPlayerErrors(state) {
   if (state.fatalErrors.length) throw new CheckError(`fatal hls.js error: ${JSON.stringify(state.fatalErrors[0])}`);
   if (state.videoError) throw new CheckError(`video element error ${state.videoError.code}: ${state.videoError.message}`);
@@ -224,16 +239,7 @@ async function run() {
   summary.videoId = videoId;
 
   await check('watch page opened while processing starts the player on the live ready event', async () => {
-    const res = await page.goto(`${base}/watch/${encodeURIComponent(videoId)}`, { waitUntil: 'load' });
-    if (!res || !res.ok()) throw new CheckError(`GET /watch/${videoId} answered ${res ? res.status() : 'nothing'}`);
-    try {
-      await page.waitForFunction(
-        () => !document.getElementById('player-error').hidden ||
-          (window.kinoPlayer && (!window.kinoPlayer.hls || window.kinoPlayer.hls.levels.length > 0)),
-        null, { timeout: READY_TIMEOUT_MS, polling: 200 });
-    } catch {
-      throw new CheckError(`no player within ${READY_TIMEOUT_MS / 1000} s: ${JSON.stringify(await playerState(page))}`);
-    }
+    await openPlayer(page, videoId, READY_TIMEOUT_MS);
     const watch = await page.evaluate(() => ({ ...window.kinoWatch }));
     assertNoPlayerErrors(await playerState(page));
     // Opened before the transcode finished: the page must have learned of it from the
@@ -265,16 +271,7 @@ async function run() {
   });
 
   await check('watch page plays the private video past 2 s', async () => {
-    const res = await page.goto(`${base}/watch/${encodeURIComponent(videoId)}`, { waitUntil: 'load' });
-    if (!res || !res.ok()) throw new CheckError(`GET /watch/${videoId} answered ${res ? res.status() : 'nothing'}`);
-    try {
-      await page.waitForFunction(
-        () => !document.getElementById('player-error').hidden ||
-          (window.kinoPlayer && (!window.kinoPlayer.hls || window.kinoPlayer.hls.levels.length > 0)),
-        null, { timeout: STEP_TIMEOUT_MS, polling: 200 });
-    } catch {
-      throw new CheckError(`no player with parsed levels: ${JSON.stringify(await playerState(page))}`);
-    }
+    await openPlayer(page, videoId, STEP_TIMEOUT_MS);
     let state = await playerState(page);
     assertNoPlayerErrors(state);
     if (!state.hasHls) throw new CheckError('window.kinoPlayer.hls is missing: the page did not use hls.js');
