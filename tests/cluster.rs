@@ -372,17 +372,7 @@ async fn racing_workers_on_postgresql_never_claim_a_job_twice() {
     let db = kino::db::Db::connect(url).await.unwrap();
     assert_eq!(db.backend(), kino::db::Backend::Postgres);
     for n in 0..20 {
-        let v = kino::db::NewVideo {
-            id: format!("race{n:08}"),
-            title: format!("race {n}"),
-            description: String::new(),
-            source_name: "x.mp4".into(),
-            source_bytes: 1,
-            owner_id: None,
-            privacy: kino::auth::Privacy::Public,
-            tags: Vec::new(),
-        };
-        db.insert_video_with_job(&v, 3).await.unwrap();
+        queue_job(&db, &format!("race{n:08}")).await;
     }
     let mut tasks = Vec::new();
     for w in 0..8 {
@@ -410,17 +400,7 @@ async fn racing_workers_on_postgresql_never_claim_a_job_twice() {
 
     // A lease that lapses (its worker stopped heartbeating) is taken over by another worker,
     // and the first one learns it lost the job at its next heartbeat.
-    let v = kino::db::NewVideo {
-        id: "race-lapsed".into(),
-        title: "lapsed".into(),
-        description: String::new(),
-        source_name: "x.mp4".into(),
-        source_bytes: 1,
-        owner_id: None,
-        privacy: kino::auth::Privacy::Public,
-        tags: Vec::new(),
-    };
-    db.insert_video_with_job(&v, 3).await.unwrap();
+    queue_job(&db, "race-lapsed").await;
     let first = db.claim_job("slow:1:0", 2_000).await.unwrap().expect("claimable");
     assert_eq!(first.attempt, 1);
     assert!(
@@ -435,4 +415,19 @@ async fn racing_workers_on_postgresql_never_claim_a_job_twice() {
         db.heartbeat(&second, 60_000).await.unwrap(),
         kino::db::Heartbeat::Held { .. }
     ));
+}
+
+/// Inserts a video row `id` with a queued transcode job (no media: the job is only claimed).
+async fn queue_job(db: &kino::db::Db, id: &str) {
+    let v = kino::db::NewVideo {
+        id: id.into(),
+        title: id.into(),
+        description: String::new(),
+        source_name: "x.mp4".into(),
+        source_bytes: 1,
+        owner_id: None,
+        privacy: kino::auth::Privacy::Public,
+        tags: Vec::new(),
+    };
+    db.insert_video_with_job(&v, 3).await.unwrap();
 }
