@@ -277,6 +277,24 @@ async fn pages_and_bundled_player_are_served_by_the_binary() {
     }
     let watch = String::from_utf8(server.bytes("/watch/AAAAAAAAAAAA").await).unwrap();
     assert!(watch.contains("/assets/hls.min.js"));
+    // Every page gets the one shared header in its slot.
+    for path in [
+        "/",
+        "/upload",
+        "/signin",
+        "/signup",
+        "/me",
+        "/search",
+        "/u/admin",
+        "/watch/AAAAAAAAAAAA",
+    ] {
+        let html = server.get(path).await.text().await.unwrap();
+        assert!(html.contains(r#"<nav id="site-account""#), "{path}: no site header");
+        assert!(
+            !html.contains("<!-- site-header -->"),
+            "{path}: header slot left unfilled"
+        );
+    }
     assert!(!watch.contains("https://"), "nothing is fetched from a CDN");
     assert_eq!(server.get("/healthz").await.status(), 200);
 }

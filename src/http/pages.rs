@@ -1,4 +1,6 @@
 //! The web pages and their assets, bundled into the binary at build time (see `build.rs`).
+//! The header every page shares is written once, in `web/static/site-header.html`, and put in
+//! place of the page's `<!-- site-header -->` line when the page is served.
 
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -34,8 +36,31 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
+/// The line of a page that the shared header replaces.
+const HEADER_SLOT: &str = "  <!-- site-header -->\n";
+
+/// A page with the shared header in its slot.
+fn page(name: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+    let html = asset(name)?;
+    let header = asset("site-header.html")?;
+    let text = String::from_utf8_lossy(&html);
+    if !text.contains(HEADER_SLOT) {
+        return Some(html);
+    }
+    Some(
+        text.replace(HEADER_SLOT, &String::from_utf8_lossy(&header))
+            .into_bytes()
+            .into(),
+    )
+}
+
 fn respond(name: &str, cache: &'static str) -> Response {
-    match asset(name) {
+    let bytes = if name.ends_with(".html") {
+        page(name)
+    } else {
+        asset(name)
+    };
+    match bytes {
         Some(bytes) => (
             [
                 (header::CONTENT_TYPE, HeaderValue::from_static(content_type(name))),

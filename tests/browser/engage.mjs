@@ -236,6 +236,30 @@ async function run() {
     return { latencyMs: latency, id: comment && comment.id };
   });
 
+  await check('A replies to and edits a comment through the inline forms', async () => {
+    const { page } = a;
+    const { comment } = await postThroughForm(page, `to reply to ${Date.now()}`);
+    if (!comment || comment.id === undefined) throw new CheckError('the posted comment has no id');
+    const item = `#comment-${comment.id}`;
+    await page.click(`${item} [data-role="reply"]`, { timeout: STEP_TIMEOUT_MS });
+    const replyText = `a reply ${Date.now()}`;
+    await page.fill(`${item} .reply-form textarea`, replyText);
+    await page.click(`${item} [data-role="send-reply"]`);
+    await page.waitForFunction((text) => [...document.querySelectorAll('.comment.reply .comment-body')]
+      .some((n) => n.textContent === text), replyText, { timeout: STEP_TIMEOUT_MS });
+    if (await page.$(`${item} .reply-form`)) throw new CheckError('the reply form stayed open after posting');
+
+    await page.click(`${item} [data-role="edit"]`, { timeout: STEP_TIMEOUT_MS });
+    const edited = `edited ${Date.now()}`;
+    await page.fill(`${item} .edit-form textarea`, edited);
+    await page.click(`${item} [data-role="save-edit"]`);
+    await page.waitForFunction(([sel, text]) => {
+      const body = document.querySelector(`${sel} .comment-body`);
+      return body && body.textContent === text && !document.querySelector(`${sel} .edit-form`);
+    }, [item, edited], { timeout: STEP_TIMEOUT_MS });
+    return { id: comment.id };
+  });
+
   await check('header search suggests the video while typing', async () => {
     const title = String(video.title || '');
     const prefix = [...title.trim()].slice(0, 3).join('');

@@ -411,23 +411,35 @@ export function initComments({ videoId, video, user, onVideo = () => {}, onViewe
     thread.replyForm = null;
   }
 
+  /**
+   * A small inline form (reply, edit): a textarea, a status line, Cancel and a submit button.
+   * `onCancel` runs on Cancel and on Escape (`escapeWhenEmpty`: only while the text is empty).
+   */
+  function inlineForm({ formClass, area, submitRole, submitText, onCancel, escapeWhenEmpty = false }) {
+    const status = el('span', { class: 'row-status', role: 'status', 'aria-live': 'polite' });
+    const submit = el('button', { type: 'submit', class: 'small-button', 'data-role': submitRole, text: submitText });
+    const cancel = el('button', { type: 'button', class: 'secondary small-button', text: 'Cancel' });
+    const formNode = el('form', { class: formClass, novalidate: true }, area, el('div', { class: 'comment-form-row' }, status, cancel, submit));
+    const show = (text, kind = 'error') => {
+      status.className = `row-status${text ? ` ${kind}` : ''}`;
+      status.textContent = text;
+    };
+    cancel.addEventListener('click', onCancel);
+    area.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && (!escapeWhenEmpty || !area.value.trim())) onCancel();
+    });
+    submitOnCtrlEnter(area, formNode);
+    return { formNode, submit, show };
+  }
+
   function openReply(thread, mention) {
     if (!canReply()) return;
     if (!thread.replyForm) {
       const area = el('textarea', { class: 'reply-body', maxlength: String(MAX_BODY), rows: '2', placeholder: 'Write a reply…', 'aria-label': `Reply to ${authorOf(thread.data) || 'this comment'}` });
-      const status = el('span', { class: 'row-status', role: 'status', 'aria-live': 'polite' });
-      const send = el('button', { type: 'submit', class: 'small-button', 'data-role': 'send-reply', text: 'Reply' });
-      const cancel = el('button', { type: 'button', class: 'secondary small-button', text: 'Cancel' });
-      const formNode = el('form', { class: 'reply-form', novalidate: true }, area, el('div', { class: 'comment-form-row' }, status, cancel, send));
-      const show = (text, kind = 'error') => {
-        status.className = `row-status${text ? ` ${kind}` : ''}`;
-        status.textContent = text;
-      };
-      cancel.addEventListener('click', () => closeReply(thread));
-      area.addEventListener('keydown', (e) => {
-        if (e.key === 'Escape' && !area.value.trim()) closeReply(thread);
+      const { formNode, submit: send, show } = inlineForm({
+        formClass: 'reply-form', area, submitRole: 'send-reply', submitText: 'Reply',
+        onCancel: () => closeReply(thread), escapeWhenEmpty: true,
       });
-      submitOnCtrlEnter(area, formNode);
       formNode.addEventListener('submit', async (event) => {
         event.preventDefault();
         const body = area.value.trim();
@@ -470,19 +482,9 @@ export function initComments({ videoId, video, user, onVideo = () => {}, onViewe
     if (entry.editing) return;
     const area = el('textarea', { class: 'comment-edit', maxlength: String(MAX_BODY), rows: '3', 'aria-label': 'Edit your comment' });
     area.value = String(entry.data.body ?? '');
-    const status = el('span', { class: 'row-status', role: 'status', 'aria-live': 'polite' });
-    const save = el('button', { type: 'submit', class: 'small-button', 'data-role': 'save-edit', text: 'Save' });
-    const cancel = el('button', { type: 'button', class: 'secondary small-button', text: 'Cancel' });
-    const formNode = el('form', { class: 'edit-form', novalidate: true }, area, el('div', { class: 'comment-form-row' }, status, cancel, save));
-    const show = (text, kind = 'error') => {
-      status.className = `row-status${text ? ` ${kind}` : ''}`;
-      status.textContent = text;
-    };
-    cancel.addEventListener('click', () => stopEdit(entry));
-    area.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape') stopEdit(entry);
+    const { formNode, submit: save, show } = inlineForm({
+      formClass: 'edit-form', area, submitRole: 'save-edit', submitText: 'Save', onCancel: () => stopEdit(entry),
     });
-    submitOnCtrlEnter(area, formNode);
     formNode.addEventListener('submit', async (event) => {
       event.preventDefault();
       const body = area.value.trim();
