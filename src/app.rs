@@ -187,6 +187,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(csrf)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            crate::http::body_timeout::idle_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             crate::http::client_ip::resolve,
         ))
         .layer(TraceLayer::new_for_http())

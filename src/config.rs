@@ -151,6 +151,12 @@ pub struct HttpConfig {
     /// Seconds a client has to send a request's headers, and the longest an idle keep-alive
     /// connection is kept (default 10): slow-header (slowloris) clients are cut off.
     pub header_read_timeout_secs: f64,
+    /// Seconds a request body may go without a single byte arriving (default 30); then the
+    /// request ends with 408 and what was received is discarded (slow-body clients).
+    pub body_idle_secs: f64,
+    /// Most open client connections (default 4096); a connection past it is closed as soon as
+    /// it is accepted, so idle or hostile clients cannot exhaust file descriptors.
+    pub max_connections: usize,
     /// Seconds in-flight responses get to finish after SIGINT/SIGTERM (default 10); then the
     /// remaining connections are closed.
     pub shutdown_grace_secs: f64,
@@ -165,6 +171,8 @@ impl Default for HttpConfig {
         HttpConfig {
             max_streams: 1024,
             header_read_timeout_secs: 10.0,
+            body_idle_secs: 30.0,
+            max_connections: 4096,
             shutdown_grace_secs: 10.0,
             trusted_proxies: Vec::new(),
         }
@@ -434,6 +442,8 @@ impl Config {
             self.http.header_read_timeout_secs > 0.0,
             "http.header_read_timeout_secs must be positive"
         );
+        anyhow::ensure!(self.http.body_idle_secs > 0.0, "http.body_idle_secs must be positive");
+        anyhow::ensure!(self.http.max_connections > 0, "http.max_connections must be at least 1");
         anyhow::ensure!(
             self.http.shutdown_grace_secs >= 0.0,
             "http.shutdown_grace_secs must not be negative"

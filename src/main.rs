@@ -107,6 +107,23 @@ fn raise_open_file_limit() {
     }
 }
 
+/// Logs to stderr, filtered by `KINO_LOG` (tracing's `EnvFilter` syntax). `KINO_LOG_FORMAT=json`
+/// writes one JSON object a line for log shippers; otherwise human-readable text, with ANSI
+/// colour only when stderr is a terminal (never in files or journald).
+fn init_logging(default_level: &str) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KINO_LOG").unwrap_or_else(|_| default_level.into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match std::env::var("KINO_LOG_FORMAT").as_deref() {
+        Ok("json") => builder.json().init(),
+        Ok("text") | Err(_) => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        Ok(other) => {
+            builder.with_ansi(std::io::stderr().is_terminal()).init();
+            tracing::warn!(value = other, "KINO_LOG_FORMAT must be `text` or `json`; using text");
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     raise_open_file_limit();
@@ -139,12 +156,7 @@ fn main() -> ExitCode {
     } else {
         "info"
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KINO_LOG").unwrap_or_else(|_| default_level.into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(default_level);
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = runtime.block_on(async move {
         match cli.command {

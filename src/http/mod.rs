@@ -3,6 +3,7 @@
 //! credentials are read.
 
 pub mod auth;
+pub mod body_timeout;
 pub mod caller;
 pub mod client_ip;
 pub mod comments;

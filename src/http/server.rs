@@ -2,9 +2,12 @@
 //! offer: a header-read timeout, which also bounds how long an idle keep-alive connection is
 //! kept (hyper arms it whenever it waits for a request head), so slow-header (slowloris) and
 //! idle clients are cut off; and a graceful shutdown with a deadline — the listener closes at
-//! once, in-flight responses get `http.shutdown_grace_secs` to finish.
+//! once, in-flight responses get `http.shutdown_grace_secs` to finish; and a cap on open
+//! connections (`http.max_connections`): a permit is taken at accept time and held until the
+//! connection ends, and a connection accepted past the cap is closed at once.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -15,6 +18,7 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::HttpConfig;
@@ -38,6 +42,7 @@ pub async fn run(listener: TcpListener, router: Router, cfg: &HttpConfig, shutdo
         // Also the most a request head may take.
         .max_buf_size(WRITE_QUEUE_BYTES);
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(cfg.max_connections));
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -50,6 +55,12 @@ pub async fn run(listener: TcpListener, router: Router, cfg: &HttpConfig, shutdo
                 }
             },
             _ = shutdown.cancelled() => break,
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            // Dropping the stream closes it: no bytes read, no task spawned.
+            tracing::warn!(%peer, max_connections = cfg.max_connections, "connection refused: at the connection cap");
+            drop(stream);
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let service = tower::ServiceExt::map_request(router.clone(), move |mut req: hyper::Request<Incoming>| {
@@ -64,6 +75,7 @@ pub async fn run(listener: TcpListener, router: Router, cfg: &HttpConfig, shutdo
             if let Err(e) = conn.await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
+            drop(permit);
         });
     }
     drop(listener);
