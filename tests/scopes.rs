@@ -183,6 +183,7 @@ async fn every_scope_row_holds() {
     assert_eq!(code, 403, "{body}");
     assert!(body["error"].as_str().unwrap().contains("sign"), "{body}");
     let cookie = session(&server, "gina").await;
+    let spare = token(&server, "gina", "read");
     let (_, list) = call(&server, &Who::Cookie(&cookie), Method::GET, "/api/tokens", None).await;
     let tid = list["tokens"][0]["id"].as_i64().unwrap();
     let revoke = format!("/api/tokens/{tid}");
