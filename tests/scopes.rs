@@ -197,6 +197,8 @@ async fn every_scope_row_holds() {
             .0,
         204
     );
+    let (code, _) = call(&server, &Who::Bearer(&spare), Method::GET, "/api/me", None).await;
+    assert_eq!(code, 401, "the revoked token is dead");
 
     // One visibility rule: private and unlisted titles are listed to their owner with `read`
     // only, in every listing; an upload-only token sees the public one.
@@ -222,7 +224,7 @@ async fn every_scope_row_holds() {
     }
     // The library is the public catalogue, for everyone.
     let (_, lib) = call(&server, &Who::Bearer(&write), Method::GET, "/api/videos", None).await;
-    assert_eq!(ids(&lib, "videos"), [public.clone()]);
+    assert_eq!(ids(&lib, "videos"), std::slice::from_ref(&public));
 
     // History leaves out another account's unlisted video, like every listing.
     account(&server, "hank", "viewer");
@@ -235,6 +237,6 @@ async fn every_scope_row_holds() {
         );
     }
     let (_, hist) = call(&server, &Who::Bearer(&hank), Method::GET, "/api/me/history", None).await;
-    assert_eq!(ids(&hist, "items"), [public.clone()], "{hist}");
+    assert_eq!(ids(&hist, "items"), std::slice::from_ref(&public), "{hist}");
     assert_eq!(hist["total"], 1);
 }
