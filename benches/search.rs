@@ -155,7 +155,10 @@ async fn main() -> anyhow::Result<()> {
     println!("|---|---|---|---|---|---|---|");
     let mut all = Vec::new();
     for (kind, queries) in kinds {
-        for (who, viewer) in [("anonymous", None), ("owner", Some(1i64))] {
+        for (who, viewer) in [
+            ("anonymous", kino::auth::policy::Listing::PublicOnly),
+            ("owner", kino::auth::policy::Listing::PublicOrOwnedBy(1)),
+        ] {
             let mut times = Vec::new();
             for round in 0..25 {
                 for q in *queries {

@@ -82,7 +82,7 @@ enum TokensCommand {
     Create {
         /// The account the token acts for.
         name: String,
-        /// Comma-separated scopes: read, upload, admin.
+        /// Comma-separated scopes: read, write, upload, admin.
         #[arg(long, default_value = "read")]
         scope: String,
         /// A label shown in the token list.

@@ -19,7 +19,11 @@ fn account(server: &Server, name: &str, role: &str) -> String {
         "a-long-password\n",
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let scopes = if role == "viewer" { "read" } else { "read,upload" };
+    let scopes = if role == "viewer" {
+        "read,write"
+    } else {
+        "read,write,upload"
+    };
     let out = kino_cli(&server.data_dir, &["tokens", "create", name, "--scope", scopes], "");
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap().trim().to_string()

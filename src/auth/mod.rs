@@ -53,19 +53,25 @@ impl Role {
     /// The scopes this role can exercise; a session has all of them, an API token a subset.
     pub fn scopes(self) -> ScopeSet {
         match self {
-            Role::Admin => ScopeSet::of(&[Scope::Read, Scope::Upload, Scope::Admin]),
-            Role::Uploader => ScopeSet::of(&[Scope::Read, Scope::Upload]),
-            Role::Viewer => ScopeSet::of(&[Scope::Read]),
+            Role::Admin => ScopeSet::of(&[Scope::Read, Scope::Write, Scope::Upload, Scope::Admin]),
+            Role::Uploader => ScopeSet::of(&[Scope::Read, Scope::Write, Scope::Upload]),
+            Role::Viewer => ScopeSet::of(&[Scope::Read, Scope::Write]),
         }
     }
 }
 
-/// A permission an API token may carry.
+/// A permission an API token may carry; a browser session carries every scope of its role.
+/// The README's `### Scopes` table lists which route needs which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
-    /// See the caller's own unlisted and private videos and their media.
+    /// See the caller's own unlisted and private videos (metadata, media, listings) and the
+    /// account's watch history and progress.
     Read,
+    /// Act as the account in what others see or what is kept for it: post, edit and delete
+    /// comments, save watch progress. (Counting a view needs no scope: anonymous viewers
+    /// count too.)
+    Write,
     /// Upload, edit and delete the caller's own videos.
     Upload,
     /// Act as an administrator (every video); only for admin accounts.
@@ -73,20 +79,22 @@ pub enum Scope {
 }
 
 impl Scope {
-    const ALL: [Scope; 3] = [Scope::Read, Scope::Upload, Scope::Admin];
+    const ALL: [Scope; 4] = [Scope::Read, Scope::Write, Scope::Upload, Scope::Admin];
 
     fn bit(self) -> u8 {
         match self {
             Scope::Read => 1,
             Scope::Upload => 2,
             Scope::Admin => 4,
+            Scope::Write => 8,
         }
     }
 
-    /// The scope's name: `read`, `upload`, `admin`.
+    /// The scope's name: `read`, `write`, `upload`, `admin`.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Read => "read",
+            Scope::Write => "write",
             Scope::Upload => "upload",
             Scope::Admin => "admin",
         }
@@ -118,28 +126,29 @@ impl ScopeSet {
         self.0 & !other.0 == 0
     }
 
-    /// The scopes, in the order read, upload, admin.
+    /// The scopes, in the order read, write, upload, admin.
     pub fn to_vec(self) -> Vec<Scope> {
         Scope::ALL.into_iter().filter(|s| self.has(*s)).collect()
     }
 
-    /// Comma-separated names, as stored: `read,upload`.
+    /// Comma-separated names, as stored: `read,write,upload`.
     pub fn to_csv(self) -> String {
         self.to_vec().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
     }
 
-    /// Parses comma-separated names (`read,upload`). Errors: an unknown name or an empty list.
+    /// Parses comma-separated names (`read,write,upload`). Errors: an unknown name or an empty
+    /// list.
     pub fn parse_csv(s: &str) -> Result<ScopeSet, String> {
         let mut set = ScopeSet::default();
         for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             let scope = Scope::ALL
                 .into_iter()
                 .find(|x| x.as_str().eq_ignore_ascii_case(name))
-                .ok_or_else(|| format!("unknown scope {name:?}: use read, upload or admin"))?;
+                .ok_or_else(|| format!("unknown scope {name:?}: use read, write, upload or admin"))?;
             set.0 |= scope.bit();
         }
         if set.0 == 0 {
-            return Err("name at least one scope: read, upload or admin".into());
+            return Err("name at least one scope: read, write, upload or admin".into());
         }
         Ok(set)
     }

@@ -1,7 +1,7 @@
 //! The one place that decides who may see, watch and change a video. Every route asks here;
 //! none decides on its own.
 
-use super::{Principal, Privacy, Scope};
+use super::{Principal, Privacy, Scope, Via};
 
 /// What [`may_watch`] and [`may_manage`] need to know of a video.
 #[derive(Debug, Clone, Copy)]
@@ -49,10 +49,114 @@ pub fn may_upload(caller: Option<&Principal>) -> Result<(), UploadDenied> {
     }
 }
 
+/// Ok when `caller` carries `scope`; otherwise the sentence for a 403 naming the scope (a
+/// browser session carries every scope of its role, an API token those it was created with).
+pub fn require_scope(caller: &Principal, scope: Scope) -> Result<(), String> {
+    if caller.can(scope) {
+        Ok(())
+    } else {
+        Err(format!(
+            "this needs the `{}` scope: create an API token with it, or use a signed-in session",
+            scope.as_str()
+        ))
+    }
+}
+
+/// Ok for a signed-in browser session; for an API token, the sentence for a 403. Used for
+/// what a leaked token must never do: change the password, create or revoke tokens (OWASP
+/// Authentication Cheat Sheet: re-authenticate for sensitive changes).
+pub fn require_session(caller: &Principal, what: &str) -> Result<(), String> {
+    if caller.via == Via::Session {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} only from a signed-in session: sign in on the site (API tokens cannot do this)"
+        ))
+    }
+}
+
+/// Which videos a caller may see in a listing (search, `/api/me/videos`, a user's page,
+/// history): public ones for everyone; unlisted and private ones only for their owner acting
+/// with the `read` scope, and every video for an administrator. Turned into SQL in one place,
+/// [`crate::db::visibility_sql`]. The library (`GET /api/videos`) is the public catalogue and
+/// always uses [`Listing::PublicOnly`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Public videos only.
+    PublicOnly,
+    /// Public videos and every video owned by this user id.
+    PublicOrOwnedBy(i64),
+    /// Every video.
+    All,
+}
+
+/// The [`Listing`] filter for `caller`. A listing shows a video exactly when [`listable`]
+/// says so, which implies [`may_watch`].
+pub fn listing_filter(caller: Option<&Principal>) -> Listing {
+    match caller {
+        Some(c) if c.is_admin() => Listing::All,
+        Some(c) if c.can(Scope::Read) => Listing::PublicOrOwnedBy(c.user_id),
+        _ => Listing::PublicOnly,
+    }
+}
+
+/// True when listings show the video to `caller` (what the SQL of [`listing_filter`] selects).
+pub fn listable(caller: Option<&Principal>, acl: VideoAcl) -> bool {
+    match listing_filter(caller) {
+        Listing::All => true,
+        Listing::PublicOrOwnedBy(id) => acl.privacy == Privacy::Public || acl.owner_id == Some(id),
+        Listing::PublicOnly => acl.privacy == Privacy::Public,
+    }
+}
+
+/// How a request may have a video's media files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaAccess {
+    /// A public video: anyone, and shared caches may keep it.
+    Shared,
+    /// Through a valid grant or a caller allowed to watch: `Cache-Control: private`.
+    Private,
+}
+
+/// Why a request may not have a video's media.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaDenied {
+    /// The grant in the URL did not verify (the reason).
+    BadGrant(String),
+    /// An unlisted video without a grant or a session: 403 saying where to get one.
+    NeedsGrant,
+    /// A private video the caller may not watch: 404, its existence is not revealed.
+    NotFound,
+}
+
+/// Whether this request may have the video's media. `grant` is the outcome of verifying the
+/// playback grant in the URL ([`super::playback::verify`]), `None` when the URL has none.
+/// Public videos: anyone. Others: a valid grant, or a signed-in caller who [`may_watch`].
+pub fn media_access(
+    caller: Option<&Principal>,
+    acl: VideoAcl,
+    grant: Option<Result<(), String>>,
+) -> Result<MediaAccess, MediaDenied> {
+    if let Some(verified) = grant {
+        return verified.map(|()| MediaAccess::Private).map_err(MediaDenied::BadGrant);
+    }
+    if acl.privacy == Privacy::Public {
+        return Ok(MediaAccess::Shared);
+    }
+    if caller.is_some() && may_watch(caller, acl) {
+        return Ok(MediaAccess::Private);
+    }
+    if may_watch(None, acl) {
+        Err(MediaDenied::NeedsGrant)
+    } else {
+        Err(MediaDenied::NotFound)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{Role, ScopeSet, Via};
+    use crate::auth::{Role, ScopeSet};
 
     fn user(id: i64, role: Role, scopes: ScopeSet) -> Principal {
         Principal {
@@ -106,5 +210,51 @@ mod tests {
         let viewer = user(4, Role::Viewer, Role::Viewer.scopes());
         assert_eq!(may_upload(Some(&viewer)), Err(UploadDenied::NotAllowed));
         assert_eq!(may_upload(None), Err(UploadDenied::SignedOut));
+    }
+
+    /// Every principal × privacy × scope: listings never show what may not be watched, and
+    /// show unlisted and private videos only to the owner with `read` or an admin.
+    #[test]
+    fn listings_agree_with_may_watch() {
+        let scope_sets = [
+            ScopeSet::of(&[Scope::Read]),
+            ScopeSet::of(&[Scope::Write]),
+            ScopeSet::of(&[Scope::Upload]),
+            ScopeSet::of(&[Scope::Read, Scope::Write, Scope::Upload, Scope::Admin]),
+        ];
+        let mut callers = vec![None];
+        for role in [Role::Viewer, Role::Uploader, Role::Admin] {
+            for id in [1, 2] {
+                for s in scope_sets {
+                    callers.push(Some(user(id, role, s.intersect(role.scopes()))));
+                }
+            }
+        }
+        for privacy in [Privacy::Public, Privacy::Unlisted, Privacy::Private] {
+            let acl = VideoAcl {
+                owner_id: Some(1),
+                privacy,
+            };
+            for c in &callers {
+                let c = c.as_ref();
+                let shown = listable(c, acl);
+                if shown {
+                    assert!(may_watch(c, acl), "{c:?} {privacy:?}");
+                }
+                let owner_reads = c.is_some_and(|p| p.user_id == 1 && p.can(Scope::Read));
+                let admin = c.is_some_and(Principal::is_admin);
+                assert_eq!(
+                    shown,
+                    privacy == Privacy::Public || owner_reads || admin,
+                    "{c:?} {privacy:?}"
+                );
+            }
+        }
+        let grant_free = VideoAcl {
+            owner_id: Some(1),
+            privacy: Privacy::Unlisted,
+        };
+        assert_eq!(media_access(None, grant_free, None), Err(MediaDenied::NeedsGrant));
+        assert_eq!(media_access(None, grant_free, Some(Ok(()))), Ok(MediaAccess::Private));
     }
 }

@@ -4,6 +4,7 @@ use sqlx::Row;
 
 use super::videos::{VIDEO_COLUMNS, video_from_row};
 use super::{Db, now_ms, query, query_scalar};
+use crate::auth::policy::Listing;
 use crate::db::VideoRecord;
 
 /// Share of a video's duration past which it counts as finished.
@@ -56,16 +57,19 @@ impl Db {
     }
 
     /// A page of `user_id`'s history, most recent first — only unfinished videos when
-    /// `unfinished_only` ("continue watching") — and its total. Private videos of others that
-    /// the user may no longer see are left out.
+    /// `unfinished_only` ("continue watching") — and its total, as far as `visible` (from
+    /// [`crate::auth::policy::listing_filter`]) lets the caller see them: unlisted and private
+    /// videos of others are left out, like in every listing.
     pub async fn history(
         &self,
         user_id: i64,
+        visible: Listing,
         unfinished_only: bool,
         limit: u32,
         offset: u64,
     ) -> Result<(Vec<HistoryItem>, u64), sqlx::Error> {
-        let mut cond = "p.user_id = ? AND (v.privacy <> 'private' OR v.owner_id = p.user_id)".to_string();
+        let (vis, viewer) = super::visibility_sql(visible);
+        let mut cond = format!("p.user_id = ? AND {vis}");
         if unfinished_only {
             cond.push_str(&format!(
                 " AND (v.duration_secs IS NULL OR p.position_secs < {FINISHED_FRACTION} * v.duration_secs)"
@@ -76,14 +80,21 @@ impl Db {
              FROM watch_progress p JOIN videos v ON v.id = p.video_id LEFT JOIN users u ON u.id = v.owner_id
              WHERE {cond} ORDER BY p.updated_at DESC, p.video_id LIMIT ? OFFSET ?"
         );
-        let rows = query(&sql)
-            .bind(user_id)
+        let mut q = query(&sql).bind(user_id);
+        if let Some(id) = viewer {
+            q = q.bind(id);
+        }
+        let rows = q
             .bind(i64::from(limit))
             .bind(offset as i64)
             .fetch_all(&self.pool)
             .await?;
         let count = format!("SELECT COUNT(*) FROM watch_progress p JOIN videos v ON v.id = p.video_id WHERE {cond}");
-        let total: i64 = query_scalar(&count).bind(user_id).fetch_one(&self.pool).await?;
+        let mut q = query_scalar(&count).bind(user_id);
+        if let Some(id) = viewer {
+            q = q.bind(id);
+        }
+        let total: i64 = q.fetch_one(&self.pool).await?;
         let items = rows
             .iter()
             .map(|r| {

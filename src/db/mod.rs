@@ -32,6 +32,8 @@ use anyhow::Context;
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row};
 
+use crate::auth::policy::Listing;
+
 pub use api_tokens::ApiTokenRecord;
 pub use jobs::{ClaimedJob, Heartbeat, RetryDecision};
 pub use sessions::Rotation;
@@ -200,6 +202,17 @@ pub(crate) fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> 
     match row.try_get::<bool, _>(column) {
         Ok(b) => Ok(b),
         Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
+    }
+}
+
+/// The one SQL form of a [`Listing`] filter, over the `videos` table aliased `v`, with the
+/// user id to bind in its place when it has a `?`. Every listing (the library, search,
+/// `/api/me/videos`, user pages, history) uses it, on both engines.
+pub fn visibility_sql(filter: Listing) -> (&'static str, Option<i64>) {
+    match filter {
+        Listing::PublicOnly => ("v.privacy = 'public'", None),
+        Listing::PublicOrOwnedBy(id) => ("(v.privacy = 'public' OR v.owner_id = ?)", Some(id)),
+        Listing::All => ("1 = 1", None),
     }
 }
 

@@ -6,7 +6,8 @@
 //!   terms. Accents are folded by the same table on both sides ([`fold`]).
 
 use super::videos::{VIDEO_COLUMNS, video_from_row};
-use super::{Backend, Db, query, query_scalar};
+use super::{Backend, Db, query, query_scalar, visibility_sql};
+use crate::auth::policy::Listing;
 use crate::db::VideoRecord;
 
 /// Most words of a query that are used.
@@ -59,13 +60,11 @@ pub fn ts_query(text: &str) -> Option<String> {
 /// costs time on a large library, and nobody pages that far).
 pub const COUNT_CAP: u64 = 1000;
 
-/// Visible to the caller: public, or theirs.
-const VISIBLE: &str = "(v.privacy = 'public' OR v.owner_id = ?)";
-
 impl Db {
-    /// Videos matching `text` that `viewer` may find — public ones, and the viewer's own of any
-    /// privacy — in two tiers, as the search box promises: videos whose title or tags match
-    /// every word first, then those matching in the description; newest first within each.
+    /// Videos matching `text` that the caller may find (`visible`, from
+    /// [`crate::auth::policy::listing_filter`]) in two tiers, as the search box promises:
+    /// videos whose title or tags match every word first, then those matching in the
+    /// description; newest first within each.
     /// Returns a page and the number of matches, counted exactly up to [`COUNT_CAP`].
     ///
     /// On SQLite every query walks the FTS index newest-first and stops once the page is full, so cost
@@ -74,17 +73,17 @@ impl Db {
     pub async fn search_videos(
         &self,
         text: &str,
-        viewer: Option<i64>,
+        visible: Listing,
         limit: u32,
         offset: u64,
     ) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
         if self.backend == Backend::Postgres {
-            return self.search_videos_pg(text, viewer, limit, offset).await;
+            return self.search_videos_pg(text, visible, limit, offset).await;
         }
         let Some(query) = fts_query(text) else {
             return Ok((Vec::new(), 0));
         };
-        let owner = viewer.unwrap_or(-1);
+        let owner = visible;
         let in_title = format!("{{title tags}} : ({query})");
         let elsewhere = format!("({query}) NOT ({in_title})");
 
@@ -109,33 +108,37 @@ impl Db {
     async fn search_page(
         &self,
         fts: &str,
-        owner: i64,
+        owner: Listing,
         limit: u64,
         offset: u64,
     ) -> Result<Vec<VideoRecord>, sqlx::Error> {
+        let (visible, viewer) = visibility_sql(owner);
         let sql = format!(
             "SELECT {VIDEO_COLUMNS} FROM videos_fts
              JOIN videos v ON v.rowid = videos_fts.rowid
              LEFT JOIN users u ON u.id = v.owner_id
-             WHERE videos_fts MATCH ? AND {VISIBLE}
+             WHERE videos_fts MATCH ? AND {visible}
              ORDER BY videos_fts.rowid DESC LIMIT ? OFFSET ?"
         );
-        let rows = query(&sql)
-            .bind(fts)
-            .bind(owner)
-            .bind(limit as i64)
-            .bind(offset as i64)
-            .fetch_all(&self.pool)
-            .await?;
+        let mut q = query(&sql).bind(fts);
+        if let Some(id) = viewer {
+            q = q.bind(id);
+        }
+        let rows = q.bind(limit as i64).bind(offset as i64).fetch_all(&self.pool).await?;
         rows.iter().map(video_from_row).collect()
     }
 
-    async fn search_count(&self, fts: &str, owner: i64) -> Result<u64, sqlx::Error> {
+    async fn search_count(&self, fts: &str, owner: Listing) -> Result<u64, sqlx::Error> {
+        let (visible, viewer) = visibility_sql(owner);
         let sql = format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM videos_fts JOIN videos v ON v.rowid = videos_fts.rowid
-             WHERE videos_fts MATCH ? AND {VISIBLE} LIMIT {COUNT_CAP})"
+             WHERE videos_fts MATCH ? AND {visible} LIMIT {COUNT_CAP})"
         );
-        let n: i64 = query_scalar(&sql).bind(fts).bind(owner).fetch_one(&self.pool).await?;
+        let mut q = query_scalar(&sql).bind(fts);
+        if let Some(id) = viewer {
+            q = q.bind(id);
+        }
+        let n: i64 = q.fetch_one(&self.pool).await?;
         Ok(n as u64)
     }
 }
@@ -146,23 +149,25 @@ impl Db {
     async fn search_videos_pg(
         &self,
         text: &str,
-        viewer: Option<i64>,
+        visible: Listing,
         limit: u32,
         offset: u64,
     ) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
         let Some(tsq) = ts_query(text) else {
             return Ok((Vec::new(), 0));
         };
-        let owner = viewer.unwrap_or(-1);
+        let (visible, viewer) = visibility_sql(visible);
         let sql = format!(
             "SELECT {VIDEO_COLUMNS} FROM videos v LEFT JOIN users u ON u.id = v.owner_id,
                     to_tsquery('simple', ?) AS q
-             WHERE v.search_all @@ q AND {VISIBLE}
+             WHERE v.search_all @@ q AND {visible}
              ORDER BY (v.search_title @@ q) DESC, v.created_at DESC, v.id DESC LIMIT ? OFFSET ?"
         );
-        let rows = query(&sql)
-            .bind(&tsq)
-            .bind(owner)
+        let mut q = query(&sql).bind(&tsq);
+        if let Some(id) = viewer {
+            q = q.bind(id);
+        }
+        let rows = q
             .bind(i64::from(limit))
             .bind(offset as i64)
             .fetch_all(&self.pool)
@@ -170,13 +175,13 @@ impl Db {
         let found = rows.iter().map(video_from_row).collect::<Result<Vec<_>, _>>()?;
         let count = format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM videos v, to_tsquery('simple', ?) AS q
-             WHERE v.search_all @@ q AND {VISIBLE} LIMIT {COUNT_CAP}) AS matches"
+             WHERE v.search_all @@ q AND {visible} LIMIT {COUNT_CAP}) AS matches"
         );
-        let total: i64 = query_scalar(&count)
-            .bind(&tsq)
-            .bind(owner)
-            .fetch_one(&self.pool)
-            .await?;
+        let mut q = query_scalar(&count).bind(&tsq);
+        if let Some(id) = viewer {
+            q = q.bind(id);
+        }
+        let total: i64 = q.fetch_one(&self.pool).await?;
         Ok((found, total as u64))
     }
 }

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::{Db, now_ms, query, query_scalar};
 use crate::auth::Privacy;
-use crate::auth::policy::VideoAcl;
+use crate::auth::policy::{Listing, VideoAcl};
 use crate::media::playlist::Rendition;
 
 /// Where a video is in its life.
@@ -71,15 +71,13 @@ impl VideoRecord {
     }
 }
 
-/// Which videos a listing shows.
+/// Which videos a listing selects, before the caller's visibility filter.
 #[derive(Debug, Clone, Copy)]
 pub enum VideoFilter {
-    /// Public videos only (the library).
-    Public,
-    /// Every video of one owner.
+    /// Every video (the library, with [`Listing::PublicOnly`]).
+    Any,
+    /// The videos of one owner (`/api/me/videos`, user pages).
     OwnedBy(i64),
-    /// The public videos of one owner (their page, seen by others).
-    PublicOwnedBy(i64),
 }
 
 /// Order of a listing.
@@ -92,10 +90,13 @@ pub enum VideoSort {
     MostViewed,
 }
 
-/// A listing: which videos, optionally only those with `tag`, in which order.
+/// A listing: which videos, as far as the caller may see them, optionally only those with
+/// `tag`, in which order.
 #[derive(Debug, Clone)]
 pub struct VideoListing {
     pub filter: VideoFilter,
+    /// What the caller may see: from [`crate::auth::policy::listing_filter`].
+    pub visible: Listing,
     pub tag: Option<String>,
     pub sort: VideoSort,
 }
@@ -207,10 +208,10 @@ impl Db {
         limit: u32,
         offset: u64,
     ) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
+        let (visible, viewer) = super::visibility_sql(listing.visible);
         let (mut cond, owner) = match listing.filter {
-            VideoFilter::Public => ("v.privacy = 'public'".to_string(), None),
-            VideoFilter::OwnedBy(id) => ("v.owner_id = ?".to_string(), Some(id)),
-            VideoFilter::PublicOwnedBy(id) => ("v.privacy = 'public' AND v.owner_id = ?".to_string(), Some(id)),
+            VideoFilter::Any => (visible.to_string(), None),
+            VideoFilter::OwnedBy(id) => (format!("{visible} AND v.owner_id = ?"), Some(id)),
         };
         if listing.tag.is_some() {
             cond.push_str(" AND v.id IN (SELECT video_id FROM video_tags WHERE tag = ?)");
@@ -222,6 +223,9 @@ impl Db {
         };
         let sql = format!("SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM} WHERE {cond} ORDER BY {order} LIMIT ? OFFSET ?");
         let mut q = query(&sql);
+        if let Some(id) = viewer {
+            q = q.bind(id);
+        }
         if let Some(id) = owner {
             q = q.bind(id);
         }
@@ -235,6 +239,9 @@ impl Db {
             .await?;
         let count = format!("SELECT COUNT(*) FROM videos v WHERE {cond}");
         let mut q = query_scalar(&count);
+        if let Some(id) = viewer {
+            q = q.bind(id);
+        }
         if let Some(id) = owner {
             q = q.bind(id);
         }

@@ -205,7 +205,8 @@ pub async fn signout(State(app): State<AppState>, jar: CookieJar) -> Result<(Sta
 
 /// `POST /api/auth/password` — checks the current password, stores the new one, ends every
 /// other sign-in of the account and starts a fresh session; 204. 401 on a wrong current
-/// password, 400 on a new one that breaks the rules.
+/// password, 400 on a new one that breaks the rules, 403 for an API token (only a signed-in
+/// session may change the password).
 pub async fn change_password(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -214,7 +215,7 @@ pub async fn change_password(
     jar: CookieJar,
     Json(body): Json<PasswordBody>,
 ) -> Result<(StatusCode, CookieJar), ApiError> {
-    let who = caller.required()?;
+    let who = caller.session("the password can be changed")?;
     limited(app.limits.check(peer.ip(), Some(&who.username)))?;
     let user = app
         .db

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 
 use crate::app::AppState;
-use crate::auth::{Principal, Via, access, secret};
+use crate::auth::{Principal, Scope, Via, access, policy, secret};
 use crate::http::error::ApiError;
 
 /// Cookie holding the JWT access token (`HttpOnly`, `SameSite=Lax`, path `/`).
@@ -49,6 +49,22 @@ impl Caller {
         self.0.ok_or_else(|| {
             ApiError::Unauthorized("sign in first (or send an API token as `Authorization: Bearer …`)".into())
         })
+    }
+
+    /// The principal if it carries `scope` (see [`crate::auth::policy::require_scope`]): 401
+    /// when anonymous, 403 naming the missing scope otherwise.
+    pub fn with_scope(self, scope: Scope) -> Result<Principal, ApiError> {
+        let who = self.required()?;
+        policy::require_scope(&who, scope).map_err(ApiError::Forbidden)?;
+        Ok(who)
+    }
+
+    /// The principal if it is a signed-in browser session (see
+    /// [`crate::auth::policy::require_session`]): 401 when anonymous, 403 for an API token.
+    pub fn session(self, what: &str) -> Result<Principal, ApiError> {
+        let who = self.required()?;
+        policy::require_session(&who, what).map_err(ApiError::Forbidden)?;
+        Ok(who)
     }
 }
 

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::{Principal, policy};
+use crate::auth::{Principal, Scope, policy};
 use crate::db::comments::CommentRecord;
 use crate::http::caller::Caller;
 use crate::http::error::ApiError;
@@ -135,7 +135,7 @@ pub async fn create(
     Path(id): Path<String>,
     Json(body): Json<NewComment>,
 ) -> Result<(StatusCode, Json<CommentView>), ApiError> {
-    let who = caller.required()?;
+    let who = caller.with_scope(Scope::Write)?;
     let video = find_watchable(&app, &id, Some(&who)).await?;
     if !video.comments_enabled {
         return Err(ApiError::Forbidden("comments are turned off for this video".into()));
@@ -166,7 +166,7 @@ pub async fn edit(
     Path(cid): Path<i64>,
     Json(body): Json<EditComment>,
 ) -> Result<Json<CommentView>, ApiError> {
-    let who = caller.required()?;
+    let who = caller.with_scope(Scope::Write)?;
     let (comment, manages) = visible_comment(&app, cid, &who).await?;
     if comment.author_id != who.user_id {
         return Err(ApiError::Forbidden("only its author can edit a comment".into()));
@@ -181,7 +181,7 @@ pub async fn edit(
 /// `DELETE /api/comments/{cid}` — its author, the video's owner or an admin; 204. Replies go
 /// with it.
 pub async fn delete(State(app): State<AppState>, caller: Caller, Path(cid): Path<i64>) -> Result<StatusCode, ApiError> {
-    let who = caller.required()?;
+    let who = caller.with_scope(Scope::Write)?;
     let (comment, manages) = visible_comment(&app, cid, &who).await?;
     if comment.author_id != who.user_id && !manages {
         return Err(ApiError::Forbidden(

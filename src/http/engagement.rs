@@ -11,7 +11,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::secret;
+use crate::auth::{Scope, policy, secret};
 use crate::db::engagement::HistoryItem;
 use crate::http::caller::Caller;
 use crate::http::error::ApiError;
@@ -40,15 +40,15 @@ pub struct Position {
     pub updated_at: Option<String>,
 }
 
-/// `PUT /api/videos/{id}/progress` — signed in; stores the position (clamped to the
-/// duration); 204. 400 for a negative or non-finite position.
+/// `PUT /api/videos/{id}/progress` — signed in with the `write` scope (403 without); stores
+/// the position (clamped to the duration); 204. 400 for a negative or non-finite position.
 pub async fn save(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<PositionBody>,
 ) -> Result<StatusCode, ApiError> {
-    let who = caller.required()?;
+    let who = caller.with_scope(Scope::Write)?;
     let video = find_watchable(&app, &id, Some(&who)).await?;
     if !body.position.is_finite() || body.position < 0.0 {
         return Err(ApiError::BadRequest("position must be a number of seconds ≥ 0".into()));
@@ -58,13 +58,13 @@ pub async fn save(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/videos/{id}/progress` — where the caller left the video.
+/// `GET /api/videos/{id}/progress` — where the caller left the video; needs `read`.
 pub async fn load(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Position>, ApiError> {
-    let who = caller.required()?;
+    let who = caller.with_scope(Scope::Read)?;
     let video = find_watchable(&app, &id, Some(&who)).await?;
     let saved = app.db.position(who.user_id, &id).await?;
     Ok(Json(Position {
@@ -102,13 +102,14 @@ async fn history_page(
     q: ListQuery,
     unfinished_only: bool,
 ) -> Result<Json<HistoryPage>, ApiError> {
-    let who = caller.required()?;
+    let who = caller.with_scope(Scope::Read)?;
     let page = q.page.unwrap_or(1).max(1);
     let per_page = q.per_page.unwrap_or(24).clamp(1, 100);
     let (items, total) = app
         .db
         .history(
             who.user_id,
+            policy::listing_filter(Some(&who)),
             unfinished_only,
             per_page,
             u64::from(page - 1) * u64::from(per_page),
@@ -161,7 +162,8 @@ pub struct ViewCount {
 
 /// `POST /api/videos/{id}/views` — pages call it once after 10 s of playback; it counts once
 /// per viewer (account, else the `kino_viewer` cookie, set here when missing) per video per
-/// 24 h. Anonymous calls are limited per address (429 past 20 a minute).
+/// 24 h. Anonymous calls are limited per address (429 past 20 a minute). No scope is needed:
+/// anonymous viewers count too, so a token without `write` counting a view grants nothing.
 pub async fn view(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -10,7 +10,8 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, Method, Response};
 
 use crate::app::AppState;
-use crate::auth::{Privacy, playback, policy};
+use crate::auth::policy::{self, MediaAccess, MediaDenied};
+use crate::auth::{Privacy, playback};
 use crate::db::{VideoRecord, VideoStatus, now_ms};
 use crate::http::caller::MediaCaller;
 use crate::http::delivery::{self, BlobResponse, CachePolicy};
@@ -32,10 +33,11 @@ pub struct MediaPath {
     file: Option<String>,
 }
 
-/// Decides whether this request may have the video's media, and how shared caches may keep
-/// it. Public videos: anyone, cacheable by CDNs. Others: a valid playback grant (403 naming
-/// what is wrong with it), or a signed-in caller allowed to watch; without either, 403 with
-/// where to get a grant — or 404 for a private video, whose existence is not revealed.
+/// Whether this request may have the video's media, and how shared caches may keep it: the
+/// grant in the URL is verified here, the decision is [`policy::media_access`]'s. Public
+/// videos: anyone, cacheable by CDNs. Others: a valid playback grant (403 naming what is wrong
+/// with it), or a signed-in caller allowed to watch; without either, 403 with where to get a
+/// grant — or 404 for a private video, whose existence is not revealed.
 async fn authorize(
     app: &AppState,
     path: &MediaPath,
@@ -43,25 +45,22 @@ async fn authorize(
     peer: SocketAddr,
 ) -> Result<(VideoRecord, Option<CachePolicy>), ApiError> {
     let video = find(app, &path.id).await?;
-    if let Some(grant) = &path.grant {
+    let grant = path.grant.as_ref().map(|grant| {
         let now = (now_ms() / 1000) as u64;
         playback::verify(&app.keys, grant, &video.id, video.privacy, Some(peer.ip()), now)
-            .map_err(|e| ApiError::Forbidden(e.to_string().replace("{id}", &video.id)))?;
-        return Ok((video, Some(CachePolicy::Private)));
-    }
-    if video.privacy == Privacy::Public {
-        return Ok((video, None));
-    }
-    if caller.0.is_some() && policy::may_watch(caller.0.as_ref(), video.acl()) {
-        return Ok((video, Some(CachePolicy::Private)));
-    }
-    if policy::may_watch(None, video.acl()) {
-        return Err(ApiError::Forbidden(format!(
+            .map(drop)
+            .map_err(|e| e.to_string().replace("{id}", &video.id))
+    });
+    match policy::media_access(caller.0.as_ref(), video.acl(), grant) {
+        Ok(MediaAccess::Shared) => Ok((video, None)),
+        Ok(MediaAccess::Private) => Ok((video, Some(CachePolicy::Private))),
+        Err(MediaDenied::BadGrant(why)) => Err(ApiError::Forbidden(why)),
+        Err(MediaDenied::NeedsGrant) => Err(ApiError::Forbidden(format!(
             "this video's media needs a playback grant: GET /api/videos/{}/playback",
             video.id
-        )));
+        ))),
+        Err(MediaDenied::NotFound) => Err(ApiError::NotFound),
     }
-    Err(ApiError::NotFound)
 }
 
 /// `GET /hls/{id}/master.m3u8` (and `/hls/{id}/g/{grant}/master.m3u8`) — the multivariant

@@ -46,10 +46,10 @@ pub async fn search(
     }
     let page = q.page.unwrap_or(1).max(1);
     let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
-    let viewer = caller.0.as_ref().map(|c| c.user_id);
+    let visible = crate::auth::policy::listing_filter(caller.0.as_ref());
     let (videos, total) = app
         .db
-        .search_videos(&text, viewer, per_page, u64::from(page - 1) * u64::from(per_page))
+        .search_videos(&text, visible, per_page, u64::from(page - 1) * u64::from(per_page))
         .await?;
     Ok(Json(SearchResults {
         videos: videos

@@ -125,9 +125,10 @@ pub async fn create(
     ))
 }
 
-/// `DELETE /api/tokens/{id}` — 204; 404 when the caller has no such live token.
+/// `DELETE /api/tokens/{id}` — from a signed-in session only (403 with a bearer token); 204;
+/// 404 when the caller has no such live token.
 pub async fn revoke(State(app): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
-    let who = caller.required()?;
+    let who = signed_in_session(caller)?;
     if app.db.revoke_api_token(who.user_id, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::auth::policy;
 use crate::db::{VideoFilter, VideoListing, VideoSort};
 use crate::http::caller::Caller;
 use crate::http::error::ApiError;
@@ -37,23 +38,14 @@ pub struct UserVideosQuery {
     pub per_page: Option<u32>,
 }
 
-async fn filter_for(
-    app: &AppState,
-    caller: &Caller,
-    name: &str,
-) -> Result<(crate::db::UserRecord, VideoFilter), ApiError> {
+async fn filter_for(app: &AppState, name: &str) -> Result<(crate::db::UserRecord, VideoFilter), ApiError> {
     let user = app
         .db
         .user_by_login(&name.to_ascii_lowercase())
         .await?
         .filter(|u| u.username.eq_ignore_ascii_case(name))
         .ok_or(ApiError::NotFound)?;
-    let everything = caller.0.as_ref().is_some_and(|c| c.user_id == user.id || c.is_admin());
-    let filter = if everything {
-        VideoFilter::OwnedBy(user.id)
-    } else {
-        VideoFilter::PublicOwnedBy(user.id)
-    };
+    let filter = VideoFilter::OwnedBy(user.id);
     Ok((user, filter))
 }
 
@@ -63,9 +55,10 @@ pub async fn get(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<UserPage>, ApiError> {
-    let (user, filter) = filter_for(&app, &caller, &name).await?;
+    let (user, filter) = filter_for(&app, &name).await?;
     let listing = VideoListing {
         filter,
+        visible: policy::listing_filter(caller.0.as_ref()),
         tag: None,
         sort: VideoSort::Newest,
     };
@@ -80,7 +73,8 @@ pub async fn get(
 }
 
 /// `GET /api/users/{name}/videos?sort=newest|oldest|most_viewed&page=&per_page=` — their
-/// public videos (every one for themselves and admins).
+/// videos as far as [`policy::listing_filter`] lets the caller see them: public ones, every
+/// one for themselves (with `read`) and admins.
 pub async fn videos(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -88,9 +82,10 @@ pub async fn videos(
     Path(name): Path<String>,
     Query(q): Query<UserVideosQuery>,
 ) -> Result<Json<VideoList>, ApiError> {
-    let (_, filter) = filter_for(&app, &caller, &name).await?;
+    let (_, filter) = filter_for(&app, &name).await?;
     let listing = VideoListing {
         filter,
+        visible: policy::listing_filter(caller.0.as_ref()),
         tag: None,
         sort: q.sort,
     };

@@ -221,7 +221,8 @@ pub async fn list(
         None => None,
     };
     let listing = VideoListing {
-        filter: VideoFilter::Public,
+        filter: VideoFilter::Any,
+        visible: policy::Listing::PublicOnly,
         tag,
         sort: VideoSort::Newest,
     };
@@ -232,7 +233,8 @@ pub async fn list(
     list_page(&app, &listing, paging, caller.0.as_ref(), peer.ip()).await
 }
 
-/// `GET /api/me/videos?page=&per_page=` — the caller's own videos, every privacy, newest first.
+/// `GET /api/me/videos?page=&per_page=` — the caller's own videos, newest first: every
+/// privacy with the `read` scope, only public ones without it.
 pub async fn list_mine(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -242,6 +244,7 @@ pub async fn list_mine(
     let who = caller.required()?;
     let listing = VideoListing {
         filter: VideoFilter::OwnedBy(who.user_id),
+        visible: policy::listing_filter(Some(&who)),
         tag: None,
         sort: VideoSort::Newest,
     };

@@ -221,7 +221,7 @@ pub struct Server {
     pub http: reqwest::Client,
     /// A client with no credentials.
     pub anon: reqwest::Client,
-    /// API token (scopes read, upload, admin) of the `admin` account every test server has.
+    /// API token (scopes read, write, upload, admin) of the `admin` account every test server has.
     pub admin_token: String,
 }
 
@@ -267,7 +267,7 @@ fn admin_token(data_dir: &Path, env: &[(String, String)]) -> String {
     );
     let out = kino_cli_env(
         data_dir,
-        &["tokens", "create", "admin", "--scope", "read,upload,admin"],
+        &["tokens", "create", "admin", "--scope", "read,write,upload,admin"],
         "",
         env,
     );
