@@ -33,8 +33,8 @@ pub struct MediaPath {
 }
 
 /// Decides whether this request may have the video's media, and how shared caches may keep
-/// it. Public videos: anyone, cacheable by CDNs. Others: a valid playback grant (403 naming
-/// what is wrong with it), or a signed-in caller allowed to watch; without either, 403 with
+/// it. Public videos: anyone, cacheable by CDNs. Others: a valid playback grant (a bad one:
+/// 403 naming what is wrong with it, or 404 on a private video, as for an unknown id), or a signed-in caller allowed to watch; without either, 403 with
 /// where to get a grant — or 404 for a private video, whose existence is not revealed.
 async fn authorize(
     app: &AppState,
@@ -45,8 +45,23 @@ async fn authorize(
     let video = find(app, &path.id).await?;
     if let Some(grant) = &path.grant {
         let now = (now_ms() / 1000) as u64;
-        playback::verify(&app.keys, grant, &video.id, video.privacy, Some(peer.ip()), now)
-            .map_err(|e| ApiError::Forbidden(e.to_string().replace("{id}", &video.id)))?;
+        playback::verify(
+            &app.keys,
+            grant,
+            &video.id,
+            video.grant_generation,
+            Some(peer.ip()),
+            now,
+        )
+        .map_err(|e| {
+            // A private video does not exist for someone without a valid grant: the same 404
+            // as an unknown id. Unlisted ones are known to whoever has the link: say what is wrong.
+            if video.privacy == Privacy::Private {
+                ApiError::NotFound
+            } else {
+                ApiError::Forbidden(e.to_string().replace("{id}", &video.id))
+            }
+        })?;
         return Ok((video, Some(CachePolicy::Private)));
     }
     if video.privacy == Privacy::Public {
