@@ -227,7 +227,11 @@ mod tests {
 
     #[test]
     fn failures_back_off_one_address_on_one_account_only() {
-        let l = AuthLimits::new(1000, POLICY, 1);
+        let policy = SigninPolicy {
+            account_failures_per_hour: 100,
+            ..POLICY
+        };
+        let l = AuthLimits::new(1000, policy, 1);
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         let t0 = Instant::now();
