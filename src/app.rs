@@ -67,7 +67,11 @@ impl AppState {
         let config_proxies = config.http.trusted_proxies.clone();
         let limits = AuthLimits::new(
             config.auth.attempts_per_minute_per_ip,
-            config.auth.attempts_per_minute_per_account,
+            crate::auth::limits::SigninPolicy {
+                free_failures: config.auth.signin_free_failures,
+                max_backoff: Duration::from_secs(config.auth.signin_max_backoff_secs.max(1)),
+                account_failures_per_hour: config.auth.account_failures_per_hour.max(1),
+            },
             config.comments.per_minute,
         );
         Ok(AppState {
@@ -129,6 +133,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         )
         .route("/api/videos/{id}/playback", get(videos::playback))
         .route("/api/videos/{id}/cancel", post(videos::cancel))
+        .route("/api/videos/{id}/revoke-links", post(videos::revoke_links))
         .route("/api/videos/{id}/comments", get(comments::list).post(comments::create))
         .route("/api/comments/{cid}", patch(comments::edit).delete(comments::delete))
         .route("/api/videos/{id}/live", get(live::live))

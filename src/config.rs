@@ -218,8 +218,14 @@ pub struct AuthConfig {
     pub keys: Vec<KeyConfig>,
     /// Sign-in and registration attempts a minute from one IP address (default 10).
     pub attempts_per_minute_per_ip: u32,
-    /// Sign-in attempts a minute on one account name (default 5).
-    pub attempts_per_minute_per_account: u32,
+    /// Wrong passwords one client address may send for one account before each further one
+    /// blocks that (account, address) pair for 1 s, 2 s, 4 s, … (default 5).
+    pub signin_free_failures: u32,
+    /// Longest backoff of one (account, address) pair, seconds (default 900 = 15 min).
+    pub signin_max_backoff_secs: u64,
+    /// Wrong passwords an account takes an hour from all addresses together before sign-in to
+    /// it pauses for the rest of that hour (default 1000).
+    pub account_failures_per_hour: u32,
     /// Extra origins (`https://admin.example.com`) allowed to send cookie-authenticated
     /// state-changing requests; the server's own origin always is.
     pub trusted_origins: Vec<String>,
@@ -238,7 +244,9 @@ impl Default for AuthConfig {
             secure_cookies: None,
             keys: Vec::new(),
             attempts_per_minute_per_ip: 10,
-            attempts_per_minute_per_account: 5,
+            signin_free_failures: 5,
+            signin_max_backoff_secs: 900,
+            account_failures_per_hour: 1000,
             trusted_origins: Vec::new(),
         }
     }

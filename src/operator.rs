@@ -17,7 +17,7 @@ use crate::db::api_tokens::check_scopes;
 /// the first account is an admin and later ones get `auth.default_role`. Prints a confirmation
 /// on stderr.
 ///
-/// Errors: an invalid name, email or password; a taken name or email; an unreadable stdin.
+/// Errors: an invalid name, email or password; a taken name; an unreadable stdin.
 pub async fn create_user(config: Config, name: &str, role: Option<Role>, email: Option<&str>) -> anyhow::Result<()> {
     let username = Username::parse(name).map_err(anyhow::Error::msg)?;
     let email = email.map(Email::parse).transpose().map_err(anyhow::Error::msg)?;
@@ -40,7 +40,7 @@ pub async fn create_user(config: Config, name: &str, role: Option<Role>, email: 
             eprintln!("created {} ({})", u.username, u.role.as_str());
             Ok(())
         }
-        CreateUser::Taken => anyhow::bail!("the username or email {} is already taken", username.as_str()),
+        CreateUser::Taken => anyhow::bail!("the username {} is already taken", username.as_str()),
     }
 }
 

@@ -1,14 +1,19 @@
 //! Signed playback grants: a time-limited permission to fetch one video's ladder, poster and
 //! original, like a CloudFront custom policy with a path wildcard or Mux signed playback.
 //!
-//! A grant is the token `{video_id}.{key_id}.{expires}.{binding}.{mac}`:
+//! A grant is the token `{video_id}.{key_id}.{generation}.{expires}.{binding}.{mac}`:
+//! - `generation`: the video's grant generation when it was issued (a counter kept per video
+//!   that only increases: bumped by every privacy change and by the owner's "revoke all links",
+//!   `POST /api/videos/{id}/revoke-links`), so a grant works only until the next bump — going
+//!   private → unlisted → private does not bring an old grant back;
 //! - `expires`: Unix seconds;
 //! - `binding`: `any`, or `ip` when the grant only works from the viewer's address;
-//! - `mac`: base64url HMAC-SHA256, under the key ring's playback subkey, of
-//!   `kino-grant-v2|{video_id}|{privacy}|{key_id}|{expires}|{binding}|{client ip or empty}`.
+//! - `mac`: base64url (no padding) HMAC-SHA256, under the key ring's playback subkey, of
+//!   `kino-grant-v3|{video_id}|{generation}|{key_id}|{expires}|{binding}|{client ip or empty}`.
 //!
-//! The video's privacy at issue time is signed in, so changing a video's privacy revokes every
-//! grant issued before (making an unlisted video private locks out people who had its link).
+//! Every field has one spelling (numbers in canonical decimal: no sign, no leading zeros;
+//! the tag in unpadded base64url with zero trailing bits); any other spelling is malformed, so
+//! one grant cannot be written several ways.
 //!
 //! It travels as a path segment — `/hls/{id}/g/{grant}/master.m3u8` — so the relative URIs
 //! of the multivariant and media playlists (RFC 8216 §4.1: resolved against the playlist's
@@ -22,7 +27,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use super::Privacy;
 use super::keys::{KeyRing, Purpose};
 
 /// Why a grant was refused; each says which, for the 403 body.
@@ -36,8 +40,10 @@ pub enum GrantError {
     BadSignature,
     #[error("the playback grant is for another video")]
     OtherVideo,
-    #[error("the video's privacy changed since this playback grant was issued; request a new one")]
-    PrivacyChanged,
+    #[error(
+        "the video's privacy changed or its links were revoked since this playback grant was issued; request a new one"
+    )]
+    Revoked,
     #[error("the playback grant expired at Unix time {0}; request a new one from /api/videos/{{id}}/playback")]
     Expired(u64),
 }
@@ -49,12 +55,9 @@ pub struct Grant {
     pub expires: u64,
 }
 
-fn message(video_id: &str, privacy: Privacy, key_id: &str, expires: u64, binding: &str, ip: Option<IpAddr>) -> String {
+fn message(video_id: &str, generation: u64, key_id: &str, expires: u64, binding: &str, ip: Option<IpAddr>) -> String {
     let ip = ip.map(|i| i.to_string()).unwrap_or_default();
-    format!(
-        "kino-grant-v2|{video_id}|{}|{key_id}|{expires}|{binding}|{ip}",
-        privacy.as_str()
-    )
+    format!("kino-grant-v3|{video_id}|{generation}|{key_id}|{expires}|{binding}|{ip}")
 }
 
 fn mac(ring_key: &[u8; 32], msg: &str) -> Hmac<Sha256> {
@@ -63,66 +66,68 @@ fn mac(ring_key: &[u8; 32], msg: &str) -> Hmac<Sha256> {
     m
 }
 
-/// Issues a grant for `video_id` (currently `privacy`) until `expires` (Unix seconds), bound
-/// to `bind_to` when set.
-pub fn issue(ring: &KeyRing, video_id: &str, privacy: Privacy, expires: u64, bind_to: Option<IpAddr>) -> String {
+/// Issues a grant for `video_id` (whose grant generation is now `generation`) until `expires`
+/// (Unix seconds), bound to `bind_to` when set.
+pub fn issue(ring: &KeyRing, video_id: &str, generation: u64, expires: u64, bind_to: Option<IpAddr>) -> String {
     let key = ring.signing();
     let binding = if bind_to.is_some() { "ip" } else { "any" };
     let tag = mac(
         &key.subkey(Purpose::Playback),
-        &message(video_id, privacy, &key.id, expires, binding, bind_to),
+        &message(video_id, generation, &key.id, expires, binding, bind_to),
     )
     .finalize()
     .into_bytes();
     format!(
-        "{video_id}.{}.{expires}.{binding}.{}",
+        "{video_id}.{}.{generation}.{expires}.{binding}.{}",
         key.id,
         URL_SAFE_NO_PAD.encode(tag)
     )
 }
 
-/// Verifies `token` for a request for `video_id`, whose privacy is now `privacy`, from
-/// `client` at `now` (Unix seconds): format, key, signature (constant-time), video, expiry —
-/// in that order, so a tampered grant is reported as such before anything it claims is
-/// believed.
+/// Verifies `token` for a request for `video_id`, whose grant generation is now `generation`,
+/// from `client` at `now` (Unix seconds): format (canonical spelling), key, signature
+/// (constant-time), video, generation, expiry — in that order, so a tampered grant is reported
+/// as such before anything it claims is believed.
 pub fn verify(
     ring: &KeyRing,
     token: &str,
     video_id: &str,
-    privacy: Privacy,
+    generation: u64,
     client: Option<IpAddr>,
     now: u64,
 ) -> Result<Grant, GrantError> {
     let parts: Vec<&str> = token.split('.').collect();
-    let [grant_video, key_id, expires, binding, tag] = parts[..] else {
+    let [grant_video, key_id, grant_generation, expires, binding, tag_text] = parts[..] else {
         return Err(GrantError::Malformed);
     };
-    let expires: u64 = expires.parse().map_err(|_| GrantError::Malformed)?;
+    let grant_generation = canonical_decimal(grant_generation).ok_or(GrantError::Malformed)?;
+    let expires = canonical_decimal(expires).ok_or(GrantError::Malformed)?;
     let bound_ip = match binding {
         "any" => None,
         "ip" => Some(client.ok_or(GrantError::BadSignature)?),
         _ => return Err(GrantError::Malformed),
     };
-    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| GrantError::Malformed)?;
+    let tag = URL_SAFE_NO_PAD.decode(tag_text).map_err(|_| GrantError::Malformed)?;
+    // Only the one encoding `issue` writes is accepted: a tag that decodes to the same bytes
+    // but is spelt differently is refused.
+    if URL_SAFE_NO_PAD.encode(&tag) != tag_text {
+        return Err(GrantError::Malformed);
+    }
     let key = ring.find(key_id).ok_or(GrantError::UnknownKey)?;
-    let subkey = key.subkey(Purpose::Playback);
-    let signed_for = |p: Privacy| {
-        mac(&subkey, &message(grant_video, p, key_id, expires, binding, bound_ip))
-            .verify_slice(&tag)
-            .is_ok()
-    };
-    if !signed_for(privacy) {
-        let other = [Privacy::Public, Privacy::Unlisted, Privacy::Private]
-            .into_iter()
-            .any(|p| p != privacy && signed_for(p));
-        return Err(if other {
-            GrantError::PrivacyChanged
-        } else {
-            GrantError::BadSignature
-        });
+    let signed = mac(
+        &key.subkey(Purpose::Playback),
+        &message(grant_video, grant_generation, key_id, expires, binding, bound_ip),
+    )
+    .verify_slice(&tag)
+    .is_ok();
+    if !signed {
+        return Err(GrantError::BadSignature);
     }
     if grant_video != video_id {
         return Err(GrantError::OtherVideo);
+    }
+    if grant_generation != generation {
+        return Err(GrantError::Revoked);
     }
     if expires <= now {
         return Err(GrantError::Expired(expires));
@@ -130,12 +135,22 @@ pub fn verify(
     Ok(Grant { expires })
 }
 
+/// Parses the canonical decimal spelling of a `u64` (`0`, or a non-zero digit followed by
+/// digits, as `u64::to_string` writes it): no sign, no leading zeros, no spaces. Rust's
+/// `str::parse` accepts a leading `+` and leading zeros, which would let one signed value be
+/// written many ways.
+fn canonical_decimal(s: &str) -> Option<u64> {
+    let n: u64 = s.parse().ok()?;
+    (n.to_string() == s).then_some(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::keys::Key;
 
-    const U: Privacy = Privacy::Unlisted;
+    /// A grant generation.
+    const U: u64 = 1;
 
     fn ring(id: &str, byte: u8) -> KeyRing {
         KeyRing::new(vec![Key::new(id, &[byte; 32]).unwrap()]).unwrap()
@@ -148,10 +163,19 @@ mod tests {
         assert_eq!(verify(&r, &g, "vid_A-1", U, None, 999), Ok(Grant { expires: 1000 }));
         assert_eq!(verify(&r, &g, "vid_A-1", U, None, 1000), Err(GrantError::Expired(1000)));
         assert_eq!(verify(&r, &g, "otherVideo1", U, None, 10), Err(GrantError::OtherVideo));
-        // Made private since: the grant no longer opens it.
+        // Privacy changed or links revoked since (the generation moved on): the grant no
+        // longer opens it, and never will again.
+        assert_eq!(verify(&r, &g, "vid_A-1", U + 1, None, 10), Err(GrantError::Revoked));
+        assert_eq!(verify(&r, &g, "vid_A-1", U + 2, None, 10), Err(GrantError::Revoked));
+        // A grant of the new generation does not open the old one either.
+        let newer = issue(&r, "vid_A-1", U + 1, 1000, None);
+        assert!(verify(&r, &newer, "vid_A-1", U + 1, None, 10).is_ok());
+        // Claiming the current generation in an old grant breaks its signature.
+        let claimed = g.replacen(".1.1000.", ".2.1000.", 1);
+        assert_ne!(claimed, g);
         assert_eq!(
-            verify(&r, &g, "vid_A-1", Privacy::Private, None, 10),
-            Err(GrantError::PrivacyChanged)
+            verify(&r, &claimed, "vid_A-1", U + 1, None, 10),
+            Err(GrantError::BadSignature)
         );
     }
 
@@ -177,6 +201,34 @@ mod tests {
             verify(&ring("k1", 2), &g, "vid", U, None, 10),
             Err(GrantError::BadSignature)
         );
+    }
+
+    #[test]
+    fn only_the_canonical_spelling_verifies() {
+        let r = ring("k1", 1);
+        let g = issue(&r, "vid", U, 1000, None);
+        assert!(verify(&r, &g, "vid", U, None, 10).is_ok());
+        for alias in [".01000.", ".+1000.", ". 1000.", ".1000 ."] {
+            let other = g.replacen(".1000.", alias, 1);
+            assert_ne!(other, g);
+            assert_eq!(
+                verify(&r, &other, "vid", U, None, 10),
+                Err(GrantError::Malformed),
+                "{other}"
+            );
+        }
+        for generation in [".01.", ".+1."] {
+            let other = g.replacen(".1.", generation, 1);
+            assert_ne!(other, g);
+            assert_eq!(verify(&r, &other, "vid", U, None, 10), Err(GrantError::Malformed));
+        }
+        assert_eq!(canonical_decimal("0"), Some(0));
+        assert_eq!(canonical_decimal("00"), None);
+        assert_eq!(canonical_decimal("-1"), None);
+        assert_eq!(canonical_decimal("18446744073709551616"), None);
+        // A padded or otherwise re-spelt signature is refused even when it decodes the same.
+        let padded = format!("{g}=");
+        assert_eq!(verify(&r, &padded, "vid", U, None, 10), Err(GrantError::Malformed));
     }
 
     #[test]

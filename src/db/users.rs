@@ -23,7 +23,7 @@ pub struct UserRecord {
 #[derive(Debug)]
 pub enum CreateUser {
     Created(UserRecord),
-    /// The username or the email is taken.
+    /// The username is taken (emails need not be unique).
     Taken,
 }
 
@@ -52,12 +52,12 @@ impl Db {
         role: Role,
     ) -> Result<CreateUser, sqlx::Error> {
         let mut tx = self.write_tx().await?;
-        let taken: i64 =
-            query_scalar("SELECT COUNT(*) FROM users WHERE username = ? OR (email IS NOT NULL AND email = ?)")
-                .bind(username)
-                .bind(email)
-                .fetch_one(&mut *tx)
-                .await?;
+        // Only the (public) username must be free: emails are not unique, so registration
+        // never tells whether an email already has an account (OWASP Authentication Cheat Sheet).
+        let taken: i64 = query_scalar("SELECT COUNT(*) FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_one(&mut *tx)
+            .await?;
         if taken > 0 {
             return Ok(CreateUser::Taken);
         }
@@ -85,10 +85,11 @@ impl Db {
         Ok(CreateUser::Created(user))
     }
 
-    /// The account whose username or email is `login` (already lowercased).
+    /// The account whose username is `login` (already lowercased). Emails are not unique and
+    /// never sign anyone in.
     pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, sqlx::Error> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ? OR email = ?");
-        let row = query(&sql).bind(login).bind(login).fetch_optional(&self.pool).await?;
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?");
+        let row = query(&sql).bind(login).fetch_optional(&self.pool).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 

@@ -59,6 +59,9 @@ pub struct VideoRecord {
     /// Counted views (once per viewer per 24 h).
     pub views: i64,
     pub comments_enabled: bool,
+    /// Signed into playback grants; only increases (every privacy change and every "revoke
+    /// all links" bumps it), so grants of an earlier generation never verify again.
+    pub grant_generation: u64,
 }
 
 impl VideoRecord {
@@ -126,7 +129,7 @@ pub struct NewVideo {
     pub tags: Vec<String>,
 }
 
-pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, v.progress, v.error, v.source_name, v.source_bytes, v.duration_secs, v.renditions, v.has_poster, v.created_at, v.owner_id, v.privacy, v.tags, v.views, v.comments_enabled, u.username AS owner_name";
+pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, v.progress, v.error, v.source_name, v.source_bytes, v.duration_secs, v.renditions, v.has_poster, v.created_at, v.owner_id, v.privacy, v.tags, v.views, v.comments_enabled, v.grant_generation, u.username AS owner_name";
 /// `SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM}` reads [`VideoRecord`]s (for [`video_from_row`]).
 pub(crate) const VIDEO_FROM: &str = "videos v LEFT JOIN users u ON u.id = v.owner_id";
 
@@ -155,6 +158,7 @@ pub(crate) fn video_from_row(row: &AnyRow) -> Result<VideoRecord, sqlx::Error> {
             .collect(),
         views: row.try_get("views")?,
         comments_enabled: super::get_bool(row, "comments_enabled")?,
+        grant_generation: row.try_get::<i64, _>("grant_generation")?.max(0) as u64,
     })
 }
 
@@ -253,16 +257,30 @@ impl Db {
         Ok((videos, total as u64))
     }
 
-    /// Applies `patch` to video `id`. Returns false when there is no such video.
+    /// Ends every playback grant of video `id` issued so far by bumping its grant generation.
+    /// Returns false when there is no such video.
+    pub async fn revoke_grants(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let done = query("UPDATE videos SET grant_generation = grant_generation + 1, updated_at = ? WHERE id = ?")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Applies `patch` to video `id` (a change of privacy also bumps the grant generation,
+    /// ending earlier playback grants). Returns false when there is no such video.
     pub async fn update_video(&self, id: &str, patch: &VideoPatch) -> Result<bool, sqlx::Error> {
         let mut tx = self.write_tx().await?;
         let done = query(
             "UPDATE videos SET title = COALESCE(?, title), description = COALESCE(?, description),
+             grant_generation = grant_generation + CASE WHEN COALESCE(?, privacy) <> privacy THEN 1 ELSE 0 END,
              privacy = COALESCE(?, privacy), tags = COALESCE(?, tags),
              comments_enabled = COALESCE(?, comments_enabled), updated_at = ? WHERE id = ?",
         )
         .bind(patch.title.as_deref())
         .bind(patch.description.as_deref())
+        .bind(patch.privacy.map(|p| p.as_str()))
         .bind(patch.privacy.map(|p| p.as_str()))
         .bind(patch.tags.as_ref().map(|t| t.join(" ")))
         .bind(patch.comments_enabled)

@@ -62,7 +62,7 @@ pub struct RegisterBody {
     pub password: String,
 }
 
-/// Body of `POST /api/auth/signin`; `username` may also be the email address.
+/// Body of `POST /api/auth/signin`: the username (emails are not unique and do not sign in).
 #[derive(Debug, Deserialize)]
 pub struct SignInBody {
     pub username: String,
@@ -83,7 +83,8 @@ fn limited(r: Result<(), RetryAfter>) -> Result<(), ApiError> {
 }
 
 /// `POST /api/auth/register` — 201 and a session; 400 with the rule broken, 403 when
-/// registration is closed, 409 when the username or email cannot be used, 429 when rate-limited.
+/// registration is closed, 409 when the username is taken (an email already in use answers
+/// like a new one: OWASP Authentication Cheat Sheet), 429 when rate-limited.
 pub async fn register(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -112,10 +113,11 @@ pub async fn register(
         .await?
     {
         CreateUser::Created(u) => u,
-        // One message for both, so registration does not confirm which email has an account.
+        // Only a taken username (public anyway, on the user pages): an email already in use
+        // registers like a new one, so registration does not reveal which emails have accounts.
         CreateUser::Taken => {
             return Err(ApiError::Conflict(
-                "that username or email cannot be used; choose another (or sign in)".into(),
+                "that username is taken; choose another (or sign in)".into(),
             ));
         }
     };
@@ -125,7 +127,9 @@ pub async fn register(
 }
 
 /// `POST /api/auth/signin` — 200 and a session; 401 "wrong username or password" whether or not
-/// the account exists (same message, same Argon2 work); 429 when rate-limited.
+/// the account exists (same message, same Argon2 work); 429 with `Retry-After` when this
+/// address is over its per-minute limit, this (account, address) pair is in backoff after
+/// wrong passwords, or the account is over its hourly ceiling (see [`crate::auth::limits`]).
 pub async fn signin(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -138,8 +142,11 @@ pub async fn signin(
     let user = app.db.user_by_login(&login).await?;
     let ok = password::verify(&body.password, user.as_ref().map(|u| u.password_hash.clone())).await;
     let (true, Some(user)) = (ok, user) else {
+        // Counted for unknown names too, so the limits do not tell which accounts exist.
+        app.limits.failed(peer.ip(), &login);
         return Err(ApiError::Unauthorized("wrong username or password".into()));
     };
+    app.limits.succeeded(peer.ip(), &login);
     let jar = start_session(&app, &headers, jar, &user).await?;
     Ok((jar, Json(SessionView { user: user.into() })))
 }
@@ -223,6 +230,7 @@ pub async fn change_password(
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))?;
     if !password::verify(&body.current_password, Some(user.password_hash.clone())).await {
+        app.limits.failed(peer.ip(), &who.username);
         return Err(ApiError::Unauthorized("the current password is wrong".into()));
     }
     let pw = NewPassword::parse(&body.new_password).map_err(ApiError::BadRequest)?;

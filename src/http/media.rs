@@ -33,11 +33,10 @@ pub struct MediaPath {
     file: Option<String>,
 }
 
-/// Whether this request may have the video's media, and how shared caches may keep it: the
-/// grant in the URL is verified here, the decision is [`policy::media_access`]'s. Public
-/// videos: anyone, cacheable by CDNs. Others: a valid playback grant (403 naming what is wrong
-/// with it), or a signed-in caller allowed to watch; without either, 403 with where to get a
-/// grant — or 404 for a private video, whose existence is not revealed.
+/// Decides whether this request may have the video's media, and how shared caches may keep
+/// it. Public videos: anyone, cacheable by CDNs. Others: a valid playback grant (a bad one:
+/// 403 naming what is wrong with it, or 404 on a private video, as for an unknown id), or a signed-in caller allowed to watch; without either, 403 with
+/// where to get a grant — or 404 for a private video, whose existence is not revealed.
 async fn authorize(
     app: &AppState,
     path: &MediaPath,
@@ -47,13 +46,16 @@ async fn authorize(
     let video = find(app, &path.id).await?;
     let grant = path.grant.as_ref().map(|grant| {
         let now = (now_ms() / 1000) as u64;
-        playback::verify(&app.keys, grant, &video.id, video.privacy, Some(peer.ip()), now)
+        playback::verify(&app.keys, grant, &video.id, video.grant_generation, Some(peer.ip()), now)
             .map(drop)
             .map_err(|e| e.to_string().replace("{id}", &video.id))
     });
     match policy::media_access(caller.0.as_ref(), video.acl(), grant) {
         Ok(MediaAccess::Shared) => Ok((video, None)),
         Ok(MediaAccess::Private) => Ok((video, Some(CachePolicy::Private))),
+        // A private video does not exist for someone without a valid grant: the same 404 as an
+        // unknown id. Unlisted ones are known to whoever has the link: say what is wrong.
+        Err(MediaDenied::BadGrant(_)) if video.privacy == Privacy::Private => Err(ApiError::NotFound),
         Err(MediaDenied::BadGrant(why)) => Err(ApiError::Forbidden(why)),
         Err(MediaDenied::NeedsGrant) => Err(ApiError::Forbidden(format!(
             "this video's media needs a playback grant: GET /api/videos/{}/playback",

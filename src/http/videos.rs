@@ -94,7 +94,7 @@ impl MediaUrls {
         let auth = &app.config.auth;
         let expires = (now_ms() / 1000) as u64 + auth.playback_grant_secs;
         let bind = if auth.bind_playback_to_ip { client } else { None };
-        let grant = playback::issue(&app.keys, &video.id, video.privacy, expires, bind);
+        let grant = playback::issue(&app.keys, &video.id, video.grant_generation, expires, bind);
         MediaUrls {
             hls: format!("/hls/{}/g/{grant}", video.id),
             media: format!("/media/{}/g/{grant}", video.id),
@@ -362,6 +362,32 @@ pub async fn patch(
             serde_json::json!({"type": "video.privacy", "privacy": video.privacy.as_str()}),
         );
     }
+    Ok(Json(VideoView::for_caller(
+        &app,
+        video,
+        caller.0.as_ref(),
+        Some(peer.ip()),
+    )))
+}
+
+/// `POST /api/videos/{id}/revoke-links` — owner (with the `upload` scope) or admin ends every
+/// playback grant issued so far (shared signed links stop working at once; the pages and
+/// `/playback` hand out new ones). 200 with the video (its URLs under a fresh grant); 401
+/// signed out, 403 for others who can see it, 404 otherwise.
+pub async fn revoke_links(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<VideoView>, ApiError> {
+    find_manageable(&app, &id, caller.0.as_ref()).await?;
+    app.db.revoke_grants(&id).await?;
+    let video = find(&app, &id).await?;
+    tracing::info!(
+        video_id = id,
+        generation = video.grant_generation,
+        "playback links revoked"
+    );
     Ok(Json(VideoView::for_caller(
         &app,
         video,

@@ -225,6 +225,26 @@ function makeRow(initial) {
     }
   });
 
+  // Ends every signed link handed out so far (shared unlisted/private links stop working);
+  // the server answers with the video under a fresh link.
+  const revokeLinks = el('button', {
+    type: 'button', class: 'small-button', 'data-role': 'revoke-links', text: 'Revoke links',
+    title: 'Stop every playback link shared so far; new links are issued',
+  });
+  revokeLinks.addEventListener('click', async () => {
+    if (!window.confirm('Revoke every link to this video shared so far? People who have one must ask for a new one.')) return;
+    revokeLinks.disabled = true;
+    setStatus(rowStatus, '', 'Revoking…');
+    try {
+      update(await api('POST', `/api/videos/${encodeURIComponent(video.id)}/revoke-links`));
+      setStatus(rowStatus, 'ok', 'Links revoked');
+    } catch (err) {
+      failed(err, (m) => setStatus(rowStatus, 'error', m));
+    } finally {
+      revokeLinks.disabled = false;
+    }
+  });
+
   const statusTd = el('td', { class: 'status-cell' });
   const thumbBox = el('div');
   const links = el('div', { class: 'video-links' });
@@ -235,7 +255,7 @@ function makeRow(initial) {
     statusTd,
     el('td', { class: 'privacy-cell' }, el('div', { class: 'privacy-control' }, privacy), rowStatus),
     created,
-    el('td', { class: 'actions' }, remove));
+    el('td', { class: 'actions' }, revokeLinks, ' ', remove));
 
   let shownKey = '';
   function update(next) {

@@ -20,7 +20,7 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault();
   const name = username.value.trim();
   if (!name) {
-    setStatus('error', 'Enter your username or email.');
+    setStatus('error', 'Enter your username.');
     username.focus();
     return;
   }
