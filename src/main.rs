@@ -113,7 +113,9 @@ fn raise_open_file_limit() {
 fn init_logging(default_level: &str) {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("KINO_LOG").unwrap_or_else(|_| default_level.into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match std::env::var("KINO_LOG_FORMAT").as_deref() {
         Ok("json") => builder.json().init(),
         Ok("text") | Err(_) => builder.with_ansi(std::io::stderr().is_terminal()).init(),

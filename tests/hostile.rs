@@ -45,11 +45,7 @@ async fn stalled_bodies_end_with_408_and_leave_nothing_behind() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("application/json"), "{answer}");
     assert!(answer.contains("stalled"), "{answer}");
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "held {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(10), "held {:?}", start.elapsed());
 
     // An upload announcing 2 GB that stalls after its first bytes: 408, and no video or
     // stored source remains.

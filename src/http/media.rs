@@ -46,9 +46,16 @@ async fn authorize(
     let video = find(app, &path.id).await?;
     let grant = path.grant.as_ref().map(|grant| {
         let now = (now_ms() / 1000) as u64;
-        playback::verify(&app.keys, grant, &video.id, video.grant_generation, Some(peer.ip()), now)
-            .map(drop)
-            .map_err(|e| e.to_string().replace("{id}", &video.id))
+        playback::verify(
+            &app.keys,
+            grant,
+            &video.id,
+            video.grant_generation,
+            Some(peer.ip()),
+            now,
+        )
+        .map(drop)
+        .map_err(|e| e.to_string().replace("{id}", &video.id))
     });
     match policy::media_access(caller.0.as_ref(), video.acl(), grant) {
         Ok(MediaAccess::Shared) => Ok((video, None)),
