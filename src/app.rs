@@ -7,13 +7,14 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, patch, post};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::csrf::CsrfLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::keys::KeyRing;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub proxies: crate::http::client_ip::TrustedProxies,
     /// Events for open pages (comments now; progress, chat, viewer counts later).
     pub events: Events,
+    /// Caps on open live-event WebSockets, per client address and in total.
+    pub live_sockets: crate::http::live::SocketLimit,
 }
 
 impl AppState {
@@ -64,6 +67,8 @@ impl AppState {
             None => db.generated_key_ring().await?,
         };
         let config_streams = config.http.max_streams;
+        let live_sockets =
+            crate::http::live::SocketLimit::new(config.http.live_sockets_per_address, config.http.max_live_sockets);
         let config_proxies = config.http.trusted_proxies.clone();
         let limits = AuthLimits::new(
             config.auth.attempts_per_minute_per_ip,
@@ -84,6 +89,7 @@ impl AppState {
             streams: StreamLimit::new(config_streams),
             proxies: crate::http::client_ip::TrustedProxies::parse(&config_proxies)?,
             events,
+            live_sockets,
         })
     }
 
@@ -177,8 +183,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         )
         .into_response()
     });
-    Ok(Router::new()
-        .route("/healthz", get(healthz))
+    let pages = Router::new()
         .route("/", get(pages::library))
         .route("/upload", get(pages::upload))
         .route("/signin", get(pages::signin))
@@ -188,7 +193,23 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/u/{name}", get(pages::user))
         .route("/watch/{id}", get(pages::watch))
         .route("/assets/{file}", get(pages::assets))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            crate::http::security_headers::page_policy(&state.config),
+        ));
+    Ok(Router::new()
+        .route("/healthz", get(healthz))
+        .merge(pages)
         .merge(api)
+        .layer(axum::middleware::from_fn(crate::http::error::json_errors))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::http::security_headers::RESOURCE_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(csrf)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

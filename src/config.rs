@@ -157,6 +157,12 @@ pub struct HttpConfig {
     /// Most open client connections (default 4096); a connection past it is closed as soon as
     /// it is accepted, so idle or hostile clients cannot exhaust file descriptors.
     pub max_connections: usize,
+    /// Most live-event WebSockets (`/api/videos/{id}/live`) open from one client address
+    /// (default 32); past it the handshake gets 429. Offices behind one NAT share an address.
+    pub live_sockets_per_address: usize,
+    /// Most live-event WebSockets open on this node in total (default 10000); past it the
+    /// handshake gets 503 with `Retry-After`.
+    pub max_live_sockets: usize,
     /// Seconds in-flight responses get to finish after SIGINT/SIGTERM (default 10); then the
     /// remaining connections are closed.
     pub shutdown_grace_secs: f64,
@@ -173,6 +179,8 @@ impl Default for HttpConfig {
             header_read_timeout_secs: 10.0,
             body_idle_secs: 30.0,
             max_connections: 4096,
+            live_sockets_per_address: 32,
+            max_live_sockets: 10_000,
             shutdown_grace_secs: 10.0,
             trusted_proxies: Vec::new(),
         }
@@ -452,6 +460,10 @@ impl Config {
         );
         anyhow::ensure!(self.http.body_idle_secs > 0.0, "http.body_idle_secs must be positive");
         anyhow::ensure!(self.http.max_connections > 0, "http.max_connections must be at least 1");
+        anyhow::ensure!(
+            self.http.live_sockets_per_address > 0 && self.http.max_live_sockets > 0,
+            "http.live_sockets_per_address and http.max_live_sockets must be at least 1"
+        );
         anyhow::ensure!(
             self.http.shutdown_grace_secs >= 0.0,
             "http.shutdown_grace_secs must not be negative"

@@ -1,6 +1,8 @@
 //! Hostile clients against the running server, with raw sockets where the attack lives below
 //! HTTP libraries: stalled request bodies (408 after `http.body_idle_secs`), the cap on open
-//! connections, and oversized tag lists (refused before parsing).
+//! connections, oversized tag lists (refused before parsing), oversized multipart part headers,
+//! oversized WebSocket messages and too many sockets, and the headers and JSON bodies every
+//! answer carries.
 
 mod common;
 
@@ -137,4 +139,193 @@ async fn thousands_of_tags_are_refused_before_parsing() {
     assert_eq!(resp.status(), 200);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["tags"], serde_json::json!(["ok", "fine-tag"]));
+}
+
+/// Sends `head` then `body` on a raw connection from a writer thread (ignoring write errors:
+/// the server may answer and close early) and returns everything the server answered.
+fn exchange(server: &Server, head: String, body: Vec<u8>) -> String {
+    let mut s = connect(server);
+    let mut w = s.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = w.write_all(head.as_bytes());
+        for piece in body.chunks(16 * 1024) {
+            if w.write_all(piece).is_err() {
+                break;
+            }
+        }
+    });
+    let answer = read_all(&mut s);
+    let _ = writer.join();
+    answer
+}
+
+#[tokio::test]
+async fn an_upload_form_with_huge_part_headers_is_refused_and_leaves_nothing() {
+    let server = Server::start(&[]);
+    // A part header block of 4 MiB with no blank line ending it: the parser would hold all
+    // of it. It is refused once 64 KiB of form overhead is passed.
+    let mut body = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\nX-Pad: ".to_vec();
+    body.extend(std::iter::repeat_n(b'a', 4 * 1024 * 1024));
+    let head = format!(
+        "POST /api/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: {}\r\n\r\n",
+        server.admin_token,
+        body.len()
+    );
+    let answer = exchange(&server, head, body);
+    assert!(
+        answer.starts_with("HTTP/1.1 400"),
+        "{}",
+        &answer[..answer.len().min(400)]
+    );
+    assert!(answer.contains("outside its parts"), "{answer}");
+    assert!(server.blobs("sources/").await.is_empty());
+
+    // A form whose parts are ordinary still uploads.
+    let (code, _) = server.upload(&common::media("bad-not-a-video.mp4"), Some("fine")).await;
+    assert_eq!(code, 201);
+}
+
+#[tokio::test]
+async fn live_sockets_cap_client_messages_and_sockets_per_address() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+    let server = Server::start(&[("KINO_HTTP__LIVE_SOCKETS_PER_ADDRESS", "2")]);
+    let (code, v) = server.upload(&common::media("bad-not-a-video.mp4"), None).await;
+    assert_eq!(code, 201);
+    let url = format!(
+        "{}/api/videos/{}/live",
+        server.base.replace("http://", "ws://"),
+        v["id"].as_str().unwrap()
+    );
+    let open = || {
+        let mut req = url.as_str().into_client_request().unwrap();
+        req.headers_mut().insert(
+            "Authorization",
+            format!("Bearer {}", server.admin_token).parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(req)
+    };
+    let (mut first, _) = open().await.expect("first socket");
+    let (_second, _) = open().await.expect("second socket");
+    match open().await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 429),
+        other => panic!("a third socket from one address was not refused with 429: {other:?}"),
+    }
+
+    // A 64 KiB message ends the socket (the route reads nothing from clients)…
+    let _ = first.send(Message::Binary(vec![0u8; 64 * 1024].into())).await;
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match first.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "a 64 KiB client message did not end the socket");
+    // …and gives its place back.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match open().await {
+            Ok(_) => break,
+            Err(e) if Instant::now() > deadline => panic!("the closed socket's place was not given back: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_answer_is_nosniff_framed_by_no_one_and_errors_are_json() {
+    let server = Server::start(&[]);
+    for path in ["/", "/watch/abc", "/api/videos", "/assets/app.js", "/healthz"] {
+        let resp = server.get(path).await;
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff", "{path}");
+        let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+    }
+    let page = server.get("/").await;
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+
+    // An original gets the resource policy: no scripts, sandboxed.
+    let (code, v) = server.upload(&common::media("bad-not-a-video.mp4"), None).await;
+    assert_eq!(code, 201);
+    let original = server
+        .http
+        .get(server.url(&format!("/media/{}/original", v["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(original.status(), 200);
+    assert_eq!(original.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        original.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+
+    // Extractor rejections and routing errors answer JSON with a reason.
+    let json_error = |resp: reqwest::Response| async move {
+        let status = resp.status().as_u16();
+        let kind = resp.headers()["content-type"].to_str().unwrap().to_string();
+        let body: serde_json::Value = resp
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{status} {kind}: not JSON: {e}"));
+        assert!(kind.starts_with("application/json"), "{status}: {kind}");
+        assert!(!body["error"].as_str().unwrap().is_empty(), "{body}");
+        status
+    };
+    let post = |path: &str| server.anon.post(server.url(path));
+    assert_eq!(
+        json_error(
+            post("/api/auth/signin")
+                .body("{")
+                .header("content-type", "application/json")
+                .send()
+                .await
+                .unwrap()
+        )
+        .await,
+        400
+    );
+    assert_eq!(
+        json_error(post("/api/auth/signin").body("{}").send().await.unwrap()).await,
+        415
+    );
+    assert_eq!(
+        json_error(
+            post("/api/auth/signin")
+                .json(&serde_json::json!({"x": 1}))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await,
+        422
+    );
+    assert_eq!(json_error(server.get("/api/videos?page=many").await).await, 400);
+    assert_eq!(
+        json_error(server.anon.delete(server.url("/api/videos")).send().await.unwrap()).await,
+        405
+    );
+    assert_eq!(json_error(server.get("/api/nothing-here").await).await, 404);
+    let big = "x".repeat(3 * 1024 * 1024);
+    assert_eq!(
+        json_error(
+            post("/api/auth/signin")
+                .json(&serde_json::json!({"username": big}))
+                .send()
+                .await
+                .unwrap()
+        )
+        .await,
+        413
+    );
 }

@@ -1,6 +1,8 @@
-//! Every real and derived clip of ../shared/media goes through the real pipeline (upload over
-//! HTTP, ffprobe, one ffmpeg run, publishing) and the published ladder is checked with a
-//! playlist parser and ffprobe.
+//! Every kind of source goes through the real pipeline (upload over HTTP, ffprobe, one ffmpeg
+//! run, publishing) and the published ladder is checked with a playlist parser and ffprobe.
+//! The sources are generated stand-ins (`tests/media/make.sh`: rotation, HDR, HEVC 10-bit, VFR,
+//! interlacing, 5.1, audio only, odd containers); where the shared set of real-world clips is
+//! beside the repository, the last test runs the real phone and camera files too.
 
 mod common;
 
@@ -21,8 +23,17 @@ async fn ladder_with(
     expect: Expect,
     env: &[(&str, &str)],
 ) -> (Value, Vec<common::ladder_check::Variant>, tempfile::TempDir) {
+    ladder_of(&media(file), expect, env).await
+}
+
+async fn ladder_of(
+    source: &std::path::Path,
+    expect: Expect,
+    env: &[(&str, &str)],
+) -> (Value, Vec<common::ladder_check::Variant>, tempfile::TempDir) {
+    let file = source.file_name().unwrap().to_string_lossy();
     let server = Server::start(env);
-    let id = server.upload_ok(&media(file)).await;
+    let id = server.upload_ok(source).await;
     let video = server.wait_done(&id, DONE).await;
     assert_eq!(video["status"], "ready", "{file} failed: {}", video["error"]);
     let scratch = tempfile::tempdir().unwrap();
@@ -33,7 +44,7 @@ async fn ladder_with(
     } else {
         assert!(video["poster_url"].is_null());
     }
-    let probed: f64 = ffprobe_json(&media(file), &["-show_format"])["format"]["duration"]
+    let probed: f64 = ffprobe_json(source, &["-show_format"])["format"]["duration"]
         .as_str()
         .unwrap()
         .parse()
@@ -275,4 +286,29 @@ async fn interlaced_mpeg2_is_deinterlaced() {
         interlaced < count("Progressive:") / 4,
         "combing left in the 1080p rendition: {line}"
     );
+}
+
+#[tokio::test]
+async fn real_world_phone_and_camera_files_when_the_shared_set_is_present() {
+    // What generated stand-ins lack: a phone's jittery 4K60 full-range capture, an iPhone MOV
+    // with an edit list and metadata tracks, HDR10 with frame gaps, Dolby Vision side data,
+    // Matroska with a 1 ms timebase.
+    let cases = [
+        ("phone-4k60-portrait-rot90-h264-aac.mp4", av(2160, 3840)),
+        ("apple-hevc10-hlg-1080p-rot90.mov", av(1080, 1920)),
+        ("hdr10-pq-hevc10-1080p-aac.mp4", av(1920, 1080)),
+        (
+            "graffiti-1080p60-h264-dolbyvision-noaudio.mp4",
+            Expect {
+                display: Some((1920, 1080)),
+                audio: false,
+            },
+        ),
+        ("mkv-1080x720-h264-ac3-subrip.mkv", av(1080, 720)),
+    ];
+    for (name, expect) in cases {
+        if let Some(path) = common::shared_media(name) {
+            ladder_of(&path, expect, &[]).await;
+        }
+    }
 }

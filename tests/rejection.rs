@@ -79,3 +79,27 @@ async fn limits_reject_sources_before_transcoding() {
     assert_eq!(v["status"], "failed");
     assert!(v["error"].as_str().unwrap().contains("the limit is 60 s"), "{v}");
 }
+
+#[tokio::test]
+async fn a_server_side_failure_tells_viewers_a_sentence_and_the_log_the_detail() {
+    // ffmpeg is missing: probing works (ffprobe), transcoding cannot start. That is the
+    // server's fault, not the file's: the video's error says so without paths or internals.
+    let server = Server::start(&[
+        ("KINO_FFMPEG", "/nonexistent/kino-test/ffmpeg"),
+        ("KINO_JOBS__MAX_ATTEMPTS", "1"),
+    ]);
+    let id = server.upload_ok(&media("bbb-720p-h264-aac.mp4")).await;
+    let v = server.wait_done(&id, DONE).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    let error = v["error"].as_str().unwrap();
+    assert!(error.contains("problem on the server"), "{error}");
+    assert!(
+        !error.contains('/') && !error.contains("nonexistent"),
+        "internal detail reached the video: {error}"
+    );
+    let log = std::fs::read_to_string(server.data_dir.join("server.log")).unwrap();
+    assert!(
+        log.contains("/nonexistent/kino-test/ffmpeg"),
+        "the log lacks the detail"
+    );
+}

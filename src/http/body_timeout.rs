@@ -1,4 +1,4 @@
-//! Per-read idle timeout on request bodies. hyper's header-read timeout covers only the request
+//! Per-read idle timeout on request bodies (requests that have none pass through untouched). hyper's header-read timeout covers only the request
 //! head: a client that announces `Content-Length: 1000000` and then stalls would hold its
 //! connection and buffer for ever. Every request body is wrapped in tower-http's
 //! [`TimeoutBody`], which fails a read when no bytes arrive for `http.body_idle_secs`; the
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -26,6 +26,10 @@ pub async fn idle_timeout(State(app): State<AppState>, req: Request, next: Next)
     let idle = Duration::from_secs_f64(app.config.http.body_idle_secs);
     let tripped = Arc::new(AtomicBool::new(false));
     let flag = tripped.clone();
+    // Requests without a body (most GETs: segments, playlists) pass through untouched.
+    if req.body().is_end_stream() {
+        return next.run(req).await;
+    }
     let (parts, body) = req.into_parts();
     let body = TimeoutBody::new(idle, body).map_err(move |e| {
         if e.is::<TimeoutError>() {

@@ -70,3 +70,43 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+/// Largest plain-text error body [`json_errors`] rewrites, bytes.
+const MAX_TEXT_ERROR_BYTES: usize = 16 * 1024;
+
+/// Middleware: every error answer is JSON `{"error": "…"}`. Errors made by Kino already are;
+/// this rewrites the plain-text or empty ones made outside [`ApiError`] — axum's extractor
+/// rejections (400, 413, 415, 422: a malformed JSON body, a missing `Content-Type`, a bad
+/// path or query), 405 and unknown routes (404) — keeping the status and other headers.
+pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let plain = match response.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(v) => v.as_bytes().starts_with(b"text/plain"),
+    };
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = match axum::body::to_bytes(body, MAX_TEXT_ERROR_BYTES).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    let body = serde_json::to_vec(&serde_json::json!({ "error": message })).expect("a JSON string");
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if !parts.headers.contains_key(header::CACHE_CONTROL) {
+        parts
+            .headers
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Response::from_parts(parts, axum::body::Body::from(body))
+}

@@ -9,12 +9,21 @@
 //! may no longer watch is closed (code 1008, policy violation), so a video made private stops
 //! reaching pages that could see it before.
 //!
+//! The route never reads client data, so client messages and frames are capped at
+//! [`MAX_CLIENT_MESSAGE_BYTES`] (a larger one closes the socket), and open sockets are capped
+//! per client address (`http.live_sockets_per_address`, then 429) and in total
+//! (`http.max_live_sockets`, then 503) by [`SocketLimit`].
+//!
 //! Cookies ride along on a WebSocket handshake and the CSRF layer lets GETs through, so the
 //! handshake's `Origin` is checked here: only this site's pages (and `auth.trusted_origins`)
 //! may open one.
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use tokio::sync::broadcast::error::RecvError;
@@ -24,10 +33,16 @@ use crate::http::caller::MediaCaller;
 use crate::http::error::ApiError;
 use crate::http::videos::find_watchable;
 
+/// Largest message or frame a client may send on a live socket, bytes (RFC 6455 §5.4); the
+/// route expects only control frames (ping, pong, close).
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 4 * 1024;
+
 /// Upgrades to a WebSocket for a video the caller may watch; 403 for a foreign `Origin`,
-/// 404 when the video is not visible.
+/// 404 when the video is not visible, 429 past `http.live_sockets_per_address` sockets from
+/// the caller's address, 503 past `http.max_live_sockets` on the node.
 pub async fn live(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: MediaCaller,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -39,8 +54,88 @@ pub async fn live(
         ));
     }
     let video = find_watchable(&app, &id, caller.0.as_ref()).await?;
+    let slot = app.live_sockets.try_acquire(peer.ip())?;
     let events = app.events.subscribe();
-    Ok(ws.on_upgrade(move |socket| pump(socket, events, video.id, app, caller.0)))
+    Ok(ws
+        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
+        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move {
+            pump(socket, events, video.id, app, caller.0).await;
+            drop(slot);
+        }))
+}
+
+/// Counts open live sockets per client address and in total; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SocketLimit {
+    open: Arc<Mutex<SocketCounts>>,
+    per_address: usize,
+    total: usize,
+}
+
+#[derive(Debug, Default)]
+struct SocketCounts {
+    by_address: HashMap<IpAddr, usize>,
+    total: usize,
+}
+
+/// One open socket's place under [`SocketLimit`]; given back on drop.
+#[derive(Debug)]
+pub struct SocketSlot {
+    limit: SocketLimit,
+    address: IpAddr,
+}
+
+impl SocketLimit {
+    /// At most `per_address` sockets from one address and `total` on the node.
+    pub fn new(per_address: usize, total: usize) -> SocketLimit {
+        SocketLimit {
+            open: Arc::default(),
+            per_address,
+            total,
+        }
+    }
+
+    /// Takes a place for a socket from `address`. Errors: 429 when that address has
+    /// `per_address` open, 503 when the node has `total`.
+    pub fn try_acquire(&self, address: IpAddr) -> Result<SocketSlot, ApiError> {
+        let mut open = self.open.lock().expect("socket counts poisoned");
+        if open.total >= self.total {
+            return Err(ApiError::Overloaded {
+                retry_after_secs: 5,
+                streams: self.total,
+            });
+        }
+        let mine = open.by_address.entry(address).or_default();
+        if *mine >= self.per_address {
+            return Err(ApiError::TooManyRequests { retry_after_secs: 5 });
+        }
+        *mine += 1;
+        open.total += 1;
+        Ok(SocketSlot {
+            limit: self.clone(),
+            address,
+        })
+    }
+
+    /// Sockets open now from `address`.
+    pub fn open_from(&self, address: IpAddr) -> usize {
+        let open = self.open.lock().expect("socket counts poisoned");
+        open.by_address.get(&address).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        let mut open = self.limit.open.lock().expect("socket counts poisoned");
+        open.total -= 1;
+        if let Some(n) = open.by_address.get_mut(&self.address) {
+            *n -= 1;
+            if *n == 0 {
+                open.by_address.remove(&self.address);
+            }
+        }
+    }
 }
 
 /// No `Origin` (a script, not a browser) or one whose authority is our `Host`, or a trusted one.
@@ -96,5 +191,26 @@ async fn pump(
                 Some(Ok(_)) => {} // pings are answered by the library; nothing else is expected
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sockets_are_capped_per_address_and_in_total() {
+        let limit = SocketLimit::new(2, 3);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let a1 = limit.try_acquire(a).unwrap();
+        let _a2 = limit.try_acquire(a).unwrap();
+        assert!(matches!(limit.try_acquire(a), Err(ApiError::TooManyRequests { .. })));
+        let _b1 = limit.try_acquire(b).unwrap();
+        assert!(matches!(limit.try_acquire(b), Err(ApiError::Overloaded { .. })));
+        drop(a1);
+        assert_eq!(limit.open_from(a), 1);
+        let _b2 = limit.try_acquire(b).unwrap();
+        assert_eq!(limit.open_from(b), 2);
     }
 }

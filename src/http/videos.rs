@@ -4,7 +4,8 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ use crate::auth::{Principal, Privacy, playback};
 use crate::db::{NewVideo, VideoFilter, VideoListing, VideoPatch, VideoRecord, VideoSort, VideoStatus, now_ms};
 use crate::http::caller::Caller;
 use crate::http::error::ApiError;
+use crate::http::form_limit::{FormMeter, MAX_FORM_OVERHEAD_BYTES};
 use crate::ids::{is_video_id, new_video_id};
 use crate::media::playlist::Rendition;
 use crate::storage::{StoreError, keys};
@@ -485,9 +487,9 @@ pub async fn create(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: Caller,
     headers: HeaderMap,
-    multipart: Multipart,
+    body: Body,
 ) -> Result<(StatusCode, Json<VideoView>), Response> {
-    store_upload(app, peer, caller, headers, multipart).await.map_err(|e| {
+    store_upload(app, peer, caller, headers, body).await.map_err(|e| {
         // A refused upload's body is left unread: end the connection with the answer so the
         // client does not send its next request after the unread bytes (RFC 9112 §9.6).
         let mut resp = e.into_response();
@@ -502,7 +504,7 @@ async fn store_upload(
     peer: SocketAddr,
     caller: Caller,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    body: Body,
 ) -> Result<(StatusCode, Json<VideoView>), ApiError> {
     let who = match policy::may_upload(caller.0.as_ref()) {
         Ok(()) => caller.0.expect("may_upload needs a principal"),
@@ -526,24 +528,46 @@ async fn store_upload(
     if declared.is_some_and(|n| n > limit.saturating_add(1024 * 1024)) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
+    let meter = FormMeter::default();
+    let boundary = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "send the upload as multipart/form-data (with a boundary), the video in a `file` part".into(),
+            )
+        })?;
+    let mut multipart = multer::Multipart::new(meter.wrap(body).into_data_stream(), boundary);
+    let broken = |e| interrupted(e, &meter);
     let id = new_video_id();
     let key = keys::source(&id);
     let (mut title, mut description, mut file): (Option<String>, String, Option<(String, u64)>) =
         (None, String::new(), None);
 
     let result: Result<(), ApiError> = async {
-        while let Some(mut field) = multipart.next_field().await.map_err(interrupted)? {
+        while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
             match field.name() {
-                Some("title") => title = Some(limited_text(small_text(&mut field).await?, MAX_TITLE_CHARS, "title")?),
+                Some("title") => {
+                    title = Some(limited_text(
+                        small_text(&mut field, &meter).await?,
+                        MAX_TITLE_CHARS,
+                        "title",
+                    )?)
+                }
                 Some("description") => {
-                    description = limited_text(small_text(&mut field).await?, MAX_DESCRIPTION_CHARS, "description")?
+                    description = limited_text(
+                        small_text(&mut field, &meter).await?,
+                        MAX_DESCRIPTION_CHARS,
+                        "description",
+                    )?
                 }
                 Some("tags") => {
-                    let text = small_text(&mut field).await?;
+                    let text = small_text(&mut field, &meter).await?;
                     tags = crate::tags::parse([text.as_str()]).map_err(ApiError::BadRequest)?
                 }
                 Some("privacy") => {
-                    privacy = Privacy::parse(&small_text(&mut field).await?).map_err(ApiError::BadRequest)?
+                    privacy = Privacy::parse(&small_text(&mut field, &meter).await?).map_err(ApiError::BadRequest)?
                 }
                 Some("file") if file.is_none() => {
                     let name = field.file_name().unwrap_or("upload").to_string();
@@ -554,9 +578,10 @@ async fn store_upload(
                             Ok(None) => break,
                             Err(e) => {
                                 writer.abort().await;
-                                return Err(interrupted(e));
+                                return Err(broken(e));
                             }
                         };
+                        meter.consumed(chunk.len());
                         if writer.len() + chunk.len() as u64 > limit {
                             writer.abort().await;
                             return Err(ApiError::PayloadTooLarge { limit });
@@ -569,7 +594,8 @@ async fn store_upload(
                     let bytes = writer.finish().await.map_err(store_error)?;
                     file = Some((name, bytes));
                 }
-                _ => {} // unknown parts are ignored
+                // Unknown parts are read and dropped, within the text-part size.
+                _ => drop(small_text(&mut field, &meter).await?),
             }
         }
         Ok(())
@@ -627,9 +653,10 @@ const MAX_TEXT_PART_BYTES: usize = 64 * 1024;
 /// Reads a text part of the upload form, refusing (400) one larger than
 /// [`MAX_TEXT_PART_BYTES`] before it is held in memory (the route has no body limit, for the
 /// file's sake).
-async fn small_text(field: &mut axum::extract::multipart::Field<'_>) -> Result<String, ApiError> {
+async fn small_text(field: &mut multer::Field<'_>, meter: &FormMeter) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(interrupted)? {
+    while let Some(chunk) = field.chunk().await.map_err(|e| interrupted(e, meter))? {
+        meter.consumed(chunk.len());
         if bytes.len() + chunk.len() > MAX_TEXT_PART_BYTES {
             return Err(ApiError::BadRequest(format!(
                 "the form part `{}` is larger than {MAX_TEXT_PART_BYTES} bytes",
@@ -641,10 +668,18 @@ async fn small_text(field: &mut axum::extract::multipart::Field<'_>) -> Result<S
     String::from_utf8(bytes).map_err(|_| ApiError::BadRequest("a text part of the form is not UTF-8".into()))
 }
 
-fn interrupted(e: axum::extract::multipart::MultipartError) -> ApiError {
+/// A failed form read: 400 naming the overhead bound when that was the cause
+/// ([`crate::http::form_limit`]), else "interrupted or malformed".
+fn interrupted(e: multer::Error, meter: &FormMeter) -> ApiError {
+    if meter.tripped() {
+        return ApiError::BadRequest(format!(
+            "the upload form holds more than {MAX_FORM_OVERHEAD_BYTES} bytes outside its parts' contents \
+             (part headers, boundaries); nothing was kept"
+        ));
+    }
     ApiError::BadRequest(format!(
         "the upload was interrupted or malformed ({}); nothing was kept — please upload again",
-        e.body_text()
+        e
     ))
 }
 

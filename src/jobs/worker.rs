@@ -13,6 +13,11 @@ use super::WorkerContext;
 use super::pipeline::{self, JobError, Progress};
 use crate::db::{ClaimedJob, Heartbeat, RetryDecision};
 
+/// What a video's `error` says when processing failed for a reason on the server's side
+/// (storage, database, a missing tool) rather than the source's: viewers and the uploader read
+/// it, so it carries no paths or internal messages; the log has the detail.
+pub const SERVER_FAULT: &str = "processing failed because of a problem on the server, not with the file; the administrator can find the details in the server log";
+
 /// Why a job's work was interrupted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Interrupt {
@@ -141,12 +146,15 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
             }
         }
         Err(JobError::Failed(e)) => {
-            let reason = format!("{e:#}");
-            match db.fail_job(&job, &reason, false, cfg.jobs.retry_backoff_secs).await {
+            // The detail (paths, database or storage errors) is for the operator's log; the
+            // video's `error`, which its viewers can read, gets a sentence.
+            let detail = format!("{e:#}");
+            let reason = SERVER_FAULT;
+            match db.fail_job(&job, reason, false, cfg.jobs.retry_backoff_secs).await {
                 Ok(RetryDecision::RetryIn(secs)) => {
                     tracing::warn!(
                         video_id,
-                        error = reason,
+                        error = detail,
                         retry_in_secs = secs,
                         "attempt failed; will retry"
                     );
@@ -160,7 +168,7 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
                     Ok(())
                 }
                 Ok(RetryDecision::GaveUp) => {
-                    tracing::error!(video_id, error = reason, "job failed for good");
+                    tracing::error!(video_id, error = detail, "job failed for good");
                     ctx.events
                         .publish(&video_id, serde_json::json!({"type": "video.failed", "error": reason}));
                     Ok(())
