@@ -1,5 +1,6 @@
-//! Bundles the web front-end into the binary: every file of `web/static/` plus hls.js from
-//! npm (`web/node_modules/hls.js/dist/hls.min.js`, pinned in `web/package-lock.json`).
+//! Bundles the web front-end into the binary: every file of `web/static/` plus hls.js
+//! (`web/node_modules/hls.js/dist/hls.min.js`) and Redoc's standalone bundle (the API
+//! reference page) from npm, pinned in `web/package-lock.json`.
 //! When the npm packages are missing, runs `npm ci` in `web/` once; nothing is fetched at run
 //! time.
 
@@ -8,12 +9,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const HLS_JS: &str = "web/node_modules/hls.js/dist/hls.min.js";
+/// Redoc's standalone bundle, for the API reference page at `/api/docs`.
+const REDOC_JS: &str = "web/node_modules/redoc/bundles/redoc.standalone.js";
 
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     println!("cargo:rerun-if-changed=web/static");
     println!("cargo:rerun-if-changed=web/package-lock.json");
     println!("cargo:rerun-if-changed={HLS_JS}");
+    println!("cargo:rerun-if-changed={REDOC_JS}");
 
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     if let Ok(dir) = std::fs::read_dir(root.join("web/static")) {
@@ -24,15 +28,18 @@ fn main() {
         }
     }
     if root.join("web/package.json").exists() {
-        let hls = root.join(HLS_JS);
-        if !hls.exists() {
+        let (hls, redoc) = (root.join(HLS_JS), root.join(REDOC_JS));
+        if !hls.exists() || !redoc.exists() {
             npm_ci(&root.join("web"));
         }
-        assert!(
-            hls.exists(),
-            "{HLS_JS} is missing: run `npm ci` in web/ (needs Node.js and npm)"
-        );
-        files.push(("hls.min.js".into(), hls));
+        for (name, path) in [("hls.min.js", hls), ("redoc.standalone.js", redoc)] {
+            assert!(
+                path.exists(),
+                "{} is missing: run `npm ci` in web/ (needs Node.js and npm)",
+                path.display()
+            );
+            files.push((name.into(), path));
+        }
     }
     files.sort();
 

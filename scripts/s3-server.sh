@@ -13,6 +13,8 @@
 #
 # moto keeps every object in the server process: state is gone when it stops.
 set -euo pipefail
+# shellcheck source=lib/pyvenv.sh
+source "$(dirname "$0")/lib/pyvenv.sh"
 
 MOTO_SPEC='moto[server]==5.*'
 
@@ -86,29 +88,6 @@ running_pid() {
   echo "$pid"
 }
 
-# Creates the virtualenv with moto once; concurrent callers wait for the first one.
-ensure_moto() {
-  local tools="${KINO_TOOLS_DIR:-${HOME:-/tmp}/.cache/kino-tools}"
-  venv="$tools/moto-venv"
-  local marker="$venv/.kino-installed"
-  mkdir -p "$tools"
-  if command -v flock >/dev/null; then
-    exec 9>"$tools/moto-venv.lock"
-    flock 9
-  fi
-  if [ ! -x "$venv/bin/moto_server" ] || [ "$(cat "$marker" 2>/dev/null)" != "$MOTO_SPEC" ]; then
-    command -v python3 >/dev/null || die "python3 is needed for moto (apt-get install python3 python3-venv)"
-    echo "s3-server: installing $MOTO_SPEC into $venv" >&2
-    python3 -m venv "$venv" ||
-      die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO_SPEC" >&2 ||
-      die "pip install '$MOTO_SPEC' failed"
-    printf '%s' "$MOTO_SPEC" >"$marker"
-  fi
-  if command -v flock >/dev/null; then
-    exec 9>&-
-  fi
-}
 
 create_buckets() {
   local b status
@@ -130,7 +109,7 @@ start() {
     return
   fi
   something_answers && die "port $port is taken by something that is not moto"
-  ensure_moto
+  ensure_pyvenv moto "$MOTO_SPEC" moto_server
   echo "--- $(date -u +%FT%TZ) moto_server -H 127.0.0.1 -p $port" >>"$log_file"
   "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" </dev/null >>"$log_file" 2>&1 &
   local pid=$!

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::get;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{Any, CorsLayer};
@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::events::Events;
 use crate::http::delivery::StreamLimit;
-use crate::http::{auth, comments, engagement, live, media, pages, search, tokens, users, videos};
+use crate::http::{media, pages};
 use crate::jobs::{WorkerContext, worker};
 use crate::storage::BlobStore;
 
@@ -126,39 +126,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             header::ACCEPT_RANGES,
             header::ETAG,
         ]);
+    let (api_routes, contract) = crate::http::openapi::api_routes();
     let api = Router::new()
-        .route(
-            "/api/videos",
-            get(videos::list)
-                .post(videos::create)
-                .layer(DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/api/videos/{id}",
-            get(videos::get).patch(videos::patch).delete(videos::delete),
-        )
-        .route("/api/videos/{id}/playback", get(videos::playback))
-        .route("/api/videos/{id}/cancel", post(videos::cancel))
-        .route("/api/videos/{id}/revoke-links", post(videos::revoke_links))
-        .route("/api/videos/{id}/comments", get(comments::list).post(comments::create))
-        .route("/api/comments/{cid}", patch(comments::edit).delete(comments::delete))
-        .route("/api/videos/{id}/live", get(live::live))
-        .route("/api/videos/{id}/progress", get(engagement::load).put(engagement::save))
-        .route("/api/videos/{id}/views", post(engagement::view))
-        .route("/api/me/history", get(engagement::history))
-        .route("/api/me/continue", get(engagement::continue_watching))
-        .route("/api/search", get(search::search))
-        .route("/api/users/{name}", get(users::get))
-        .route("/api/users/{name}/videos", get(users::videos))
-        .route("/api/me", get(auth::me))
-        .route("/api/me/videos", get(videos::list_mine))
-        .route("/api/auth/register", post(auth::register))
-        .route("/api/auth/signin", post(auth::signin))
-        .route("/api/auth/refresh", post(auth::refresh))
-        .route("/api/auth/signout", post(auth::signout))
-        .route("/api/auth/password", post(auth::change_password))
-        .route("/api/tokens", get(tokens::list).post(tokens::create))
-        .route("/api/tokens/{token_id}", delete(tokens::revoke))
+        .merge(api_routes)
+        .merge(crate::http::openapi::contract_routes(&contract)?)
         .route("/hls/{id}/master.m3u8", get(media::multivariant))
         .route("/hls/{id}/{rendition}/{file}", get(media::rendition_file))
         .route("/hls/{id}/g/{grant}/master.m3u8", get(media::multivariant))

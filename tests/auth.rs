@@ -304,12 +304,14 @@ async fn authorization_matrix_covers_every_route_privacy_and_segment() {
                 Some(json!({"title": "Renamed"})),
             )
             .await;
+            // Signed out: 401 whatever the video (it reveals nothing); signed in: 404 when the
+            // video is not visible to them, 403 when it is but is not theirs.
             let want = if can_manage {
                 StatusCode::OK
-            } else if !can_watch {
-                StatusCode::NOT_FOUND
             } else if *actor == Actor::Anonymous {
                 StatusCode::UNAUTHORIZED
+            } else if !can_watch {
+                StatusCode::NOT_FOUND
             } else {
                 StatusCode::FORBIDDEN
             };

@@ -214,10 +214,10 @@ async fn list_is_newest_first_and_paginated() {
 
 #[tokio::test]
 async fn oversized_upload_gets_413_and_leaves_nothing() {
-    let server = Server::start(&[("KINO_MAX_UPLOAD_BYTES", "100000")]);
+    let server = Server::start(&[("KINO_MAX_UPLOAD_BYTES", "300000")]);
     let (status, body) = server.upload(&media("bbb-720p-h264-aac.mp4"), None).await;
     assert_eq!(status, 413, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("100000"));
+    assert!(body["error"].as_str().unwrap().contains("300000"));
     let list: serde_json::Value = server.get("/api/videos").await.json().await.unwrap();
     assert_eq!(list["total"], 0);
     assert_eq!(server.blobs("sources").await, Vec::<String>::new());

@@ -233,14 +233,24 @@ async fn comments_thread_one_level_keep_hostile_text_inert_and_obey_permissions(
     assert_eq!(page["comments"][0]["can_edit"], false);
 
     // Limits and permissions.
-    for refused in [
-        json!({"body": "   "}),
-        json!({"body": "x".repeat(2001)}),
-        json!({"body": "orphan", "parent_id": 999999}),
+    for (refused, status) in [
+        (json!({"body": "   "}), 400),
+        (json!({"body": "x".repeat(2001)}), 400),
+        (json!({"body": "orphan", "parent_id": 999999}), 404),
     ] {
         let (code, _) = send_json(&server, reqwest::Method::POST, &carol, &path, refused.clone()).await;
-        assert_eq!(code, 400, "{refused}");
+        assert_eq!(code, status, "{refused}");
     }
+    // A whole number written with a fraction (`3.0`) is the same JSON number.
+    let (code, _) = send_json(
+        &server,
+        reqwest::Method::POST,
+        &dan,
+        &path,
+        json!({"body": "reply again", "parent_id": first["id"].as_f64().unwrap()}),
+    )
+    .await;
+    assert_eq!(code, 201);
     let r = server
         .anon
         .post(server.url(&path))

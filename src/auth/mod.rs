@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// An account's role. The first account created is `Admin`; later ones get the configured
 /// default (`auth.default_role`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything, on every video and account.
@@ -62,7 +62,7 @@ impl Role {
 
 /// A permission an API token may carry; a browser session carries every scope of its role.
 /// The README's `### Scopes` table lists which route needs which.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// See the caller's own unlisted and private videos (metadata, media, listings) and the
@@ -187,7 +187,7 @@ impl Principal {
 }
 
 /// Who may see a video.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Privacy {
     /// Listed, searchable, playable by anyone; media cacheable by shared caches.

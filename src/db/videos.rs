@@ -10,7 +10,7 @@ use crate::auth::policy::{Listing, VideoAcl};
 use crate::media::playlist::Rendition;
 
 /// Where a video is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum VideoStatus {
     /// Uploaded; waiting for or being transcoded.
@@ -84,7 +84,7 @@ pub enum VideoFilter {
 }
 
 /// Order of a listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VideoSort {
     #[default]

@@ -22,11 +22,11 @@ use crate::auth::limits::RetryAfter;
 use crate::auth::{Role, password, secret};
 use crate::db::{CreateUser, Rotation, UserRecord, now_ms};
 use crate::http::caller::{ACCESS_COOKIE, Caller, REFRESH_COOKIE};
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::videos::rfc3339;
 
 /// An account as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: i64,
     pub username: String,
@@ -49,30 +49,38 @@ impl From<UserRecord> for UserView {
 }
 
 /// `{ "user": … }`, the body of every answer that starts or shows a session.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub user: UserView,
 }
 
 /// Body of `POST /api/auth/register`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RegisterBody {
+    /// 3–32 characters of `a-z 0-9 _ . -`, starting with a letter or digit (stored lowercase).
+    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")]
     pub username: String,
+    /// An address of the shape `name@example.com`, at most 254 characters.
+    #[schema(pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", max_length = 254)]
     pub email: String,
+    /// 10–128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
 }
 
 /// Body of `POST /api/auth/signin`: the username (emails are not unique and do not sign in).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SignInBody {
     pub username: String,
     pub password: String,
 }
 
 /// Body of `POST /api/auth/password`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PasswordBody {
     pub current_password: String,
+    /// 10–128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 
@@ -85,6 +93,14 @@ fn limited(r: Result<(), RetryAfter>) -> Result<(), ApiError> {
 /// `POST /api/auth/register` — 201 and a session; 400 with the rule broken, 403 when
 /// registration is closed, 409 when the username is taken (an email already in use answers
 /// like a new one: OWASP Authentication Cheat Sheet), 429 when rate-limited.
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    tag = "auth",
+    operation_id = "register",
+    request_body(content = RegisterBody, content_type = "application/json"),
+    responses((status = 201, description = "The account, signed in (session cookies set)", body = SessionView), (status = 400, description = "A field breaks its rule", body = ErrorBody), (status = 403, description = "Registration is closed", body = ErrorBody), (status = 409, description = "The username is taken", body = ErrorBody), (status = 429, description = "Rate-limited; `Retry-After` says when to try again", body = ErrorBody))
+)]
 pub async fn register(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -130,6 +146,14 @@ pub async fn register(
 /// the account exists (same message, same Argon2 work); 429 with `Retry-After` when this
 /// address is over its per-minute limit, this (account, address) pair is in backoff after
 /// wrong passwords, or the account is over its hourly ceiling (see [`crate::auth::limits`]).
+#[utoipa::path(
+    post,
+    path = "/api/auth/signin",
+    tag = "auth",
+    operation_id = "sign_in",
+    request_body(content = SignInBody, content_type = "application/json"),
+    responses((status = 200, description = "Signed in (session cookies set)", body = SessionView), (status = 401, description = "Wrong username or password", body = ErrorBody), (status = 429, description = "Rate-limited; `Retry-After` says when to try again", body = ErrorBody))
+)]
 pub async fn signin(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -153,6 +177,13 @@ pub async fn signin(
 
 /// `POST /api/auth/refresh` — exchanges the refresh cookie for a new pair; 401 when it is
 /// missing, unknown, expired, or already used (then every session of that sign-in ends).
+#[utoipa::path(
+    post,
+    path = "/api/auth/refresh",
+    tag = "auth",
+    operation_id = "refresh_session",
+    responses((status = 200, description = "A fresh session (cookies rotated)", body = SessionView), (status = 401, description = "The refresh cookie is missing, unknown, expired or reused", body = ErrorBody))
+)]
 pub async fn refresh(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -203,6 +234,13 @@ pub async fn refresh(
 
 /// `POST /api/auth/signout` — ends this sign-in (its refresh-token family) and clears the
 /// cookies; 204 even when there was no session.
+#[utoipa::path(
+    post,
+    path = "/api/auth/signout",
+    tag = "auth",
+    operation_id = "sign_out",
+    responses((status = 204, description = "Signed out (cookies cleared)"))
+)]
 pub async fn signout(State(app): State<AppState>, jar: CookieJar) -> Result<(StatusCode, CookieJar), ApiError> {
     if let Some(c) = jar.get(REFRESH_COOKIE) {
         app.db.revoke_refresh_family_of(&secret::digest(c.value())).await?;
@@ -214,6 +252,15 @@ pub async fn signout(State(app): State<AppState>, jar: CookieJar) -> Result<(Sta
 /// other sign-in of the account and starts a fresh session; 204. 401 on a wrong current
 /// password, 400 on a new one that breaks the rules, 403 for an API token (only a signed-in
 /// session may change the password).
+#[utoipa::path(
+    post,
+    path = "/api/auth/password",
+    tag = "auth",
+    operation_id = "change_password",
+    request_body(content = PasswordBody, content_type = "application/json"),
+    responses((status = 204, description = "Changed; other sign-ins ended, a fresh session started"), (status = 400, description = "The new password breaks the rules", body = ErrorBody), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "Not a signed-in session", body = ErrorBody)),
+    security(("session" = []))
+)]
 pub async fn change_password(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -241,6 +288,14 @@ pub async fn change_password(
 }
 
 /// `GET /api/me` — the signed-in account; 401 when anonymous.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "auth",
+    operation_id = "me",
+    responses((status = 200, description = "The signed-in account", body = SessionView, links(("GetUser" = (operation_id = "get_user", parameters(("name" = "$response.body#/user/username")))), ("ListUserVideos" = (operation_id = "list_user_videos", parameters(("name" = "$response.body#/user/username")))))), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub async fn me(State(app): State<AppState>, caller: Caller) -> Result<Json<SessionView>, ApiError> {
     let who = caller.required()?;
     let user = app

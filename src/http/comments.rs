@@ -11,11 +11,11 @@ use crate::app::AppState;
 use crate::auth::{Principal, Scope, policy};
 use crate::db::comments::CommentRecord;
 use crate::http::caller::Caller;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::videos::{ListQuery, find_watchable, rfc3339};
 
 /// A comment as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CommentView {
     pub id: i64,
     pub video_id: String,
@@ -33,6 +33,7 @@ pub struct CommentView {
     /// The caller wrote it, owns the video, or is an admin.
     pub can_delete: bool,
     /// Replies, oldest first (always empty on a reply).
+    #[schema(no_recursion)]
     pub replies: Vec<CommentView>,
 }
 
@@ -55,7 +56,7 @@ impl CommentView {
 }
 
 /// Body of `GET /api/videos/{id}/comments`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CommentPage {
     pub comments: Vec<CommentView>,
     pub page: u32,
@@ -66,15 +67,39 @@ pub struct CommentPage {
 }
 
 /// Body of `POST /api/videos/{id}/comments`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewComment {
+    /// Plain text, not only spaces, at most `comments.max_chars` characters (default 2000).
+    #[schema(pattern = r"\S", max_length = 2000)]
     pub body: String,
+    /// The comment replied to (a reply to a reply joins its thread); 404 when it is not on
+    /// this video.
+    #[serde(default, deserialize_with = "whole_number")]
     pub parent_id: Option<i64>,
 }
 
+/// An optional JSON integer, also when written with a zero fraction (`3.0`): JSON Schema counts
+/// that as an integer (JSON Schema 2020-12 §6.1.1), serde does not.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<serde_json::Number>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number"))),
+    }
+}
+
 /// Body of `PATCH /api/comments/{cid}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct EditComment {
+    /// Plain text, not only spaces, at most `comments.max_chars` characters (default 2000).
+    #[schema(pattern = r"\S", max_length = 2000)]
     pub body: String,
 }
 
@@ -94,6 +119,15 @@ fn checked_body(app: &AppState, body: &str) -> Result<String, ApiError> {
 
 /// `GET /api/videos/{id}/comments?page=&per_page=` — top-level comments newest first, each
 /// with its replies; 404 when the caller may not see the video.
+#[utoipa::path(
+    get,
+    path = "/api/videos/{id}/comments",
+    tag = "comments",
+    operation_id = "list_comments",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`"), ListQuery),
+    responses((status = 200, description = "Top-level comments newest first, with replies", body = CommentPage), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -129,6 +163,16 @@ pub async fn list(
 
 /// `POST /api/videos/{id}/comments` — signed in; 201 with the comment. 400 empty or too long
 /// or an unknown parent, 403 when comments are off, 429 when posting too fast.
+#[utoipa::path(
+    post,
+    path = "/api/videos/{id}/comments",
+    tag = "comments",
+    operation_id = "post_comment",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    request_body(content = NewComment, content_type = "application/json"),
+    responses((status = 201, description = "The new comment", body = CommentView, links(("EditComment" = (operation_id = "edit_comment", parameters(("cid" = "$response.body#/id")))), ("DeleteComment" = (operation_id = "delete_comment", parameters(("cid" = "$response.body#/id")))))), (status = 400, description = "Empty or too long", body = ErrorBody), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "Comments are off, or the token lacks `write`", body = ErrorBody), (status = 404, description = "No such video (or the caller may not see it), or no such parent comment on it", body = ErrorBody), (status = 429, description = "Rate-limited; `Retry-After` says when to try again", body = ErrorBody)),
+    security(("bearer" = ["write"]), ("session" = []))
+)]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
@@ -150,7 +194,7 @@ pub async fn create(
         .db
         .insert_comment(&id, body.parent_id, who.user_id, &text)
         .await?
-        .ok_or_else(|| ApiError::BadRequest("the comment being replied to does not exist".into()))?;
+        .ok_or_else(|| ApiError::Missing("the comment being replied to does not exist on this video".into()))?;
     publish(&app, "comment.created", &comment);
     let manages = policy::may_manage(Some(&who), video.acl());
     Ok((
@@ -160,6 +204,16 @@ pub async fn create(
 }
 
 /// `PATCH /api/comments/{cid}` — its author changes the body; 200 with the comment.
+#[utoipa::path(
+    patch,
+    path = "/api/comments/{cid}",
+    tag = "comments",
+    operation_id = "edit_comment",
+    params(("cid" = i64, Path, description = "Comment id")),
+    request_body(content = EditComment, content_type = "application/json"),
+    responses((status = 200, description = "The edited comment", body = CommentView), (status = 400, description = "Empty or too long", body = ErrorBody), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "Not its author", body = ErrorBody), (status = 404, description = "No such comment, or the caller may not see its video", body = ErrorBody)),
+    security(("bearer" = ["write"]), ("session" = []))
+)]
 pub async fn edit(
     State(app): State<AppState>,
     caller: Caller,
@@ -180,6 +234,15 @@ pub async fn edit(
 
 /// `DELETE /api/comments/{cid}` — its author, the video's owner or an admin; 204. Replies go
 /// with it.
+#[utoipa::path(
+    delete,
+    path = "/api/comments/{cid}",
+    tag = "comments",
+    operation_id = "delete_comment",
+    params(("cid" = i64, Path, description = "Comment id")),
+    responses((status = 204, description = "Deleted with its replies"), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "Not its author, the video owner or an admin", body = ErrorBody), (status = 404, description = "No such comment, or the caller may not see its video", body = ErrorBody)),
+    security(("bearer" = ["write"]), ("session" = []))
+)]
 pub async fn delete(State(app): State<AppState>, caller: Caller, Path(cid): Path<i64>) -> Result<StatusCode, ApiError> {
     let who = caller.with_scope(Scope::Write)?;
     let (comment, manages) = visible_comment(&app, cid, &who).await?;

@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::{Scope, policy, secret};
 use crate::db::engagement::HistoryItem;
 use crate::http::caller::Caller;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::videos::{ListQuery, VideoView, find_watchable, rfc3339};
 
 /// Cookie naming an anonymous viewer, so their views count once a day too.
@@ -23,14 +23,15 @@ pub const VIEWER_COOKIE: &str = "kino_viewer";
 const VIEW_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 /// Body of `PUT /api/videos/{id}/progress`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PositionBody {
-    /// Seconds from the start.
+    /// Seconds from the start (clamped to the duration).
+    #[schema(minimum = 0)]
     pub position: f64,
 }
 
 /// Body of `GET /api/videos/{id}/progress`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Position {
     /// Seconds; 0 when never watched.
     pub position: f64,
@@ -42,6 +43,16 @@ pub struct Position {
 
 /// `PUT /api/videos/{id}/progress` — signed in with the `write` scope (403 without); stores
 /// the position (clamped to the duration); 204. 400 for a negative or non-finite position.
+#[utoipa::path(
+    put,
+    path = "/api/videos/{id}/progress",
+    tag = "engagement",
+    operation_id = "save_progress",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    request_body(content = PositionBody, content_type = "application/json"),
+    responses((status = 204, description = "Saved"), (status = 400, description = "A negative or non-finite position", body = ErrorBody), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "The token lacks `write`", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
+    security(("bearer" = ["write"]), ("session" = []))
+)]
 pub async fn save(
     State(app): State<AppState>,
     caller: Caller,
@@ -59,6 +70,15 @@ pub async fn save(
 }
 
 /// `GET /api/videos/{id}/progress` — where the caller left the video; needs `read`.
+#[utoipa::path(
+    get,
+    path = "/api/videos/{id}/progress",
+    tag = "engagement",
+    operation_id = "load_progress",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    responses((status = 200, description = "Where the caller left the video", body = Position), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "The token lacks `read`", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
+    security(("bearer" = ["read"]), ("session" = []))
+)]
 pub async fn load(
     State(app): State<AppState>,
     caller: Caller,
@@ -75,7 +95,7 @@ pub async fn load(
 }
 
 /// One entry of the caller's history.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryView {
     pub video: VideoView,
     /// Seconds.
@@ -87,7 +107,7 @@ pub struct HistoryView {
 }
 
 /// Body of `/api/me/history` and `/api/me/continue`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryPage {
     pub items: Vec<HistoryView>,
     pub page: u32,
@@ -133,6 +153,15 @@ async fn history_page(
 }
 
 /// `GET /api/me/history` — every video the caller started, most recent first.
+#[utoipa::path(
+    get,
+    path = "/api/me/history",
+    tag = "engagement",
+    operation_id = "watch_history",
+    params(ListQuery),
+    responses((status = 200, description = "Videos the caller started, most recent first", body = HistoryPage), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "The token lacks `read`", body = ErrorBody)),
+    security(("bearer" = ["read"]), ("session" = []))
+)]
 pub async fn history(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -143,6 +172,15 @@ pub async fn history(
 }
 
 /// `GET /api/me/continue` — "continue watching": started and not finished (< 95 %).
+#[utoipa::path(
+    get,
+    path = "/api/me/continue",
+    tag = "engagement",
+    operation_id = "continue_watching",
+    params(ListQuery),
+    responses((status = 200, description = "Started and not finished", body = HistoryPage), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "The token lacks `read`", body = ErrorBody)),
+    security(("bearer" = ["read"]), ("session" = []))
+)]
 pub async fn continue_watching(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -153,7 +191,7 @@ pub async fn continue_watching(
 }
 
 /// Answer of `POST /api/videos/{id}/views`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ViewCount {
     /// This call counted a view.
     pub counted: bool,
@@ -164,6 +202,15 @@ pub struct ViewCount {
 /// per viewer (account, else the `kino_viewer` cookie, set here when missing) per video per
 /// 24 h. Anonymous calls are limited per address (429 past 20 a minute). No scope is needed:
 /// anonymous viewers count too, so a token without `write` counting a view grants nothing.
+#[utoipa::path(
+    post,
+    path = "/api/videos/{id}/views",
+    tag = "engagement",
+    operation_id = "count_view",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    responses((status = 200, description = "Whether this call counted a view, and the count", body = ViewCount), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody), (status = 429, description = "Rate-limited; `Retry-After` says when to try again", body = ErrorBody)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub async fn view(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -40,6 +40,21 @@ pub const MAX_CLIENT_MESSAGE_BYTES: usize = 4 * 1024;
 /// Upgrades to a WebSocket for a video the caller may watch; 403 for a foreign `Origin`,
 /// 404 when the video is not visible, 429 past `http.live_sockets_per_address` sockets from
 /// the caller's address, 503 past `http.max_live_sockets` on the node.
+#[utoipa::path(
+    get,
+    path = "/api/videos/{id}/live",
+    tag = "videos",
+    operation_id = "video_events",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    responses(
+        (status = 101, description = "Switching to a WebSocket (RFC 6455) of JSON text frames: `comment.created`, `comment.updated`, `comment.deleted`, `job.progress`, `video.ready`, `video.failed`"),
+        (status = 400, description = "Not a WebSocket handshake", body = crate::http::error::ErrorBody),
+        (status = 403, description = "Opened by another site's page", body = crate::http::error::ErrorBody),
+        (status = 404, description = "No such video, or the caller may not see it", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Too many sockets from this address", body = crate::http::error::ErrorBody)
+    ),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub async fn live(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

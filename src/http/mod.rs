@@ -13,6 +13,7 @@ pub mod error;
 pub mod form_limit;
 pub mod live;
 pub mod media;
+pub mod openapi;
 pub mod pages;
 pub mod ranges;
 pub mod search;

@@ -9,19 +9,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::http::caller::Caller;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::videos::VideoView;
 
 /// Query of `GET /api/search`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
+    /// The words to find (at least one letter or digit; 400 otherwise).
+    #[param(required = true, pattern = r"[^\W_]", max_length = 200)]
     pub q: Option<String>,
+    /// 1-based page number (default 1).
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Items per page, 1–100 (default 24; values outside are clamped).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 
 /// Body of `GET /api/search`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchResults {
     pub videos: Vec<VideoView>,
     pub page: u32,
@@ -32,6 +39,15 @@ pub struct SearchResults {
 
 /// `GET /api/search?q=TEXT&page=&per_page=` — ranked matches (title above description, then
 /// newest), words matched as prefixes, case and accents folded; 400 when `q` has no words.
+#[utoipa::path(
+    get,
+    path = "/api/search",
+    tag = "search",
+    operation_id = "search_videos",
+    params(SearchQuery),
+    responses((status = 200, description = "Ranked matches", body = SearchResults), (status = 400, description = "`q` has no words", body = ErrorBody)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub async fn search(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

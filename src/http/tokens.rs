@@ -11,14 +11,14 @@ use crate::auth::{Scope, ScopeSet, secret};
 use crate::db::ApiTokenRecord;
 use crate::db::api_tokens::check_scopes;
 use crate::http::caller::Caller;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::videos::rfc3339;
 
 /// Longest token name, in characters.
 const MAX_NAME_CHARS: usize = 100;
 
 /// A token as listed (never its secret).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub id: i64,
     pub name: String,
@@ -42,14 +42,16 @@ impl From<ApiTokenRecord> for TokenView {
 }
 
 /// Body of `GET /api/tokens`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenList {
     pub tokens: Vec<TokenView>,
 }
 
 /// Body of `POST /api/tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewTokenBody {
+    /// 1–100 characters, not only spaces.
+    #[schema(pattern = r"\S", max_length = 100)]
     pub name: String,
     /// Default `["read"]`.
     #[serde(default)]
@@ -57,7 +59,7 @@ pub struct NewTokenBody {
 }
 
 /// Answer of `POST /api/tokens`: the listing fields plus the secret, shown only this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedToken {
     #[serde(flatten)]
     pub view: TokenView,
@@ -77,6 +79,14 @@ fn signed_in_session(caller: Caller) -> Result<crate::auth::Principal, ApiError>
 }
 
 /// `GET /api/tokens` — the caller's live tokens, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/tokens",
+    tag = "tokens",
+    operation_id = "list_tokens",
+    responses((status = 200, description = "The caller's live tokens", body = TokenList), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<Json<TokenList>, ApiError> {
     let who = caller.required()?;
     let tokens = app.db.api_tokens_of(who.user_id).await?;
@@ -87,6 +97,15 @@ pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<Json<To
 
 /// `POST /api/tokens` — 201 with the new token; 400 for an empty name, 403 for scopes beyond
 /// the caller's role.
+#[utoipa::path(
+    post,
+    path = "/api/tokens",
+    tag = "tokens",
+    operation_id = "create_token",
+    request_body(content = NewTokenBody, content_type = "application/json"),
+    responses((status = 201, description = "The token; its secret is shown only now", body = CreatedToken, links(("RevokeToken" = (operation_id = "revoke_token", parameters(("token_id" = "$response.body#/id")))))), (status = 400, description = "An empty or too long name", body = ErrorBody), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "Scopes beyond the role, or not a signed-in session", body = ErrorBody)),
+    security(("session" = []))
+)]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
@@ -127,6 +146,15 @@ pub async fn create(
 
 /// `DELETE /api/tokens/{id}` — from a signed-in session only (403 with a bearer token); 204;
 /// 404 when the caller has no such live token.
+#[utoipa::path(
+    delete,
+    path = "/api/tokens/{token_id}",
+    tag = "tokens",
+    operation_id = "revoke_token",
+    params(("token_id" = i64, Path, description = "Token id")),
+    responses((status = 204, description = "Revoked"), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "Not a signed-in session", body = ErrorBody), (status = 404, description = "No such live token of the caller", body = ErrorBody)),
+    security(("session" = []))
+)]
 pub async fn revoke(State(app): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
     let who = signed_in_session(caller)?;
     if app.db.revoke_api_token(who.user_id, id).await? {

@@ -10,11 +10,11 @@ use crate::app::AppState;
 use crate::auth::policy;
 use crate::db::{VideoFilter, VideoListing, VideoSort};
 use crate::http::caller::Caller;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::videos::{ListQuery, VideoList, list_page, rfc3339};
 
 /// A user as anyone may see them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicUser {
     pub username: String,
     /// RFC 3339.
@@ -24,17 +24,22 @@ pub struct PublicUser {
 }
 
 /// Body of `GET /api/users/{name}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserPage {
     pub user: PublicUser,
 }
 
 /// Query of `GET /api/users/{name}/videos`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserVideosQuery {
     #[serde(default)]
     pub sort: VideoSort,
+    /// 1-based page number (default 1).
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Items per page, 1–100 (default 24; values outside are clamped).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 
@@ -50,6 +55,15 @@ async fn filter_for(app: &AppState, name: &str) -> Result<(crate::db::UserRecord
 }
 
 /// `GET /api/users/{name}` — 404 when no such user.
+#[utoipa::path(
+    get,
+    path = "/api/users/{name}",
+    tag = "users",
+    operation_id = "get_user",
+    params(("name" = String, Path, description = "Username")),
+    responses((status = 200, description = "The public profile", body = UserPage), (status = 404, description = "No such user", body = ErrorBody)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,
@@ -75,6 +89,15 @@ pub async fn get(
 /// `GET /api/users/{name}/videos?sort=newest|oldest|most_viewed&page=&per_page=` — their
 /// videos as far as [`policy::listing_filter`] lets the caller see them: public ones, every
 /// one for themselves (with `read`) and admins.
+#[utoipa::path(
+    get,
+    path = "/api/users/{name}/videos",
+    tag = "users",
+    operation_id = "list_user_videos",
+    params(("name" = String, Path, description = "Username"), UserVideosQuery),
+    responses((status = 200, description = "Their videos the caller may see", body = VideoList), (status = 404, description = "No such user", body = ErrorBody)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub async fn videos(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

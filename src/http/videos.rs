@@ -17,7 +17,7 @@ use crate::auth::policy::{self, UploadDenied};
 use crate::auth::{Principal, Privacy, playback};
 use crate::db::{NewVideo, VideoFilter, VideoListing, VideoPatch, VideoRecord, VideoSort, VideoStatus, now_ms};
 use crate::http::caller::Caller;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::form_limit::{FormMeter, MAX_FORM_OVERHEAD_BYTES};
 use crate::ids::{is_video_id, new_video_id};
 use crate::media::playlist::Rendition;
@@ -29,7 +29,7 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 
 /// A video as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VideoView {
     pub id: String,
     pub title: String,
@@ -152,16 +152,19 @@ impl VideoView {
 }
 
 /// Paging of a listing.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// 1-based page number (default 1).
+    #[param(minimum = 1)]
     pub page: Option<u32>,
-    /// Videos per page, 1–100 (default 24).
+    /// Items per page, 1–100 (default 24; values outside are clamped).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 
 /// Body of `GET /api/videos`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VideoList {
     pub videos: Vec<VideoView>,
     pub page: u32,
@@ -171,11 +174,17 @@ pub struct VideoList {
 
 /// Query of `GET /api/videos`. (Paging fields are repeated rather than `#[serde(flatten)]`ed:
 /// flattening makes serde_urlencoded hand numbers over as strings, which then fail.)
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LibraryQuery {
-    /// Only videos with this tag.
+    /// Only videos with this tag (matched after the normalisation of [`crate::tags`]).
+    #[param(pattern = r"^[\w-]{1,30}$")]
     pub tag: Option<String>,
+    /// 1-based page number (default 1).
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Items per page, 1–100 (default 24; values outside are clamped).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 
@@ -206,6 +215,15 @@ pub(crate) async fn list_page(
 
 /// `GET /api/videos?page=&per_page=&tag=` — public videos (with `tag`, when given), newest
 /// first.
+#[utoipa::path(
+    get,
+    path = "/api/videos",
+    tag = "videos",
+    operation_id = "list_videos",
+    params(LibraryQuery),
+    responses((status = 200, description = "Public videos, newest first", body = VideoList), (status = 400, description = "A malformed query or too many tags", body = ErrorBody)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub async fn list(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -237,6 +255,15 @@ pub async fn list(
 
 /// `GET /api/me/videos?page=&per_page=` — the caller's own videos, newest first: every
 /// privacy with the `read` scope, only public ones without it.
+#[utoipa::path(
+    get,
+    path = "/api/me/videos",
+    tag = "videos",
+    operation_id = "list_my_videos",
+    params(ListQuery),
+    responses((status = 200, description = "The caller's videos (every privacy with `read`)", body = VideoList), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub async fn list_mine(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -254,6 +281,15 @@ pub async fn list_mine(
 }
 
 /// `GET /api/videos/{id}` — 404 for a private video the caller may not see.
+#[utoipa::path(
+    get,
+    path = "/api/videos/{id}",
+    tag = "videos",
+    operation_id = "get_video",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    responses((status = 200, description = "The video as the caller sees it", body = VideoView), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub async fn get(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -270,7 +306,7 @@ pub async fn get(
 }
 
 /// Answer of `GET /api/videos/{id}/playback`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Playback {
     /// The multivariant playlist to hand the player; signed unless the video is public.
     pub url: String,
@@ -283,6 +319,15 @@ pub struct Playback {
 /// time-limited grant (HMAC-SHA256 over video id, expiry and optional IP binding) covering the
 /// playlists, segments, poster and original. 404 when the caller may not see the video, 409
 /// while it is not ready.
+#[utoipa::path(
+    get,
+    path = "/api/videos/{id}/playback",
+    tag = "videos",
+    operation_id = "get_playback",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    responses((status = 200, description = "A playback URL (signed unless public)", body = Playback), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody), (status = 409, description = "The video is not ready", body = ErrorBody)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub async fn playback(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -308,19 +353,36 @@ pub async fn playback(
 }
 
 /// Body of `PATCH /api/videos/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
+    /// 1–200 characters, not only spaces.
+    #[schema(pattern = r"\S", max_length = 200)]
     pub title: Option<String>,
+    /// At most 5000 characters.
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
+    #[schema(value_type = Option<Privacy>)]
     pub privacy: Option<String>,
-    /// Replaces every tag.
+    /// Replaces every tag: at most 10, each 1–30 letters, digits, `-` and `_` (stored
+    /// lowercase; `#` and inner spaces are also accepted and normalised).
+    #[schema(schema_with = crate::http::openapi::tag_list)]
     pub tags: Option<Vec<String>>,
     pub comments_enabled: Option<bool>,
 }
 
 /// `PATCH /api/videos/{id}` — owner or admin changes title, description, privacy, tags and
 /// whether comments are open; 200 with the video. 400 on invalid values, 403 for others who can see it, 404 otherwise.
+#[utoipa::path(
+    patch,
+    path = "/api/videos/{id}",
+    tag = "videos",
+    operation_id = "update_video",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    request_body(content = PatchBody, content_type = "application/json"),
+    responses((status = 200, description = "The changed video", body = VideoView), (status = 400, description = "An invalid value", body = ErrorBody), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "The caller can see the video but not change it", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
+    security(("bearer" = ["upload"]), ("session" = []))
+)]
 pub async fn patch(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -376,6 +438,15 @@ pub async fn patch(
 /// playback grant issued so far (shared signed links stop working at once; the pages and
 /// `/playback` hand out new ones). 200 with the video (its URLs under a fresh grant); 401
 /// signed out, 403 for others who can see it, 404 otherwise.
+#[utoipa::path(
+    post,
+    path = "/api/videos/{id}/revoke-links",
+    tag = "videos",
+    operation_id = "revoke_video_links",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    responses((status = 200, description = "The video, its URLs under a fresh grant", body = VideoView), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "The caller can see the video but not change it", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
+    security(("bearer" = ["upload"]), ("session" = []))
+)]
 pub async fn revoke_links(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -400,6 +471,15 @@ pub async fn revoke_links(
 
 /// `DELETE /api/videos/{id}` — owner or admin; stops its transcode, deletes its rows and
 /// every blob (source, ladder, poster). 204; 403 for others who can see it, 404 otherwise.
+#[utoipa::path(
+    delete,
+    path = "/api/videos/{id}",
+    tag = "videos",
+    operation_id = "delete_video",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    responses((status = 204, description = "Deleted with its media"), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "The caller can see the video but not delete it", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
+    security(("bearer" = ["upload"]), ("session" = []))
+)]
 pub async fn delete(
     State(app): State<AppState>,
     caller: Caller,
@@ -416,6 +496,15 @@ pub async fn delete(
 
 /// `POST /api/videos/{id}/cancel` — owner or admin stops an unfinished transcode (202); 409
 /// when nothing runs.
+#[utoipa::path(
+    post,
+    path = "/api/videos/{id}/cancel",
+    tag = "videos",
+    operation_id = "cancel_transcode",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    responses((status = 202, description = "The transcode is being stopped"), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "The caller can see the video but not change it", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody), (status = 409, description = "Nothing is being transcoded", body = ErrorBody)),
+    security(("bearer" = ["upload"]), ("session" = []))
+)]
 pub async fn cancel(
     State(app): State<AppState>,
     caller: Caller,
@@ -463,6 +552,12 @@ pub(crate) async fn find_watchable(
 /// The video, if `caller` may edit it; 403 when they can see it but not change it (401 when
 /// signed out), 404 when they cannot see it.
 async fn find_manageable(app: &AppState, id: &str, caller: Option<&Principal>) -> Result<VideoRecord, ApiError> {
+    // Signed out: 401 whether or not the video exists (nothing is revealed either way).
+    if caller.is_none() {
+        return Err(ApiError::Unauthorized(
+            "sign in as the video's owner to change it".into(),
+        ));
+    }
     let video = find(app, id).await?;
     // Managing does not need watching: an upload-only token may still edit its own video.
     if policy::may_manage(caller, video.acl()) {
@@ -471,10 +566,32 @@ async fn find_manageable(app: &AppState, id: &str, caller: Option<&Principal>) -
     if !policy::may_watch(caller, video.acl()) {
         return Err(ApiError::NotFound);
     }
-    Err(match caller {
-        None => ApiError::Unauthorized("sign in as the video's owner to change it".into()),
-        Some(_) => ApiError::Forbidden("only the video's owner or an administrator can change it".into()),
-    })
+    Err(ApiError::Forbidden(
+        "only the video's owner or an administrator can change it".into(),
+    ))
+}
+
+/// The form of `POST /api/videos` (`multipart/form-data`), as the OpenAPI document shows it;
+/// the handler reads the parts as they stream in.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The video (any container and codec ffmpeg reads), streamed to storage.
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
+    /// At most 200 characters; default: from the file name.
+    #[schema(required = false, max_length = 200)]
+    title: String,
+    /// At most 5000 characters.
+    #[schema(required = false, max_length = 5000)]
+    description: String,
+    /// Default `auth.default_privacy`.
+    #[schema(required = false)]
+    privacy: Privacy,
+    /// Comma-separated, at most 10, each 1–30 letters, digits, `-` and `_`.
+    #[schema(required = false, pattern = r"^([\w-]{1,30}(,[\w-]{1,30}){0,9})?$")]
+    tags: String,
 }
 
 /// `POST /api/videos` — multipart with a `file` part and optional `title`, `description`,
@@ -482,6 +599,15 @@ async fn find_manageable(app: &AppState, id: &str, caller: Option<&Principal>) -
 /// Needs an uploader or admin (401 signed out, 403 otherwise). The file is streamed to storage as it arrives, never held in memory;
 /// past `max_upload_bytes` the upload is discarded with 413. Answers 201 with the video, whose
 /// transcode job is queued in the same transaction.
+#[utoipa::path(
+    post,
+    path = "/api/videos",
+    tag = "videos",
+    operation_id = "upload_video",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, description = "Stored; its transcode job is queued", body = VideoView, links(("GetVideo" = (operation_id = "get_video", parameters(("id" = "$response.body#/id")))), ("DeleteVideo" = (operation_id = "delete_video", parameters(("id" = "$response.body#/id")))), ("GetPlayback" = (operation_id = "get_playback", parameters(("id" = "$response.body#/id")))), ("CancelTranscode" = (operation_id = "cancel_transcode", parameters(("id" = "$response.body#/id")))), ("PostComment" = (operation_id = "post_comment", parameters(("id" = "$response.body#/id")))), ("SaveProgress" = (operation_id = "save_progress", parameters(("id" = "$response.body#/id")))))), (status = 400, description = "Not a multipart form, a missing `file` part, or an invalid field", body = ErrorBody), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "The account or token cannot upload", body = ErrorBody), (status = 413, description = "Larger than `max_upload_bytes`", body = ErrorBody), (status = 507, description = "The server storage is full", body = ErrorBody)),
+    security(("bearer" = ["upload"]), ("session" = []))
+)]
 pub async fn create(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

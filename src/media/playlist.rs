@@ -22,7 +22,7 @@ pub const AAC_LC: &str = "mp4a.40.2";
 
 /// A produced rendition (variant stream) with measured figures; stored as the video's
 /// `renditions` and returned by the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rendition {
     /// Directory and variant name, e.g. `720p` or `audio`.
     pub name: String,
