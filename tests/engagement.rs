@@ -430,12 +430,14 @@ async fn new_comments_reach_an_open_watch_page_over_the_websocket_within_a_secon
     let closed = tokio::time::timeout(Duration::from_secs(2), async {
         loop {
             match socket.next().await {
-                // The upload may still be transcoding: its progress events come first.
+                // The upload (not a media file) may still be processing: its progress and its
+                // failure can come first.
                 Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) => {
                     let event: Value = serde_json::from_str(&text).unwrap();
                     assert!(
                         event["type"].as_str().unwrap().starts_with("job.")
                             || event["type"] == "video.ready"
+                            || event["type"] == "video.failed"
                             || event["type"] == "video.privacy",
                         "{event}"
                     );
