@@ -113,6 +113,7 @@ PY
 ensure_pyvenv schemathesis "$SCHEMATHESIS_SPEC" st
 check_schema_reachable
 mkdir -p "$state_dir"
+state_dir=$(cd "$state_dir" && pwd)
 config="$state_dir/schemathesis.toml"
 cat >"$config" <<'TOML'
 # Written by scripts/api-contract.sh; overwritten on every run.
@@ -123,6 +124,9 @@ rm -f "$state_dir/junit.xml"
 
 echo "api-contract: $SCHEMATHESIS_SPEC against $schema_url (reports in $state_dir)" >&2
 status=0
+# Run from the state directory: schemathesis keeps a `.schemathesis/` cache of earlier failures
+# in its working directory and replays them, so each run starts from its own.
+cd "$state_dir"
 env -u SCHEMATHESIS_HOOKS -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY \
   -u http_proxy -u https_proxy -u all_proxy NO_PROXY='*' no_proxy='*' \
   "$venv/bin/st" --config-file "$config" --no-color run "$schema_url" \
