@@ -26,6 +26,7 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+./scripts/check-web.sh
 cargo nextest run --locked --no-fail-fast "$@"
 if [ $# -eq 0 ]; then
   echo "== integration suite on PostgreSQL + S3 (moto) + NATS"

@@ -1,6 +1,11 @@
+// @ts-check
 // The library page: a grid of video cards, refreshed every 2 s while anything is processing.
 // `/?tag=TAG` shows only the public videos with that tag.
-import { el, fillPager, getJSON, initHeader, sessionGeneration, stableKey, tagHref, videoCard } from './app.js';
+import { getJSON, sessionGeneration } from './api.js';
+import { fillPager, stableKey, videoCard } from './cards.js';
+import { el } from './dom.js';
+import { initHeader } from './header.js';
+import { tagHref } from './tags.js';
 
 const PER_PAGE = 24;
 const FAST_POLL_MS = 2000;

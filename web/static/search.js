@@ -1,6 +1,11 @@
+// @ts-check
 // Search results: /search?q=TEXT&page=N → GET /api/search (ranked, prefix matching, only what
 // the caller may see), shown as library cards.
-import { el, fillPager, formatCount, getJSON, initHeader, sessionGeneration, videoCard } from './app.js';
+import { getJSON, sessionGeneration } from './api.js';
+import { fillPager, videoCard } from './cards.js';
+import { el } from './dom.js';
+import { formatCount } from './format.js';
+import { initHeader } from './header.js';
 
 const PER_PAGE = 24;
 

@@ -1,10 +1,13 @@
+// @ts-check
 // The sign-in page: /signin?next=/path. On success, goes to `next` (a path on this site) or /.
-import { api, el, initHeader, nextAfterSignIn, tooManyAttempts, userOf } from './app.js';
+import { api, nextAfterSignIn, userOf } from './api.js';
+import { el, tooManyAttempts } from './dom.js';
+import { initHeader } from './header.js';
 
-const form = document.getElementById('signin-form');
-const username = document.getElementById('username');
-const password = document.getElementById('password');
-const button = document.getElementById('signin-button');
+const form = /** @type {HTMLFormElement} */ (document.getElementById('signin-form'));
+const username = /** @type {HTMLInputElement} */ (document.getElementById('username'));
+const password = /** @type {HTMLInputElement} */ (document.getElementById('password'));
+const button = /** @type {HTMLButtonElement} */ (document.getElementById('signin-button'));
 const status = document.getElementById('form-status');
 const next = nextAfterSignIn(new URLSearchParams(location.search).get('next'));
 
@@ -14,7 +17,7 @@ function setStatus(kind, ...parts) {
 }
 
 // Keep `next` on the link to the sign-up page.
-if (next !== '/') document.getElementById('signup-instead').href = `/signup?next=${encodeURIComponent(next)}`;
+if (next !== '/') /** @type {HTMLAnchorElement} */ (document.getElementById('signup-instead')).href = `/signup?next=${encodeURIComponent(next)}`;
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();

@@ -1,13 +1,16 @@
+// @ts-check
 // The sign-up page: /signup?next=/path. Hints follow the server's rules as the user types; the
 // server's answer is the authority (its message is shown as is).
-import { api, el, initHeader, nextAfterSignIn, tooManyAttempts } from './app.js';
+import { api, nextAfterSignIn } from './api.js';
+import { el, tooManyAttempts } from './dom.js';
+import { initHeader } from './header.js';
 
-const form = document.getElementById('signup-form');
-const username = document.getElementById('username');
-const email = document.getElementById('email');
-const password = document.getElementById('password');
-const confirm = document.getElementById('confirm');
-const button = document.getElementById('signup-button');
+const form = /** @type {HTMLFormElement} */ (document.getElementById('signup-form'));
+const username = /** @type {HTMLInputElement} */ (document.getElementById('username'));
+const email = /** @type {HTMLInputElement} */ (document.getElementById('email'));
+const password = /** @type {HTMLInputElement} */ (document.getElementById('password'));
+const confirm = /** @type {HTMLInputElement} */ (document.getElementById('confirm'));
+const button = /** @type {HTMLButtonElement} */ (document.getElementById('signup-button'));
 const status = document.getElementById('form-status');
 const next = nextAfterSignIn(new URLSearchParams(location.search).get('next'));
 
@@ -73,14 +76,15 @@ for (const input of [username, email, password, confirm]) {
   });
 }
 
-if (next !== '/') document.getElementById('signin-instead').href = `/signin?next=${encodeURIComponent(next)}`;
+if (next !== '/') /** @type {HTMLAnchorElement} */ (document.getElementById('signin-instead')).href = `/signin?next=${encodeURIComponent(next)}`;
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   for (const input of [username, email, password, confirm]) if (input.value) input.dataset.touched = '1';
   showHints(false);
-  const missing = [[username, 'Choose a username.'], [email, 'Enter your email address.'], [password, 'Choose a password.'], [confirm, 'Repeat the password.']]
-    .find(([input]) => !input.value.trim());
+  /** @type {Array<[HTMLInputElement, string]>} */
+  const required = [[username, 'Choose a username.'], [email, 'Enter your email address.'], [password, 'Choose a password.'], [confirm, 'Repeat the password.']];
+  const missing = required.find(([input]) => !input.value.trim());
   if (missing) {
     setStatus('error', missing[1]);
     missing[0].focus();

@@ -1,20 +1,26 @@
+// @ts-check
 // The upload form: multipart POST through XMLHttpRequest, for a real upload progress bar.
 // Needs a signed-in uploader or admin; a 401 (expired access cookie) refreshes the session once
 // and sends the file again.
-import { currentUser, el, errorMessage, formatBytes, initHeader, refreshSession, signInHref } from './app.js';
+import { currentUser, errorMessage, refreshSession, signInHref } from './api.js';
+import { applyMaxLength, limitsNow, loadConfig } from './config.js';
+import { el } from './dom.js';
+import { formatBytes } from './format.js';
+import { initHeader } from './header.js';
+import { parseTags } from './tags.js';
 
-const form = document.getElementById('upload-form');
-const fileInput = document.getElementById('file');
-const titleInput = document.getElementById('title');
-const descriptionInput = document.getElementById('description');
-const tagsInput = document.getElementById('tags');
-const button = document.getElementById('upload-button');
+const form = /** @type {HTMLFormElement} */ (document.getElementById('upload-form'));
+const fileInput = /** @type {HTMLInputElement} */ (document.getElementById('file'));
+const titleInput = /** @type {HTMLInputElement} */ (document.getElementById('title'));
+const descriptionInput = /** @type {HTMLTextAreaElement} */ (document.getElementById('description'));
+const tagsInput = /** @type {HTMLInputElement} */ (document.getElementById('tags'));
+const button = /** @type {HTMLButtonElement} */ (document.getElementById('upload-button'));
 const box = document.getElementById('upload-progress-box');
-const bar = document.getElementById('upload-progress');
+const bar = /** @type {HTMLProgressElement} */ (document.getElementById('upload-progress'));
 const percentText = document.getElementById('upload-percent');
 const bytesText = document.getElementById('upload-bytes');
 const status = document.getElementById('upload-status');
-const privacyInput = document.getElementById('privacy');
+const privacyInput = /** @type {HTMLSelectElement} */ (document.getElementById('privacy'));
 const privacyHint = document.getElementById('privacy-hint');
 const signinRequired = document.getElementById('signin-required');
 const roleNote = document.getElementById('upload-role-note');
@@ -40,7 +46,7 @@ function showPrivacyHint() {
 function showSignedOut(message) {
   form.hidden = true;
   roleNote.hidden = true;
-  signinRequired.querySelector('#signin-to-upload').href = signInHref('/upload');
+  /** @type {HTMLAnchorElement} */ (signinRequired.querySelector('#signin-to-upload')).href = signInHref('/upload');
   if (message) signinRequired.firstChild.textContent = `${message} `;
   signinRequired.hidden = false;
 }
@@ -77,12 +83,19 @@ form.addEventListener('submit', async (event) => {
     return;
   }
 
-  const tags = [...new Set(tagsInput.value.split(',').map((t) => t.trim().replace(/\s+/g, ' ').toLowerCase()).filter(Boolean))];
-  if (tags.length > 10 || tags.some((t) => [...t].length > 30)) {
-    setStatus('error', tags.length > 10 ? 'At most 10 tags.' : 'A tag has at most 30 characters.');
+  const limits = limitsNow();
+  if (limits && limits.max_upload_bytes && file.size > limits.max_upload_bytes) {
+    setStatus('error', `The file is too large: at most ${formatBytes(limits.max_upload_bytes)} (this one has ${formatBytes(file.size)}).`);
+    fileInput.focus();
+    return;
+  }
+  const parsed = parseTags(tagsInput.value, limits);
+  if (parsed.error !== undefined) {
+    setStatus('error', parsed.error);
     tagsInput.focus();
     return;
   }
+  const { tags } = parsed;
 
   // Text parts first, the file last, so the server knows the metadata before the bytes.
   const data = new FormData();
@@ -176,6 +189,17 @@ function send(file, data, retried) {
 
 privacyInput.addEventListener('change', showPrivacyHint);
 showPrivacyHint();
+
+// The server's limits: the fields' maxlength and the tags hint follow them.
+loadConfig().then((config) => {
+  if (!config) return;
+  const { limits } = config;
+  applyMaxLength(titleInput, limits.title_chars);
+  applyMaxLength(descriptionInput, limits.description_chars);
+  if (limits.max_tags && limits.tag_chars) {
+    document.getElementById('tags-hint').textContent = `Comma-separated, at most ${limits.max_tags}, each up to ${limits.tag_chars} characters.`;
+  }
+});
 
 initHeader();
 currentUser().then((user) => {

@@ -1,8 +1,11 @@
+// @ts-check
 // A user's page: /u/{name}. Their videos (public ones; all of them for themselves and admins)
 // with a sort order; on one's own page also "Continue watching" and "History".
-import {
-  currentUser, el, fillPager, formatCount, formatDate, formatDuration, getJSON, initHeader, timeAgo, userHref, videoCard,
-} from './app.js';
+import { currentUser, getJSON } from './api.js';
+import { fillPager, userHref, videoCard } from './cards.js';
+import { el } from './dom.js';
+import { formatCount, formatDate, formatDuration, timeAgo } from './format.js';
+import { initHeader } from './header.js';
 
 const PER_PAGE = 24;
 const HISTORY_PER_PAGE = 12;
@@ -20,9 +23,9 @@ const params = new URLSearchParams(location.search);
 let sort = SORTS.includes(params.get('sort')) ? params.get('sort') : 'newest';
 let page = Math.max(1, parseInt(params.get('page'), 10) || 1);
 
-const $ = (id) => document.getElementById(id);
+const $ = (/** @type {string} */ id) => document.getElementById(id);
 const loadError = $('load-error');
-const sortSelect = $('sort');
+const sortSelect = /** @type {HTMLSelectElement} */ ($('sort'));
 
 function showError(message) {
   loadError.textContent = message;
@@ -94,14 +97,14 @@ async function loadContinue() {
 let historyPage = 0;
 
 async function loadHistory() {
-  const more = $('history-more');
+  const more = /** @type {HTMLButtonElement} */ ($('history-more'));
   more.disabled = true;
   try {
     const body = await getJSON(`/api/me/history?page=${historyPage + 1}&per_page=${HISTORY_PER_PAGE}`);
     const items = Array.isArray(body && body.items) ? body.items : [];
     historyPage = Number(body.page) || historyPage + 1;
     const list = $('history-list');
-    const shown = new Set([...list.children].map((n) => n.dataset.id));
+    const shown = new Set([...list.children].map((n) => /** @type {HTMLElement} */ (n).dataset.id));
     list.append(...items.filter((i) => i && i.video && !shown.has(i.video.id)).map((item) => progressCard(item, { history: true })).filter(Boolean));
     const perPage = Number(body.per_page) || HISTORY_PER_PAGE;
     more.hidden = !(historyPage * perPage < Number(body.total));
@@ -167,6 +170,6 @@ sortSelect.addEventListener('change', () => {
   history.replaceState(null, '', listHref(1, sort));
   loadVideos();
 });
-$('history-more').addEventListener('click', loadHistory);
+/** @type {HTMLButtonElement} */ ($('history-more')).addEventListener('click', loadHistory);
 
 main();

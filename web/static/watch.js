@@ -1,23 +1,27 @@
-// The player page: /watch/{id}. Plays the HLS ladder through hls.js (Safari: natively).
-// The stream URL comes from GET /api/videos/{id}/playback: for unlisted and private videos it
-// carries a time-limited grant, renewed from the same endpoint if it expires during playback.
-import {
-  api, currentUser, el, formatBitrate, formatDate, formatDuration, formatViews, getJSON, initHeader, percent, privacyBadge,
-  sessionGeneration, signInHref, statusBadge, tagChips, tagsOf, userHref, withSession,
-} from './app.js';
+// @ts-check
+// The player page: /watch/{id}. Plays the HLS ladder through hls.js (Safari: natively; see
+// player.js). The stream URL comes from GET /api/videos/{id}/playback: for unlisted and private
+// videos it carries a time-limited grant, renewed from the same endpoint if it expires during
+// playback. One live connection (live.js) brings comments, transcoding progress and the viewer
+// count.
+import { api, currentUser, getJSON, sessionGeneration, signInHref, withSession } from './api.js';
+import { privacyBadge, statusBadge, userHref } from './cards.js';
 import { initComments } from './comments.js';
+import { el } from './dom.js';
+import { formatDate, formatDuration, formatViews, percent } from './format.js';
+import { initHeader } from './header.js';
+import { liveChannel } from './live.js';
+import { hideQuality, startPlayer } from './player.js';
+import { tagChips, tagsOf } from './tags.js';
 
 const POLL_MS = 2000; // while processing and the live socket is not open
 const LIVE_POLL_MS = 15_000; // while processing with the socket open: events do the work
-const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page view
 
 const id = decodeURIComponent(location.pathname.replace(/\/+$/, '').split('/').pop() || '');
-const video = document.getElementById('player');
+const video = /** @type {HTMLVideoElement} */ (document.getElementById('player'));
 const playerError = document.getElementById('player-error');
 const processing = document.getElementById('processing');
 const playerBar = document.getElementById('player-bar');
-const quality = document.getElementById('quality');
-const currentLevel = document.getElementById('current-level');
 const wrap = video.closest('.player-wrap');
 
 function showError(message) {
@@ -39,7 +43,7 @@ function showInfo(v) {
   privacy.replaceChildren(...(badge ? [badge] : []));
   privacy.hidden = !badge;
   const owner = document.getElementById('owner');
-  const ownerLink = document.getElementById('owner-link');
+  const ownerLink = /** @type {HTMLAnchorElement} */ (document.getElementById('owner-link'));
   if (v.owner) {
     ownerLink.textContent = v.owner;
     ownerLink.href = userHref(v.owner);
@@ -53,32 +57,9 @@ function showInfo(v) {
   tagBox.replaceChildren(...(tags.length ? [tagChips(tags)] : []));
   tagBox.hidden = !tags.length;
   document.getElementById('manage').hidden = v.can_edit !== true;
-  const download = document.getElementById('download');
+  const download = /** @type {HTMLAnchorElement} */ (document.getElementById('download'));
   if (v.download_url) download.href = v.download_url;
   download.hidden = !v.download_url;
-}
-
-function levelLabel(level, index) {
-  const size = level.height ? `${level.height}p` : level.name || `Level ${index + 1}`;
-  const rate = formatBitrate(level.bitrate);
-  return rate ? `${size} · ${rate}` : size;
-}
-
-function fillQuality(hls) {
-  const options = hls.levels
-    .map((level, index) => ({ level, index }))
-    .sort((a, b) => (b.level.height || 0) - (a.level.height || 0) || b.level.bitrate - a.level.bitrate)
-    .map(({ level, index }) => new Option(levelLabel(level, index), String(index)));
-  quality.replaceChildren(new Option('Auto', '-1'), ...options);
-  quality.value = '-1';
-  quality.disabled = hls.levels.length < 2;
-}
-
-function showCurrentLevel(hls, index) {
-  const level = hls.levels[index];
-  if (!level) return;
-  currentLevel.textContent = `Playing ${levelLabel(level, index)}${hls.autoLevelEnabled ? ' (auto)' : ''}`;
-  quality.value = hls.autoLevelEnabled ? '-1' : String(index);
 }
 
 /** GET /api/videos/{id}/playback: {url, poster_url, expires_at}. */
@@ -89,230 +70,6 @@ function fetchPlayback() {
 /** GET /api/videos/{id}, renewing a lapsed session before concluding 404. */
 function fetchVideo() {
   return withSession(() => getJSON(`/api/videos/${encodeURIComponent(id)}`));
-}
-
-/** True when `playback`'s grant has expired (or expires within `marginMs`). */
-function grantExpired(playback, marginMs = 0) {
-  if (!playback || !playback.expires_at) return false;
-  const t = Date.parse(playback.expires_at);
-  return Number.isFinite(t) && t - marginMs <= Date.now();
-}
-
-/** The directory of a URL (absolute, through its last "/"): what the ladder's URLs resolve against. */
-function dirOf(url) {
-  const u = new URL(url, location.href);
-  u.search = '';
-  u.hash = '';
-  return u.href.slice(0, u.href.lastIndexOf('/') + 1);
-}
-
-/** When to renew a grant that expires at `expiresAt`: a quarter of its life (≤ 5 min) before. */
-function renewDelayMs(expiresAt) {
-  const left = Date.parse(expiresAt) - Date.now();
-  if (!Number.isFinite(left)) return null;
-  return Math.max(1000, left - Math.min(300_000, left / 4));
-}
-
-function startHls(playback, startAt) {
-  const Hls = window.Hls;
-  // Signed streams: every playlist and segment URL lives under the playback URL's directory,
-  // which carries the grant. When the grant is renewed, requests still aimed at an old
-  // directory are sent to the new one (hls.js keeps the URLs it resolved first), so playback
-  // goes on without reloading anything.
-  let currentBase = dirOf(playback.url);
-  const oldBases = [];
-  const rebase = (url) => {
-    for (const old of oldBases) if (url.startsWith(old)) return currentBase + url.slice(old.length);
-    return url;
-  };
-  const hls = new Hls({
-    capLevelToPlayerSize: false,
-    startPosition: Number.isFinite(startAt) && startAt > 0 ? startAt : -1,
-    xhrSetup: (xhr, url) => {
-      const target = rebase(url);
-      if (target !== url) xhr.open('GET', target, true);
-    },
-  });
-  const fatalErrors = [];
-  const renewals = [];
-  window.kinoPlayer = { hls, video, fatalErrors, playback, renewals };
-  let triedMediaRecovery = false;
-  let renewal = null; // the renewal in flight
-  let recoveries = 0; // renewals caused by a refused request
-  let renewTimer = null;
-  let destroyed = false;
-
-  function adopt(fresh) {
-    const base = dirOf(fresh.url);
-    if (base !== currentBase) {
-      oldBases.push(currentBase);
-      currentBase = base;
-    }
-    window.kinoPlayer.playback = fresh;
-    scheduleRenewal(fresh);
-  }
-
-  /** Fetches a fresh grant (one at a time) and adopts it; resolves to true on success. */
-  function renewGrant(reason) {
-    if (!renewal) {
-      renewal = (async () => {
-        try {
-          const fresh = await fetchPlayback();
-          if (destroyed || !fresh || !fresh.url) return false;
-          renewals.push({ at: new Date().toISOString(), position: video.currentTime, reason });
-          adopt(fresh);
-          return true;
-        } catch {
-          return false;
-        } finally {
-          renewal = null;
-        }
-      })();
-    }
-    return renewal;
-  }
-
-  function scheduleRenewal(current) {
-    clearTimeout(renewTimer);
-    if (!current || !current.expires_at) return; // public: the URL does not expire
-    const delay = renewDelayMs(current.expires_at);
-    if (delay === null) return;
-    renewTimer = setTimeout(async () => {
-      if (destroyed) return;
-      // On failure, try again in a while; the reactive path below remains as a fallback.
-      if (!(await renewGrant('scheduled')) && !destroyed) {
-        renewTimer = setTimeout(() => scheduleRenewal(window.kinoPlayer.playback), 30_000);
-      }
-    }, Math.min(delay, 2 ** 31 - 1));
-  }
-  scheduleRenewal(playback);
-
-  /** Whether a network error looks like a refused or expired grant. */
-  function grantRefused(data) {
-    const current = window.kinoPlayer.playback;
-    if (!current || !current.expires_at) return false;
-    const code = data.response && data.response.code;
-    return grantExpired(current, 5000) || [401, 403, 404, 410].includes(code);
-  }
-
-  /**
-   * A fatal network error on a signed stream whose grant expired (or was refused): renew the
-   * grant and resume loading where playback is. Resolves to true when loading was restarted.
-   */
-  async function recoverFromGrantError(data) {
-    if (!grantRefused(data)) return false;
-    if (!renewal) {
-      if (recoveries >= MAX_RECOVERIES) return false;
-      recoveries += 1;
-    }
-    if (!(await renewGrant(data.details))) return false;
-    if (destroyed) return false;
-    hls.startLoad(video.currentTime);
-    if (video.paused && window.kinoPlayer.wasPlaying) video.play().catch(() => {});
-    return true;
-  }
-
-  video.addEventListener('playing', () => {
-    window.kinoPlayer.wasPlaying = true;
-  });
-  video.addEventListener('pause', () => {
-    window.kinoPlayer.wasPlaying = false;
-  });
-  hls.on(Hls.Events.DESTROYING, () => {
-    destroyed = true;
-    clearTimeout(renewTimer);
-  });
-
-  hls.on(Hls.Events.MANIFEST_PARSED, () => {
-    fillQuality(hls);
-    playerBar.hidden = false;
-  });
-  hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => showCurrentLevel(hls, data.level));
-  hls.on(Hls.Events.ERROR, async (_event, data) => {
-    if (data.type === Hls.ErrorTypes.NETWORK_ERROR && !data.fatal) {
-      // hls.js does not retry a 4xx; renewing now lets its next attempt (another level, or the
-      // recovery below) use the new grant.
-      if (!renewal && grantRefused(data) && recoveries < MAX_RECOVERIES) {
-        recoveries += 1;
-        renewGrant(data.details);
-      }
-      return;
-    }
-    if (!data.fatal) return;
-    if (data.type === Hls.ErrorTypes.NETWORK_ERROR && (await recoverFromGrantError(data))) return;
-    fatalErrors.push({ type: data.type, details: data.details, reason: data.reason || (data.error && data.error.message) || null });
-    if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !triedMediaRecovery) {
-      triedMediaRecovery = true;
-      hls.recoverMediaError();
-      return;
-    }
-    const what = data.type === Hls.ErrorTypes.NETWORK_ERROR ? 'a network error' : data.type === Hls.ErrorTypes.MEDIA_ERROR ? 'a media error' : 'an error';
-    showError(`Playback stopped because of ${what} (${data.details}).`);
-    hls.destroy();
-  });
-  quality.addEventListener('change', () => {
-    hls.currentLevel = Number(quality.value);
-    if (hls.currentLevel >= 0) showCurrentLevel(hls, hls.currentLevel);
-  });
-
-  hls.loadSource(playback.url);
-  hls.attachMedia(video);
-}
-
-function startPlayer(v, playback, startAt = null) {
-  processing.hidden = true;
-  playerError.hidden = true;
-  wrap.classList.remove('inactive');
-  const poster = playback.poster_url || v.poster_url;
-  if (poster) video.poster = poster;
-  if (!playback.url) {
-    showError('This video has no stream to play.');
-    return;
-  }
-  if (window.Hls && window.Hls.isSupported()) {
-    startHls(playback, startAt);
-  } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
-    // Safari (and iOS): native HLS with its own adaptive switching; no manual quality choice.
-    window.kinoPlayer = { hls: null, video, fatalErrors: [], playback, renewals: [] };
-    if (Number.isFinite(startAt) && startAt > 0) {
-      video.addEventListener('loadedmetadata', () => {
-        video.currentTime = startAt;
-      }, { once: true });
-    }
-    video.src = playback.url;
-    quality.closest('label').hidden = true;
-    playerBar.hidden = false;
-  } else {
-    showError('This browser cannot play HLS video (no Media Source Extensions). Use the download link instead.');
-    playerBar.hidden = false;
-    quality.closest('label').hidden = true;
-  }
-  let nativeRecoveries = 0;
-  video.addEventListener('error', async () => {
-    const player = window.kinoPlayer;
-    if (player && player.hls) return; // hls.js reports its own errors
-    // Native HLS: an expired grant shows up as a media error; take a fresh URL and resume.
-    if (player && grantExpired(player.playback, 5000) && nativeRecoveries < MAX_RECOVERIES) {
-      nativeRecoveries += 1;
-      const position = video.currentTime;
-      try {
-        const fresh = await fetchPlayback();
-        if (fresh && fresh.url) {
-          player.playback = fresh;
-          player.renewals.push({ at: new Date().toISOString(), position, reason: 'media error' });
-          video.addEventListener('loadedmetadata', () => {
-            video.currentTime = position;
-            video.play().catch(() => {});
-          }, { once: true });
-          video.src = fresh.url;
-          return;
-        }
-      } catch {
-        // fall through to the error message
-      }
-    }
-    showError(`Playback failed: ${(video.error && video.error.message) || 'the video could not be decoded'}.`);
-  });
 }
 
 /** 404: the video does not exist, or is private to someone else (a signed-out owner may sign in). */
@@ -374,13 +131,16 @@ async function load() {
       return;
     }
     const startAt = await resume;
-    startPlayer(v, playback || {}, startAt);
+    processing.hidden = true;
+    playerError.hidden = true;
+    wrap.classList.remove('inactive');
+    startPlayer(v, playback || {}, startAt, { video, fetchPlayback, showError });
     trackPlayback(startAt);
   } else if (v.status === 'failed') {
     if (v.poster_url) video.poster = v.poster_url;
     showError(`Processing failed: ${v.error || 'unknown error'}`);
     playerBar.hidden = !v.download_url;
-    quality.closest('label').hidden = true;
+    hideQuality();
   } else {
     playerError.hidden = true;
     showProgress(v.progress);
@@ -407,9 +167,10 @@ function showProgress(progress) {
 }
 
 /**
- * Transcoding news over the live socket (see comments.js): progress moves the bar; ready or
- * failed loads the video at once instead of at the next poll; a (re)opened socket may have
- * missed news, so it looks once.
+ * Transcoding news over the live socket: progress moves the bar; ready or failed loads the
+ * video at once instead of at the next poll; a (re)opened socket may have missed news, so it
+ * looks once ('live.open', 'live.closed': the socket's state).
+ * @param {{ type: string, progress?: number }} msg
  */
 function onJobEvent(msg) {
   if (msg.type === 'live.open') state.liveOpen = true;
@@ -482,10 +243,10 @@ async function loadMoreFrom(v) {
   const videos = (Array.isArray(body && body.videos) ? body.videos : [])
     .filter((other) => other.id !== v.id && other.status === 'ready')
     .slice(0, MORE_FROM);
-  const ownerLink = document.getElementById('more-from-owner');
+  const ownerLink = /** @type {HTMLAnchorElement} */ (document.getElementById('more-from-owner'));
   ownerLink.textContent = v.owner;
   ownerLink.href = userHref(v.owner);
-  const all = document.getElementById('more-from-all');
+  const all = /** @type {HTMLAnchorElement} */ (document.getElementById('more-from-all'));
   all.href = userHref(v.owner);
   all.hidden = !(Number(body.total) > videos.length + 1);
   document.getElementById('more-from-list').replaceChildren(...videos.map((other) => {
@@ -518,12 +279,12 @@ async function startExtras(v) {
     videoId: id,
     video: state.video,
     user: state.user,
+    live,
     onVideo: (fresh) => {
       state.video = { ...state.video, ...fresh };
     },
-    onViewers: showViewers,
-    onJob: onJobEvent,
   });
+  live.start();
 }
 
 /** The saved position to resume from (signed-in viewers), or null. Never waits long. */
@@ -641,6 +402,18 @@ function trackPlayback(startAt) {
   });
   window.addEventListener('pagehide', () => save({ leaving: true }));
 }
+
+// The live channel: one socket for the comments, transcoding news and the viewer count. It is
+// started with the comments, once the video is known.
+const live = liveChannel(id);
+live.onState((liveState) => {
+  if (liveState === 'open') onJobEvent({ type: 'live.open' }); // news sent before this moment was missed: look again
+  else if (liveState === 'closed') onJobEvent({ type: 'live.closed' }); // no news until it reopens: poll meanwhile
+});
+for (const type of ['job.progress', 'video.ready', 'video.failed']) live.on(type, onJobEvent); // from whichever worker runs the job
+live.on('viewers', (msg) => {
+  if (Number.isFinite(msg.count)) showViewers(msg.count);
+});
 
 // The header's session check runs beside the first load; if it had to renew the session, the
 // video's details (owner-only fields such as can_edit) are read again.

@@ -1,0 +1,306 @@
+// @ts-check
+// The watch page's player: hls.js (Safari: native HLS) with the quality menu, and the renewal of
+// time-limited stream grants (unlisted and private videos) before or when they expire, so that
+// playback goes on without a reload. Exposes window.kinoPlayer for tests and debugging.
+import { formatBitrate } from './format.js';
+
+const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page view
+
+/**
+ * GET /api/videos/{id}/playback: the stream URL, with a grant that may expire.
+ * @typedef {{ url?: string, poster_url?: string, expires_at?: string }} Playback
+ */
+
+/**
+ * What the player needs from the page.
+ * @typedef {object} PlayerContext
+ * @property {HTMLVideoElement} video
+ * @property {() => Promise<Playback>} fetchPlayback A fresh grant.
+ * @property {(message: string) => void} showError
+ */
+
+const playerBar = document.getElementById('player-bar');
+const quality = /** @type {HTMLSelectElement} */ (document.getElementById('quality'));
+const currentLevel = document.getElementById('current-level');
+
+/** Hides the quality menu (native HLS, or nothing to choose from). */
+export function hideQuality() {
+  quality.closest('label').hidden = true;
+}
+
+/**
+ * @param {{ height?: number, name?: string, bitrate: number }} level
+ * @param {number} index
+ */
+function levelLabel(level, index) {
+  const size = level.height ? `${level.height}p` : level.name || `Level ${index + 1}`;
+  const rate = formatBitrate(level.bitrate);
+  return rate ? `${size} · ${rate}` : size;
+}
+
+/** @param {InstanceType<HlsClass>} hls */
+function fillQuality(hls) {
+  const options = hls.levels
+    .map((level, index) => ({ level, index }))
+    .sort((a, b) => (b.level.height || 0) - (a.level.height || 0) || b.level.bitrate - a.level.bitrate)
+    .map(({ level, index }) => new Option(levelLabel(level, index), String(index)));
+  quality.replaceChildren(new Option('Auto', '-1'), ...options);
+  quality.value = '-1';
+  quality.disabled = hls.levels.length < 2;
+}
+
+/**
+ * @param {InstanceType<HlsClass>} hls
+ * @param {number} index
+ */
+function showCurrentLevel(hls, index) {
+  const level = hls.levels[index];
+  if (!level) return;
+  currentLevel.textContent = `Playing ${levelLabel(level, index)}${hls.autoLevelEnabled ? ' (auto)' : ''}`;
+  quality.value = hls.autoLevelEnabled ? '-1' : String(index);
+}
+
+
+/**
+ * True when `playback`'s grant has expired (or expires within `marginMs`).
+ * @param {Playback | null} playback
+ * @param {number} [marginMs]
+ */
+function grantExpired(playback, marginMs = 0) {
+  if (!playback || !playback.expires_at) return false;
+  const t = Date.parse(playback.expires_at);
+  return Number.isFinite(t) && t - marginMs <= Date.now();
+}
+
+/**
+ * The directory of a URL (absolute, through its last "/"): what the ladder's URLs resolve against.
+ * @param {string} url
+ */
+function dirOf(url) {
+  const u = new URL(url, location.href);
+  u.search = '';
+  u.hash = '';
+  return u.href.slice(0, u.href.lastIndexOf('/') + 1);
+}
+
+/**
+ * When to renew a grant that expires at `expiresAt`: a quarter of its life (≤ 5 min) before.
+ * @param {string} expiresAt
+ */
+function renewDelayMs(expiresAt) {
+  const left = Date.parse(expiresAt) - Date.now();
+  if (!Number.isFinite(left)) return null;
+  return Math.max(1000, left - Math.min(300_000, left / 4));
+}
+
+/**
+ * @param {Playback} playback
+ * @param {number | null} startAt
+ * @param {PlayerContext} ctx
+ */
+function startHls(playback, startAt, { video, fetchPlayback, showError }) {
+  const Hls = window.Hls;
+  // Signed streams: every playlist and segment URL lives under the playback URL's directory,
+  // which carries the grant. When the grant is renewed, requests still aimed at an old
+  // directory are sent to the new one (hls.js keeps the URLs it resolved first), so playback
+  // goes on without reloading anything.
+  let currentBase = dirOf(playback.url);
+  const oldBases = [];
+  const rebase = (url) => {
+    for (const old of oldBases) if (url.startsWith(old)) return currentBase + url.slice(old.length);
+    return url;
+  };
+  const hls = new Hls({
+    capLevelToPlayerSize: false,
+    startPosition: Number.isFinite(startAt) && startAt > 0 ? startAt : -1,
+    xhrSetup: (xhr, url) => {
+      const target = rebase(url);
+      if (target !== url) xhr.open('GET', target, true);
+    },
+  });
+  const fatalErrors = [];
+  const renewals = [];
+  window.kinoPlayer = { hls, video, fatalErrors, playback, renewals };
+  let triedMediaRecovery = false;
+  let renewal = null; // the renewal in flight
+  let recoveries = 0; // renewals caused by a refused request
+  let renewTimer = null;
+  let destroyed = false;
+
+  function adopt(fresh) {
+    const base = dirOf(fresh.url);
+    if (base !== currentBase) {
+      oldBases.push(currentBase);
+      currentBase = base;
+    }
+    window.kinoPlayer.playback = fresh;
+    scheduleRenewal(fresh);
+  }
+
+  /** Fetches a fresh grant (one at a time) and adopts it; resolves to true on success. */
+  function renewGrant(reason) {
+    if (!renewal) {
+      renewal = (async () => {
+        try {
+          const fresh = await fetchPlayback();
+          if (destroyed || !fresh || !fresh.url) return false;
+          renewals.push({ at: new Date().toISOString(), position: video.currentTime, reason });
+          adopt(fresh);
+          return true;
+        } catch {
+          return false;
+        } finally {
+          renewal = null;
+        }
+      })();
+    }
+    return renewal;
+  }
+
+  function scheduleRenewal(current) {
+    clearTimeout(renewTimer);
+    if (!current || !current.expires_at) return; // public: the URL does not expire
+    const delay = renewDelayMs(current.expires_at);
+    if (delay === null) return;
+    renewTimer = setTimeout(async () => {
+      if (destroyed) return;
+      // On failure, try again in a while; the reactive path below remains as a fallback.
+      if (!(await renewGrant('scheduled')) && !destroyed) {
+        renewTimer = setTimeout(() => scheduleRenewal(window.kinoPlayer.playback), 30_000);
+      }
+    }, Math.min(delay, 2 ** 31 - 1));
+  }
+  scheduleRenewal(playback);
+
+  /** Whether a network error looks like a refused or expired grant. */
+  function grantRefused(data) {
+    const current = window.kinoPlayer.playback;
+    if (!current || !current.expires_at) return false;
+    const code = data.response && data.response.code;
+    return grantExpired(current, 5000) || [401, 403, 404, 410].includes(code);
+  }
+
+  /**
+   * A fatal network error on a signed stream whose grant expired (or was refused): renew the
+   * grant and resume loading where playback is. Resolves to true when loading was restarted.
+   */
+  async function recoverFromGrantError(data) {
+    if (!grantRefused(data)) return false;
+    if (!renewal) {
+      if (recoveries >= MAX_RECOVERIES) return false;
+      recoveries += 1;
+    }
+    if (!(await renewGrant(data.details))) return false;
+    if (destroyed) return false;
+    hls.startLoad(video.currentTime);
+    if (video.paused && window.kinoPlayer.wasPlaying) video.play().catch(() => {});
+    return true;
+  }
+
+  video.addEventListener('playing', () => {
+    window.kinoPlayer.wasPlaying = true;
+  });
+  video.addEventListener('pause', () => {
+    window.kinoPlayer.wasPlaying = false;
+  });
+  hls.on(Hls.Events.DESTROYING, () => {
+    destroyed = true;
+    clearTimeout(renewTimer);
+  });
+
+  hls.on(Hls.Events.MANIFEST_PARSED, () => {
+    fillQuality(hls);
+    playerBar.hidden = false;
+  });
+  hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => showCurrentLevel(hls, data.level));
+  hls.on(Hls.Events.ERROR, async (_event, data) => {
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR && !data.fatal) {
+      // hls.js does not retry a 4xx; renewing now lets its next attempt (another level, or the
+      // recovery below) use the new grant.
+      if (!renewal && grantRefused(data) && recoveries < MAX_RECOVERIES) {
+        recoveries += 1;
+        renewGrant(data.details);
+      }
+      return;
+    }
+    if (!data.fatal) return;
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR && (await recoverFromGrantError(data))) return;
+    fatalErrors.push({ type: data.type, details: data.details, reason: data.reason || (data.error && data.error.message) || null });
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !triedMediaRecovery) {
+      triedMediaRecovery = true;
+      hls.recoverMediaError();
+      return;
+    }
+    const what = data.type === Hls.ErrorTypes.NETWORK_ERROR ? 'a network error' : data.type === Hls.ErrorTypes.MEDIA_ERROR ? 'a media error' : 'an error';
+    showError(`Playback stopped because of ${what} (${data.details}).`);
+    hls.destroy();
+  });
+  quality.addEventListener('change', () => {
+    hls.currentLevel = Number(quality.value);
+    if (hls.currentLevel >= 0) showCurrentLevel(hls, hls.currentLevel);
+  });
+
+  hls.loadSource(playback.url);
+  hls.attachMedia(video);
+}
+
+/**
+ * Plays `playback` in the page's <video> from `startAt` (s; null: from the start).
+ * @param {import('./cards.js').Video} v
+ * @param {Playback} playback
+ * @param {number | null} startAt
+ * @param {PlayerContext} ctx
+ */
+export function startPlayer(v, playback, startAt, ctx) {
+  const { video, fetchPlayback, showError } = ctx;
+  const poster = playback.poster_url || v.poster_url;
+  if (poster) video.poster = poster;
+  if (!playback.url) {
+    showError('This video has no stream to play.');
+    return;
+  }
+  if (window.Hls && window.Hls.isSupported()) {
+    startHls(playback, startAt, ctx);
+  } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
+    // Safari (and iOS): native HLS with its own adaptive switching; no manual quality choice.
+    window.kinoPlayer = { hls: null, video, fatalErrors: [], playback, renewals: [] };
+    if (Number.isFinite(startAt) && startAt > 0) {
+      video.addEventListener('loadedmetadata', () => {
+        video.currentTime = startAt;
+      }, { once: true });
+    }
+    video.src = playback.url;
+    hideQuality();
+    playerBar.hidden = false;
+  } else {
+    showError('This browser cannot play HLS video (no Media Source Extensions). Use the download link instead.');
+    playerBar.hidden = false;
+    hideQuality();
+  }
+  let nativeRecoveries = 0;
+  video.addEventListener('error', async () => {
+    const player = window.kinoPlayer;
+    if (player && player.hls) return; // hls.js reports its own errors
+    // Native HLS: an expired grant shows up as a media error; take a fresh URL and resume.
+    if (player && grantExpired(player.playback, 5000) && nativeRecoveries < MAX_RECOVERIES) {
+      nativeRecoveries += 1;
+      const position = video.currentTime;
+      try {
+        const fresh = await fetchPlayback();
+        if (fresh && fresh.url) {
+          player.playback = fresh;
+          player.renewals.push({ at: new Date().toISOString(), position, reason: 'media error' });
+          video.addEventListener('loadedmetadata', () => {
+            video.currentTime = position;
+            video.play().catch(() => {});
+          }, { once: true });
+          video.src = fresh.url;
+          return;
+        }
+      } catch {
+        // fall through to the error message
+      }
+    }
+    showError(`Playback failed: ${(video.error && video.error.message) || 'the video could not be decoded'}.`);
+  });
+}
