@@ -1,12 +1,12 @@
 //! Bundles the web front-end into the binary: every file of `web/static/` plus hls.js
 //! (`web/node_modules/hls.js/dist/hls.min.js`) and Redoc's standalone bundle (the API
 //! reference page) from npm, pinned in `web/package-lock.json`.
-//! When the npm packages are missing, runs `npm ci` in `web/` once; nothing is fetched at run
-//! time.
+//! The build itself is hermetic: it reads files and fetches nothing. When the npm packages
+//! are missing it stops and says to run `./scripts/setup.sh` (which runs `npm ci` in `web/`);
+//! nothing is fetched at run time either.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const HLS_JS: &str = "web/node_modules/hls.js/dist/hls.min.js";
 /// Redoc's standalone bundle, for the API reference page at `/api/docs`.
@@ -29,13 +29,10 @@ fn main() {
     }
     if root.join("web/package.json").exists() {
         let (hls, redoc) = (root.join(HLS_JS), root.join(REDOC_JS));
-        if !hls.exists() || !redoc.exists() {
-            npm_ci(&root.join("web"));
-        }
         for (name, path) in [("hls.min.js", hls), ("redoc.standalone.js", redoc)] {
             assert!(
                 path.exists(),
-                "{} is missing: run `npm ci` in web/ (needs Node.js and npm)",
+                "{} is missing: run ./scripts/setup.sh (or `npm ci` in web/; needs Node.js and npm)",
                 path.display()
             );
             files.push((name.into(), path));
@@ -51,18 +48,4 @@ fn main() {
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("assets.rs");
     std::fs::write(dest, out).unwrap();
-}
-
-fn npm_ci(dir: &Path) {
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .status();
-    match status {
-        Ok(s) if s.success() => {}
-        other => panic!(
-            "`npm ci` in {} failed ({other:?}); install Node.js and npm, then retry",
-            dir.display()
-        ),
-    }
 }

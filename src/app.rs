@@ -42,7 +42,7 @@ pub struct AppState {
     /// The cap on concurrent streaming responses.
     pub streams: StreamLimit,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
-    pub proxies: crate::http::client_ip::TrustedProxies,
+    pub proxies: crate::proxies::TrustedProxies,
     /// Events for open pages (comments now; progress, chat, viewer counts later).
     pub events: Events,
     /// Caps on open live-event WebSockets, per client address and in total.
@@ -87,7 +87,7 @@ impl AppState {
             keys,
             limits,
             streams: StreamLimit::new(config_streams),
-            proxies: crate::http::client_ip::TrustedProxies::parse(&config_proxies)?,
+            proxies: crate::proxies::TrustedProxies::parse(&config_proxies)?,
             events,
             live_sockets,
         })

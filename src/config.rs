@@ -486,7 +486,7 @@ impl Config {
             self.database_max_connections != Some(0),
             "database_max_connections must be at least 1"
         );
-        crate::http::client_ip::TrustedProxies::parse(&self.http.trusted_proxies)?;
+        crate::proxies::TrustedProxies::parse(&self.http.trusted_proxies)?;
         self.key_ring()?;
         Ok(())
     }

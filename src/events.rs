@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Privacy;
 use tokio::sync::{broadcast, mpsc};
 
 /// Subject prefix of Kino's events on NATS; the video id follows.
@@ -33,15 +35,54 @@ const NODE_HEADER: &str = "Kino-Node";
 /// (and is told so, see [`broadcast::error::RecvError::Lagged`]).
 const BUFFER: usize = 1024;
 
+/// What happened to a video, as pushed to its open pages and carried between nodes: a JSON
+/// object whose `type` names the variant (`{"type": "comment.created", "comment": {…}}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum VideoEvent {
+    /// A comment was posted: `comment` is the comment as `GET /api/videos/{id}/comments` shows
+    /// it, with the per-viewer fields (`can_edit`, `can_delete`) false.
+    #[serde(rename = "comment.created")]
+    CommentCreated { comment: serde_json::Value },
+    /// A comment's body was edited (same shape as [`VideoEvent::CommentCreated`]).
+    #[serde(rename = "comment.updated")]
+    CommentUpdated { comment: serde_json::Value },
+    /// A comment and its replies were deleted.
+    #[serde(rename = "comment.deleted")]
+    CommentDeleted { id: i64, video_id: String },
+    /// Transcoding progress, percent (0–100).
+    #[serde(rename = "job.progress")]
+    JobProgress { progress: f64 },
+    /// The ladder is published; the source lasts `duration_secs` seconds.
+    #[serde(rename = "video.ready")]
+    VideoReady { duration_secs: f64 },
+    /// Processing failed for good; `error` is the sentence the video's `error` holds.
+    #[serde(rename = "video.failed")]
+    VideoFailed { error: String },
+    /// The privacy changed: open pages re-check that their viewer may still watch.
+    #[serde(rename = "video.privacy")]
+    VideoPrivacy { privacy: Privacy },
+    /// The video was deleted.
+    #[serde(rename = "video.deleted")]
+    VideoDeleted,
+}
+
+impl VideoEvent {
+    /// True for the events after which a viewer's right to watch must be checked again.
+    pub fn changes_access(&self) -> bool {
+        matches!(self, VideoEvent::VideoPrivacy { .. } | VideoEvent::VideoDeleted)
+    }
+}
+
 /// One event about one video.
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
     /// The video it concerns (subscribers filter on it).
     #[serde(skip)]
     pub video_id: String,
-    /// The JSON pushed to pages as is: `{"type": "comment.created", …}`.
+    /// What happened; serialised as the JSON pages receive.
     #[serde(flatten)]
-    pub payload: serde_json::Value,
+    pub kind: VideoEvent,
 }
 
 /// The event bus, cheap to clone.
@@ -110,11 +151,11 @@ impl Events {
                 let Some(video_id) = msg.subject.strip_prefix(SUBJECT_PREFIX) else {
                     continue;
                 };
-                match serde_json::from_slice(&msg.payload) {
-                    Ok(payload) => {
+                match serde_json::from_slice::<VideoEvent>(&msg.payload) {
+                    Ok(kind) => {
                         let _ = local.send(Arc::new(Event {
                             video_id: video_id.to_string(),
-                            payload,
+                            kind,
                         }));
                     }
                     Err(e) => tracing::warn!(subject = %msg.subject, error = %e, "ignoring a malformed event"),
@@ -126,7 +167,7 @@ impl Events {
         let (publisher, sent) = (client.clone(), pending.clone());
         tokio::spawn(async move {
             while let Some(event) = queue.recv().await {
-                let body = serde_json::to_vec(&event.payload).unwrap_or_default();
+                let body = serde_json::to_vec(&event.kind).unwrap_or_default();
                 let subject = format!("{SUBJECT_PREFIX}{}", event.video_id);
                 let mut headers = async_nats::HeaderMap::new();
                 headers.insert(NODE_HEADER, &*node);
@@ -168,13 +209,13 @@ impl Events {
         }
     }
 
-    /// Sends `payload` (a JSON object with a `type`) to everyone watching `video_id`, on every
-    /// node. Never fails: with no subscriber the event is simply dropped, and an event the
-    /// NATS outbox has no room for reaches this node's subscribers only (logged).
-    pub fn publish(&self, video_id: &str, payload: serde_json::Value) {
+    /// Sends `kind` to everyone watching `video_id`, on every node. Never fails: with no
+    /// subscriber the event is simply dropped, and an event the NATS outbox has no room for
+    /// reaches this node's subscribers only (logged).
+    pub fn publish(&self, video_id: &str, kind: VideoEvent) {
         let event = Arc::new(Event {
             video_id: video_id.to_string(),
-            payload,
+            kind,
         });
         let _ = self.tx.send(event.clone());
         if let Some(nats) = &self.nats {
@@ -199,14 +240,14 @@ mod tests {
     #[tokio::test]
     async fn subscribers_receive_what_is_published_after_they_subscribe() {
         let bus = Events::new();
-        bus.publish("early", serde_json::json!({"type": "x"}));
+        bus.publish("early", VideoEvent::VideoDeleted);
         let mut rx = bus.subscribe();
-        bus.publish("vid", serde_json::json!({"type": "comment.created", "n": 1}));
+        bus.publish("vid", VideoEvent::JobProgress { progress: 12.5 });
         let got = rx.recv().await.unwrap();
         assert_eq!(got.video_id, "vid");
         assert_eq!(
             serde_json::to_value(&*got).unwrap(),
-            serde_json::json!({"type": "comment.created", "n": 1})
+            serde_json::json!({"type": "job.progress", "progress": 12.5})
         );
     }
 
@@ -225,21 +266,46 @@ mod tests {
         let mut on_a = a.subscribe();
         let mut on_b = b.subscribe();
         let video = format!("v{}", std::process::id());
-        a.publish(&video, serde_json::json!({"type": "video.ready"}));
+        a.publish(&video, VideoEvent::VideoReady { duration_secs: 5.0 });
         let got_b = tokio::time::timeout(std::time::Duration::from_secs(5), next_for(&mut on_b, &video))
             .await
             .expect("node B receives node A's event");
-        assert_eq!(got_b.payload["type"], "video.ready");
+        assert_eq!(got_b.kind, VideoEvent::VideoReady { duration_secs: 5.0 });
         let got_a = tokio::time::timeout(std::time::Duration::from_secs(5), next_for(&mut on_a, &video))
             .await
             .expect("node A receives its own event");
-        assert_eq!(got_a.payload["type"], "video.ready");
+        assert_eq!(got_a.kind, VideoEvent::VideoReady { duration_secs: 5.0 });
         // Exactly once on A: nothing more for this video arrives.
         assert!(
             tokio::time::timeout(std::time::Duration::from_millis(300), next_for(&mut on_a, &video))
                 .await
                 .is_err()
         );
+    }
+
+    #[test]
+    fn events_read_back_what_they_write() {
+        for kind in [
+            VideoEvent::CommentDeleted {
+                id: 7,
+                video_id: "v".into(),
+            },
+            VideoEvent::VideoPrivacy {
+                privacy: Privacy::Unlisted,
+            },
+            VideoEvent::VideoFailed { error: "why".into() },
+        ] {
+            let text = serde_json::to_string(&kind).unwrap();
+            assert_eq!(serde_json::from_str::<VideoEvent>(&text).unwrap(), kind, "{text}");
+        }
+        assert_eq!(
+            serde_json::to_value(VideoEvent::VideoPrivacy {
+                privacy: Privacy::Private
+            })
+            .unwrap(),
+            serde_json::json!({"type": "video.privacy", "privacy": "private"})
+        );
+        assert!(serde_json::from_str::<VideoEvent>(r#"{"type": "video.exploded"}"#).is_err());
     }
 
     async fn next_for(rx: &mut broadcast::Receiver<Arc<Event>>, video: &str) -> Arc<Event> {

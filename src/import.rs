@@ -11,11 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{AppState, shutdown_signal};
 use crate::config::Config;
-use crate::db::{NewVideo, VideoStatus};
-use crate::http::videos::title_from_file_name;
-use crate::ids::new_video_id;
+use crate::db::VideoStatus;
+use crate::ingest::{PendingSource, SourceDetails};
 use crate::jobs::worker;
-use crate::storage::keys;
+use crate::video::title_from_file_name;
 
 /// Imports `files`, owned by the account named `owner` (none: an operator import that
 /// administrators manage); prints one result line per file on stdout. Returns `Ok(true)` when
@@ -60,14 +59,13 @@ pub async fn import(config: Config, files: Vec<PathBuf>, owner: Option<String>) 
                 continue;
             }
         };
-        let id = new_video_id();
-        if let Err(e) = state.store.put_file(&keys::source(&id), file).await {
+        let source = PendingSource::new(&state.store);
+        if let Err(e) = state.store.put_file(source.key(), file).await {
             println!("{}: failed: could not store it: {e:#}", file.display());
             all_ok = false;
             continue;
         }
-        let video = NewVideo {
-            id: id.clone(),
+        let details = SourceDetails {
             title: title_from_file_name(&name),
             description: String::new(),
             source_name: name.clone(),
@@ -76,9 +74,8 @@ pub async fn import(config: Config, files: Vec<PathBuf>, owner: Option<String>) 
             privacy: state.config.auth.default_privacy,
             tags: Vec::new(),
         };
-        state
-            .db
-            .insert_video_with_job(&video, state.config.jobs.max_attempts)
+        let id = source
+            .record(&state.db, state.config.jobs.max_attempts, details)
             .await?;
         let bar = bars.add(ProgressBar::new(100).with_style(style.clone()).with_prefix(name));
         bar.set_message("queued");

@@ -41,6 +41,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/tokens"),
     ("post", "/api/tokens"),
     ("delete", "/api/tokens/{token_id}"),
+    ("get", "/api/config"),
 ];
 
 #[tokio::test]
@@ -101,6 +102,19 @@ async fn the_document_covers_every_operation_with_auth_and_errors() {
     assert!(upload["requestBody"]["content"]["multipart/form-data"].is_object());
     let list = &paths["/api/videos"]["get"];
     assert!(list["security"].as_array().unwrap().contains(&serde_json::json!({})));
+}
+
+#[tokio::test]
+async fn pages_get_the_rules_from_the_server() {
+    let server = Server::start(&[
+        ("KINO_COMMENTS__MAX_CHARS", "300"),
+        ("KINO_AUTH__REGISTRATION", "false"),
+    ]);
+    let config: Value = server.get("/api/config").await.json().await.unwrap();
+    assert_eq!(config["limits"]["comment_chars"], 300);
+    assert_eq!(config["limits"]["title_chars"], 200);
+    assert_eq!(config["limits"]["max_tags"], 10);
+    assert_eq!(config["registration_open"], false);
 }
 
 #[tokio::test]

@@ -2,14 +2,7 @@
 //! none decides on its own.
 
 use super::{Principal, Privacy, Scope, Via};
-
-/// What [`may_watch`] and [`may_manage`] need to know of a video.
-#[derive(Debug, Clone, Copy)]
-pub struct VideoAcl {
-    /// The owner's user id; `None` for videos imported by an operator (admins manage them).
-    pub owner_id: Option<i64>,
-    pub privacy: Privacy,
-}
+pub use crate::video::VideoAcl;
 
 fn is_owner(caller: &Principal, acl: VideoAcl) -> bool {
     acl.owner_id == Some(caller.user_id)

@@ -34,11 +34,12 @@ use sqlx::{Any, AnyPool, Executor, Row};
 
 use crate::auth::policy::Listing;
 
+pub use crate::video::VideoStatus;
 pub use api_tokens::ApiTokenRecord;
 pub use jobs::{ClaimedJob, Heartbeat, RetryDecision};
 pub use sessions::Rotation;
 pub use users::{CreateUser, UserRecord};
-pub use videos::{NewVideo, VideoFilter, VideoListing, VideoPatch, VideoRecord, VideoSort, VideoStatus};
+pub use videos::{NewVideo, VideoFilter, VideoListing, VideoPatch, VideoRecord, VideoSort};
 
 /// Which engine a [`Db`] runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -236,5 +237,53 @@ mod tests {
             "UPDATE t SET a = '?' , \"b?\" = $1 WHERE c = $2"
         );
         assert_eq!(portable("SELECT 1"), "SELECT 1");
+    }
+
+    /// Every schema change exists for both engines under the same name (the part after the
+    /// number). The first schema came as three SQLite files and one PostgreSQL file; from
+    /// `0006` on, a change also has the same number on both (sqlx allows the gap this leaves
+    /// on PostgreSQL), so the folders read side by side.
+    #[test]
+    fn migrations_come_in_pairs() {
+        let names = |engine: &str| -> Vec<(u32, String)> {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(engine);
+            let mut out: Vec<(u32, String)> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .map(|f| {
+                    let (n, rest) = f.split_once('_').expect("NNNN_name.sql");
+                    (n.parse().expect("a numbered migration"), rest.to_string())
+                })
+                .collect();
+            out.sort();
+            out
+        };
+        let initial_sqlite = [
+            "videos_and_jobs.sql",
+            "accounts_and_privacy.sql",
+            "discovery_and_engagement.sql",
+        ];
+        let sqlite: Vec<_> = names("sqlite")
+            .into_iter()
+            .filter(|(_, n)| !initial_sqlite.contains(&n.as_str()))
+            .collect();
+        let postgres: Vec<_> = names("postgres")
+            .into_iter()
+            .filter(|(_, n)| n != "schema.sql")
+            .collect();
+        let strip = |v: &[(u32, String)]| v.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            strip(&sqlite),
+            strip(&postgres),
+            "each change needs a file for both engines"
+        );
+        for ((a, name), (b, _)) in sqlite.iter().zip(&postgres) {
+            assert!(
+                *a < 6 || a == b,
+                "{name}: numbered {a} for SQLite and {b} for PostgreSQL"
+            );
+        }
     }
 }

@@ -213,4 +213,32 @@ mod tests {
         assert_eq!(ts_query(" -- "), None);
         assert_eq!(FOLD_FROM.chars().count(), FOLD_TO.chars().count());
     }
+
+    /// PostgreSQL folds indexed text with `translate()` in its migration; typed text is folded
+    /// here. Both tables must be the same, or accented words stop matching.
+    #[test]
+    fn the_postgresql_migration_folds_accents_with_the_same_table() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let sql = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for call in sql.split("translate(").skip(1) {
+                // translate(lower(…), 'FROM', 'TO'): the two literals after lower(…).
+                let args = call.split_once("), '").expect("translate(lower(…), 'from', 'to')").1;
+                let (from, rest) = args.split_once("', '").unwrap();
+                let to = rest.split('\'').next().unwrap();
+                assert!(
+                    from.starts_with(FOLD_FROM),
+                    "a translate() table differs from FOLD_FROM"
+                );
+                assert!(to.starts_with(FOLD_TO), "a translate() table differs from FOLD_TO");
+                // What follows the letters are separators, all turned into spaces.
+                let rest = to[FOLD_TO.len()..].chars().count();
+                assert_eq!(rest, from[FOLD_FROM.len()..].chars().count());
+                assert!(to[FOLD_TO.len()..].chars().all(|c| c == ' '));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 2, "the generated search columns use translate()");
+    }
 }

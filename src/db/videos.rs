@@ -1,35 +1,12 @@
 //! The `videos` table.
 
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Db, now_ms, query, query_scalar};
 use crate::auth::Privacy;
-use crate::auth::policy::{Listing, VideoAcl};
-use crate::media::playlist::Rendition;
-
-/// Where a video is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum VideoStatus {
-    /// Uploaded; waiting for or being transcoded.
-    Processing,
-    /// The ladder is published and playable.
-    Ready,
-    /// Refused or failed for good; `error` says why.
-    Failed,
-}
-
-impl VideoStatus {
-    fn parse(s: &str) -> VideoStatus {
-        match s {
-            "ready" => VideoStatus::Ready,
-            "failed" => VideoStatus::Failed,
-            _ => VideoStatus::Processing,
-        }
-    }
-}
+use crate::auth::policy::Listing;
+use crate::video::{Rendition, VideoAcl, VideoStatus};
 
 /// A row of `videos`.
 #[derive(Debug, Clone)]
@@ -139,18 +116,23 @@ pub(crate) fn video_from_row(row: &AnyRow) -> Result<VideoRecord, sqlx::Error> {
         id: row.try_get("id")?,
         title: row.try_get("title")?,
         description: row.try_get("description")?,
-        status: VideoStatus::parse(row.try_get::<&str, _>("status")?),
+        status: row
+            .try_get::<&str, _>("status")?
+            .parse()
+            .map_err(|e: String| sqlx::Error::Decode(e.into()))?,
         progress: row.try_get("progress")?,
         error: row.try_get("error")?,
         source_name: row.try_get("source_name")?,
         source_bytes: row.try_get("source_bytes")?,
         duration: row.try_get("duration_secs")?,
-        renditions: serde_json::from_str(&renditions).unwrap_or_default(),
+        renditions: serde_json::from_str(&renditions).map_err(|e| {
+            sqlx::Error::Decode(format!("the stored renditions of a video are not valid JSON: {e}").into())
+        })?,
         has_poster: super::get_bool(row, "has_poster")?,
         created_at: row.try_get("created_at")?,
         owner_id: row.try_get("owner_id")?,
         owner_name: row.try_get("owner_name")?,
-        privacy: Privacy::parse(row.try_get::<&str, _>("privacy")?).unwrap_or(Privacy::Private),
+        privacy: Privacy::parse(row.try_get::<&str, _>("privacy")?).map_err(|e| sqlx::Error::Decode(e.into()))?,
         tags: row
             .try_get::<&str, _>("tags")?
             .split_whitespace()

@@ -23,7 +23,7 @@ use crate::auth::{Role, password, secret};
 use crate::db::{CreateUser, Rotation, UserRecord, now_ms};
 use crate::http::caller::{ACCESS_COOKIE, Caller, REFRESH_COOKIE};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::videos::rfc3339;
+use crate::http::types::rfc3339;
 
 /// An account as the API shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

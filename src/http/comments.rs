@@ -10,9 +10,12 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::{Principal, Scope, policy};
 use crate::db::comments::CommentRecord;
+use crate::events::VideoEvent;
 use crate::http::caller::Caller;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::videos::{ListQuery, find_watchable, rfc3339};
+use crate::http::types::Paging;
+use crate::http::types::{ListQuery, rfc3339};
+use crate::http::videos::find_watchable;
 
 /// A comment as the API shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -136,12 +139,8 @@ pub async fn list(
 ) -> Result<Json<CommentPage>, ApiError> {
     let video = find_watchable(&app, &id, caller.0.as_ref()).await?;
     let manages = policy::may_manage(caller.0.as_ref(), video.acl());
-    let page = q.page.unwrap_or(1).max(1);
-    let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
-    let (top, total) = app
-        .db
-        .top_level_comments(&id, per_page, u64::from(page - 1) * u64::from(per_page))
-        .await?;
+    let Paging { page, per_page, offset } = Paging::of(q.page, q.per_page, 20);
+    let (top, total) = app.db.top_level_comments(&id, per_page, offset).await?;
     let replies = app.db.replies_to(&top.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
     let mut views: Vec<CommentView> = top
         .into_iter()
@@ -195,7 +194,7 @@ pub async fn create(
         .insert_comment(&id, body.parent_id, who.user_id, &text)
         .await?
         .ok_or_else(|| ApiError::Missing("the comment being replied to does not exist on this video".into()))?;
-    publish(&app, "comment.created", &comment);
+    publish(&app, &comment, |comment| VideoEvent::CommentCreated { comment });
     let manages = policy::may_manage(Some(&who), video.acl());
     Ok((
         StatusCode::CREATED,
@@ -228,7 +227,7 @@ pub async fn edit(
     let text = checked_body(&app, &body.body)?;
     app.db.update_comment(cid, &text).await?;
     let comment = app.db.comment(cid).await?.ok_or(ApiError::NotFound)?;
-    publish(&app, "comment.updated", &comment);
+    publish(&app, &comment, |comment| VideoEvent::CommentUpdated { comment });
     Ok(Json(CommentView::new(comment, Some(&who), manages)))
 }
 
@@ -254,7 +253,10 @@ pub async fn delete(State(app): State<AppState>, caller: Caller, Path(cid): Path
     app.db.delete_comment(cid).await?;
     app.events.publish(
         &comment.video_id,
-        serde_json::json!({"type": "comment.deleted", "id": cid, "video_id": comment.video_id}),
+        VideoEvent::CommentDeleted {
+            id: cid,
+            video_id: comment.video_id.clone(),
+        },
     );
     Ok(StatusCode::NO_CONTENT)
 }
@@ -266,11 +268,9 @@ async fn visible_comment(app: &AppState, cid: i64, who: &Principal) -> Result<(C
     Ok((comment, policy::may_manage(Some(who), video.acl())))
 }
 
-fn publish(app: &AppState, kind: &str, c: &CommentRecord) {
+fn publish(app: &AppState, c: &CommentRecord, kind: impl FnOnce(serde_json::Value) -> VideoEvent) {
     // Pushed to everyone: no per-viewer permissions inside.
     let view = CommentView::new(c.clone(), None, false);
-    app.events.publish(
-        &c.video_id,
-        serde_json::json!({"type": kind, "comment": serde_json::to_value(view).unwrap_or_default()}),
-    );
+    app.events
+        .publish(&c.video_id, kind(serde_json::to_value(view).unwrap_or_default()));
 }

@@ -15,7 +15,9 @@ use crate::auth::{Scope, policy, secret};
 use crate::db::engagement::HistoryItem;
 use crate::http::caller::Caller;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::videos::{ListQuery, VideoView, find_watchable, rfc3339};
+use crate::http::types::Paging;
+use crate::http::types::{ListQuery, VideoView, rfc3339};
+use crate::http::videos::find_watchable;
 
 /// Cookie naming an anonymous viewer, so their views count once a day too.
 pub const VIEWER_COOKIE: &str = "kino_viewer";
@@ -123,8 +125,7 @@ async fn history_page(
     unfinished_only: bool,
 ) -> Result<Json<HistoryPage>, ApiError> {
     let who = caller.with_scope(Scope::Read)?;
-    let page = q.page.unwrap_or(1).max(1);
-    let per_page = q.per_page.unwrap_or(24).clamp(1, 100);
+    let Paging { page, per_page, offset } = Paging::of(q.page, q.per_page, 24);
     let (items, total) = app
         .db
         .history(
@@ -132,7 +133,7 @@ async fn history_page(
             policy::listing_filter(Some(&who)),
             unfinished_only,
             per_page,
-            u64::from(page - 1) * u64::from(per_page),
+            offset,
         )
         .await?;
     let items = items

@@ -179,8 +179,7 @@ async fn pump(
         tokio::select! {
             event = events.recv() => match event {
                 Ok(e) if e.video_id == video_id => {
-                    let kind = e.payload.get("type").and_then(|t| t.as_str()).unwrap_or_default();
-                    if matches!(kind, "video.privacy" | "video.deleted")
+                    if e.kind.changes_access()
                         && find_watchable(&app, &video_id, caller.as_ref()).await.is_err()
                     {
                         let _ = socket

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::http::error::ErrorBody;
 use crate::http::security_headers::DOCS_POLICY;
-use crate::http::{auth, comments, engagement, live, search, tokens, users, videos};
+use crate::http::{auth, comments, engagement, live, search, site_config, tokens, upload, users, videos};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,7 +41,8 @@ use crate::http::{auth, comments, engagement, live, search, tokens, users, video
         (name = "search", description = "Full-text search over titles and descriptions"),
         (name = "users", description = "Public profiles and their videos"),
         (name = "auth", description = "Accounts and sessions (cookies)"),
-        (name = "tokens", description = "API tokens, created and revoked from a signed-in session")
+        (name = "tokens", description = "API tokens, created and revoked from a signed-in session"),
+        (name = "site", description = "Rules clients follow: limits and switches")
     ),
     components(schemas(ErrorBody, crate::db::VideoSort))
 )]
@@ -73,7 +74,7 @@ impl Modify for Security {
 /// The `/api/` routes with their operations, and the document describing them.
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(videos::list, videos::create))
+        .routes(routes!(videos::list, upload::create))
         .routes(routes!(videos::get, videos::patch, videos::delete))
         .routes(routes!(videos::playback))
         .routes(routes!(videos::cancel))
@@ -97,6 +98,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::change_password))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(site_config::get))
         .split_for_parts();
     add_default_errors(&mut doc);
     (router, doc)

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::http::caller::Caller;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::videos::VideoView;
+use crate::http::types::Paging;
+use crate::http::types::VideoView;
 
 /// Query of `GET /api/search`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -60,13 +61,9 @@ pub async fn search(
             "type at least one letter or digit to search".into(),
         ));
     }
-    let page = q.page.unwrap_or(1).max(1);
-    let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
+    let Paging { page, per_page, offset } = Paging::of(q.page, q.per_page, 20);
     let visible = crate::auth::policy::listing_filter(caller.0.as_ref());
-    let (videos, total) = app
-        .db
-        .search_videos(&text, visible, per_page, u64::from(page - 1) * u64::from(per_page))
-        .await?;
+    let (videos, total) = app.db.search_videos(&text, visible, per_page, offset).await?;
     Ok(Json(SearchResults {
         videos: videos
             .into_iter()

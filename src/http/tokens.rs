@@ -12,7 +12,7 @@ use crate::db::ApiTokenRecord;
 use crate::db::api_tokens::check_scopes;
 use crate::http::caller::Caller;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::videos::rfc3339;
+use crate::http::types::rfc3339;
 
 /// Longest token name, in characters.
 const MAX_NAME_CHARS: usize = 100;

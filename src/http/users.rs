@@ -11,7 +11,7 @@ use crate::auth::policy;
 use crate::db::{VideoFilter, VideoListing, VideoSort};
 use crate::http::caller::Caller;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::videos::{ListQuery, VideoList, list_page, rfc3339};
+use crate::http::types::{ListQuery, VideoList, list_page, rfc3339};
 
 /// A user as anyone may see them.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

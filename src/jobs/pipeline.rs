@@ -14,12 +14,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::WorkerContext;
 use crate::media::ladder::{self, Ladder};
-use crate::media::playlist::{self, MULTIVARIANT_PLAYLIST, Rendition};
+use crate::media::playlist::{self, MULTIVARIANT_PLAYLIST};
 use crate::media::poster::{self, POSTER};
 use crate::media::probe::{self, MediaInfo, ProbeError};
 use crate::media::process::ProcessError;
 use crate::media::transcode::{self, MEDIA_PLAYLIST};
 use crate::storage::keys;
+use crate::video::Rendition;
 
 /// Share of the progress bar given to the ffmpeg run; the rest covers poster and publishing.
 const TRANSCODE_SHARE: f64 = 95.0;

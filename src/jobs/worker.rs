@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::WorkerContext;
 use super::pipeline::{self, JobError, Progress};
 use crate::db::{ClaimedJob, Heartbeat, RetryDecision};
+use crate::events::VideoEvent;
 
 /// What a video's `error` says when processing failed for a reason on the server's side
 /// (storage, database, a missing tool) rather than the source's: viewers and the uploader read
@@ -71,8 +72,12 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
             job.max_attempts
         );
         if let Ok(RetryDecision::GaveUp) = ctx.db.fail_job(&job, &reason, true, 0).await {
-            ctx.events
-                .publish(&video_id, serde_json::json!({"type": "video.failed", "error": reason}));
+            ctx.events.publish(
+                &video_id,
+                VideoEvent::VideoFailed {
+                    error: reason.to_string(),
+                },
+            );
         }
         tracing::warn!(video_id, "{reason}");
         return;
@@ -107,7 +112,9 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
                     tracing::info!(video_id, "ready");
                     ctx.events.publish(
                         &video_id,
-                        serde_json::json!({"type": "video.ready", "duration_secs": published.duration}),
+                        VideoEvent::VideoReady {
+                            duration_secs: published.duration,
+                        },
                     );
                     Ok(())
                 }
@@ -123,7 +130,9 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
                 Ok(true) => {
                     ctx.events.publish(
                         &video_id,
-                        serde_json::json!({"type": "video.failed", "error": "transcoding was cancelled"}),
+                        VideoEvent::VideoFailed {
+                            error: "transcoding was cancelled".into(),
+                        },
                     );
                     Ok(())
                 }
@@ -137,8 +146,12 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
             tracing::info!(video_id, reason, "source rejected");
             match db.fail_job(&job, &reason, true, 0).await {
                 Ok(RetryDecision::GaveUp) => {
-                    ctx.events
-                        .publish(&video_id, serde_json::json!({"type": "video.failed", "error": reason}));
+                    ctx.events.publish(
+                        &video_id,
+                        VideoEvent::VideoFailed {
+                            error: reason.to_string(),
+                        },
+                    );
                     Ok(())
                 }
                 Ok(_) => Ok(()),
@@ -169,8 +182,12 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
                 }
                 Ok(RetryDecision::GaveUp) => {
                     tracing::error!(video_id, error = detail, "job failed for good");
-                    ctx.events
-                        .publish(&video_id, serde_json::json!({"type": "video.failed", "error": reason}));
+                    ctx.events.publish(
+                        &video_id,
+                        VideoEvent::VideoFailed {
+                            error: reason.to_string(),
+                        },
+                    );
                     Ok(())
                 }
                 Err(e) => Err(e),
@@ -227,7 +244,7 @@ async fn watch_job(
                 let p = (progress.get() * 10.0).round() / 10.0;
                 if p != written && ctx.db.set_progress(&job.video_id, p).await.is_ok() {
                     written = p;
-                    ctx.events.publish(&job.video_id, serde_json::json!({"type": "job.progress", "progress": p}));
+                    ctx.events.publish(&job.video_id, VideoEvent::JobProgress { progress: p });
                 }
             }
         }

@@ -9,41 +9,16 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use serde::{Deserialize, Serialize};
 
 use crate::media::ladder::{Ladder, VideoRendition};
 use crate::media::transcode::MEDIA_PLAYLIST;
+use crate::video::Rendition;
 
 /// File name of the multivariant playlist.
 pub const MULTIVARIANT_PLAYLIST: &str = "master.m3u8";
 
 /// RFC 6381 codec string of AAC-LC, the only audio codec Kino encodes.
 pub const AAC_LC: &str = "mp4a.40.2";
-
-/// A produced rendition (variant stream) with measured figures; stored as the video's
-/// `renditions` and returned by the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Rendition {
-    /// Directory and variant name, e.g. `720p` or `audio`.
-    pub name: String,
-    /// Picture size in pixels; absent for an audio-only variant.
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    /// Peak segment bitrate, bits/s (`BANDWIDTH`).
-    pub bandwidth: u64,
-    /// Mean bitrate over the whole rendition, bits/s (`AVERAGE-BANDWIDTH`).
-    pub average_bandwidth: u64,
-    /// RFC 6381 codec list, e.g. `avc1.64001f,mp4a.40.2`.
-    pub codecs: String,
-    /// Frames per second; absent for audio-only.
-    pub frame_rate: Option<f64>,
-    /// Sum of segment durations, seconds.
-    pub duration: f64,
-    /// Bytes of the init segment and all media segments.
-    pub bytes: u64,
-    /// Number of media segments.
-    pub segments: usize,
-}
 
 /// Reads the `avc1.PPCCLL` codec string (RFC 6381 §3.3) from an init segment's `avcC` box.
 pub fn avc_codec_string(init_segment: &[u8]) -> Option<String> {

@@ -161,7 +161,9 @@ impl BlobStore {
 
     /// Starts a streamed write of `key`; nothing is visible under `key` until
     /// [`BlobWriter::finish`], and [`BlobWriter::abort`] leaves nothing behind.
-    pub async fn writer(&self, key: &Key) -> Result<BlobWriter, StoreError> {
+    ///
+    /// Errors: [`WriteError::Full`] when the store has no space left.
+    pub async fn writer(&self, key: &Key) -> Result<BlobWriter, WriteError> {
         let upload = self.inner.put_multipart(key).await?;
         Ok(BlobWriter {
             inner: WriteMultipart::new_with_chunk_size(upload, PART_BYTES),
@@ -254,6 +256,45 @@ impl BlobStore {
     }
 }
 
+/// Why a write to the store failed: the store is full (ENOSPC on the local backend, or an
+/// error saying so from a remote one), or anything else.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// No space left: retrying now cannot help; the caller should say so (507).
+    #[error("the media store is full")]
+    Full(#[source] StoreError),
+    #[error(transparent)]
+    Other(StoreError),
+}
+
+impl From<StoreError> for WriteError {
+    fn from(e: StoreError) -> Self {
+        if is_storage_full(&e) {
+            WriteError::Full(e)
+        } else {
+            WriteError::Other(e)
+        }
+    }
+}
+
+/// True when an error comes from a full disk: an `io::Error` of kind `StorageFull` somewhere
+/// in its source chain, or, where a backend keeps only the text, ENOSPC's message.
+fn is_storage_full(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::StorageFull
+        {
+            return true;
+        }
+        if err.to_string().contains("No space left on device") {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
 /// A streamed write in progress; see [`BlobStore::writer`].
 pub struct BlobWriter {
     inner: WriteMultipart,
@@ -262,7 +303,9 @@ pub struct BlobWriter {
 
 impl BlobWriter {
     /// Appends bytes, waiting while too many parts are in flight (backpressure).
-    pub async fn write(&mut self, buf: &[u8]) -> Result<(), StoreError> {
+    ///
+    /// Errors: [`WriteError::Full`] when the store has no space left.
+    pub async fn write(&mut self, buf: &[u8]) -> Result<(), WriteError> {
         self.inner.wait_for_capacity(4).await?;
         self.inner.write(buf);
         self.bytes += buf.len() as u64;
@@ -280,7 +323,9 @@ impl BlobWriter {
     }
 
     /// Completes the write; returns the blob's size in bytes.
-    pub async fn finish(self) -> Result<u64, StoreError> {
+    ///
+    /// Errors: [`WriteError::Full`] when the store has no space left.
+    pub async fn finish(self) -> Result<u64, WriteError> {
         let n = self.bytes;
         self.inner.finish().await?;
         Ok(n)
