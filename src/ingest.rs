@@ -66,7 +66,12 @@ impl PendingSource {
     /// source over to it. Returns the video id.
     ///
     /// Errors: the database refused the insert; the stored source is then removed.
-    pub async fn record(mut self, db: &Db, max_attempts: u32, details: SourceDetails) -> Result<String, sqlx::Error> {
+    pub async fn record(
+        mut self,
+        db: &Db,
+        max_attempts: u32,
+        details: SourceDetails,
+    ) -> Result<String, crate::db::DbError> {
         let video = NewVideo {
             id: self.id.clone(),
             title: details.title,

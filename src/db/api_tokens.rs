@@ -4,7 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::users::UserRecord;
-use super::{Db, now_ms, query};
+use super::{Db, DbError, now_ms, query};
 use crate::auth::{Role, ScopeSet};
 
 /// An API token as listed to its owner (never the secret).
@@ -37,7 +37,7 @@ impl Db {
         name: &str,
         hash: &str,
         scopes: ScopeSet,
-    ) -> Result<ApiTokenRecord, sqlx::Error> {
+    ) -> Result<ApiTokenRecord, DbError> {
         let row = query(
             "INSERT INTO api_tokens (user_id, name, token_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)
              RETURNING id, name, scopes, created_at, last_used_at",
@@ -49,11 +49,11 @@ impl Db {
         .bind(now_ms())
         .fetch_one(&self.pool)
         .await?;
-        token_from_row(&row)
+        token_from_row(&row).map_err(DbError::from)
     }
 
     /// The live (unrevoked) token with hash `hash`, its owner, and records its use.
-    pub async fn use_api_token(&self, hash: &str) -> Result<Option<(ApiTokenRecord, UserRecord)>, sqlx::Error> {
+    pub async fn use_api_token(&self, hash: &str) -> Result<Option<(ApiTokenRecord, UserRecord)>, DbError> {
         let row = query(
             "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL
              RETURNING id, user_id, name, scopes, created_at, last_used_at",
@@ -69,7 +69,7 @@ impl Db {
     }
 
     /// The live tokens of a user, newest first.
-    pub async fn api_tokens_of(&self, user_id: i64) -> Result<Vec<ApiTokenRecord>, sqlx::Error> {
+    pub async fn api_tokens_of(&self, user_id: i64) -> Result<Vec<ApiTokenRecord>, DbError> {
         let rows = query(
             "SELECT id, name, scopes, created_at, last_used_at FROM api_tokens
              WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC",
@@ -77,11 +77,14 @@ impl Db {
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(token_from_row).collect()
+        rows.iter()
+            .map(token_from_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(DbError::from)
     }
 
     /// Revokes token `id` of `user_id`. Returns false when the user has no such live token.
-    pub async fn revoke_api_token(&self, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+    pub async fn revoke_api_token(&self, user_id: i64, id: i64) -> Result<bool, DbError> {
         let done = query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
             .bind(now_ms())
             .bind(id)

@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, now_ms, query, query_scalar};
+use super::{Db, DbError, now_ms, query, query_scalar};
 
 /// A comment with its author's name.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ impl Db {
         parent_id: Option<i64>,
         author_id: i64,
         body: &str,
-    ) -> Result<Option<CommentRecord>, sqlx::Error> {
+    ) -> Result<Option<CommentRecord>, DbError> {
         let parent = match parent_id {
             None => None,
             Some(pid) => {
@@ -78,10 +78,10 @@ impl Db {
     }
 
     /// One comment.
-    pub async fn comment(&self, id: i64) -> Result<Option<CommentRecord>, sqlx::Error> {
+    pub async fn comment(&self, id: i64) -> Result<Option<CommentRecord>, DbError> {
         let sql = format!("{COMMENT_SELECT} WHERE c.id = ?");
         let row = query(&sql).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(comment_from_row).transpose()
+        row.as_ref().map(comment_from_row).transpose().map_err(DbError::from)
     }
 
     /// A page of a video's top-level comments, newest first, with the total count.
@@ -90,7 +90,7 @@ impl Db {
         video_id: &str,
         limit: u32,
         offset: u64,
-    ) -> Result<(Vec<CommentRecord>, u64), sqlx::Error> {
+    ) -> Result<(Vec<CommentRecord>, u64), DbError> {
         let sql = format!(
             "{COMMENT_SELECT} WHERE c.video_id = ? AND c.parent_id IS NULL ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?"
         );
@@ -111,7 +111,7 @@ impl Db {
     }
 
     /// The replies to the given top-level comments, oldest first.
-    pub async fn replies_to(&self, parents: &[i64]) -> Result<Vec<CommentRecord>, sqlx::Error> {
+    pub async fn replies_to(&self, parents: &[i64]) -> Result<Vec<CommentRecord>, DbError> {
         if parents.is_empty() {
             return Ok(Vec::new());
         }
@@ -122,11 +122,14 @@ impl Db {
             q = q.bind(p);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(comment_from_row).collect()
+        rows.iter()
+            .map(comment_from_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(DbError::from)
     }
 
     /// Replaces a comment's body and marks it edited.
-    pub async fn update_comment(&self, id: i64, body: &str) -> Result<(), sqlx::Error> {
+    pub async fn update_comment(&self, id: i64, body: &str) -> Result<(), DbError> {
         query("UPDATE comments SET body = ?, edited_at = ? WHERE id = ?")
             .bind(body)
             .bind(now_ms())
@@ -134,14 +137,16 @@ impl Db {
             .execute(&self.pool)
             .await
             .map(|_| ())
+            .map_err(DbError::from)
     }
 
     /// Deletes a comment and its replies.
-    pub async fn delete_comment(&self, id: i64) -> Result<(), sqlx::Error> {
+    pub async fn delete_comment(&self, id: i64) -> Result<(), DbError> {
         query("DELETE FROM comments WHERE id = ?")
             .bind(id)
             .execute(&self.pool)
             .await
             .map(|_| ())
+            .map_err(DbError::from)
     }
 }

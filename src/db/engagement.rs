@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::videos::{VIDEO_COLUMNS, video_from_row};
-use super::{Db, now_ms, query, query_scalar};
+use super::{Db, DbError, now_ms, query, query_scalar};
 use crate::auth::policy::Listing;
 use crate::db::VideoRecord;
 
@@ -31,7 +31,7 @@ impl HistoryItem {
 
 impl Db {
     /// Records where `user_id` is in `video_id` (seconds).
-    pub async fn save_position(&self, user_id: i64, video_id: &str, position: f64) -> Result<(), sqlx::Error> {
+    pub async fn save_position(&self, user_id: i64, video_id: &str, position: f64) -> Result<(), DbError> {
         query(
             "INSERT INTO watch_progress (user_id, video_id, position_secs, updated_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (user_id, video_id) DO UPDATE SET position_secs = excluded.position_secs, updated_at = excluded.updated_at",
@@ -42,11 +42,11 @@ impl Db {
         .bind(now_ms())
         .execute(&self.pool)
         .await
-        .map(|_| ())
+        .map(|_| ()).map_err(DbError::from)
     }
 
     /// Where `user_id` left `video_id`: (seconds, Unix ms), if anywhere.
-    pub async fn position(&self, user_id: i64, video_id: &str) -> Result<Option<(f64, i64)>, sqlx::Error> {
+    pub async fn position(&self, user_id: i64, video_id: &str) -> Result<Option<(f64, i64)>, DbError> {
         let row = query("SELECT position_secs, updated_at FROM watch_progress WHERE user_id = ? AND video_id = ?")
             .bind(user_id)
             .bind(video_id)
@@ -67,7 +67,7 @@ impl Db {
         unfinished_only: bool,
         limit: u32,
         offset: u64,
-    ) -> Result<(Vec<HistoryItem>, u64), sqlx::Error> {
+    ) -> Result<(Vec<HistoryItem>, u64), DbError> {
         let (vis, viewer) = super::visibility_sql(visible);
         let mut cond = format!("p.user_id = ? AND {vis}");
         if unfinished_only {
@@ -104,13 +104,13 @@ impl Db {
                     updated_at: r.try_get("watched_at")?,
                 })
             })
-            .collect::<Result<_, sqlx::Error>>()?;
+            .collect::<Result<_, DbError>>()?;
         Ok((items, total as u64))
     }
 
     /// Counts a view of `video_id` by `viewer` unless that viewer was counted in the last
     /// `window_ms`. Returns whether it counted and the video's view count.
-    pub async fn count_view(&self, video_id: &str, viewer: &str, window_ms: i64) -> Result<(bool, i64), sqlx::Error> {
+    pub async fn count_view(&self, video_id: &str, viewer: &str, window_ms: i64) -> Result<(bool, i64), DbError> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
         let counted = query(

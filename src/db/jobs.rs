@@ -9,7 +9,7 @@
 
 use sqlx::Row;
 
-use super::{Backend, Db, now_ms, query};
+use super::{Backend, Db, DbError, now_ms, query};
 
 /// A job this worker holds the lease of.
 #[derive(Debug, Clone)]
@@ -47,19 +47,20 @@ impl Db {
     /// on PostgreSQL (workers on several machines must not compare leases by their own clocks,
     /// or one running ahead would take over jobs whose leases still hold), this process's on
     /// SQLite (one machine).
-    pub async fn clock_ms(&self) -> Result<i64, sqlx::Error> {
+    pub async fn clock_ms(&self) -> Result<i64, DbError> {
         match self.backend {
             Backend::Sqlite => Ok(now_ms()),
             Backend::Postgres => {
                 super::query_scalar("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
                     .fetch_one(&self.pool)
                     .await
+                    .map_err(DbError::from)
             }
         }
     }
 
     /// Claims the oldest runnable job: queued and due, or running with an expired lease.
-    pub async fn claim_job(&self, worker_id: &str, lease_ms: i64) -> Result<Option<ClaimedJob>, sqlx::Error> {
+    pub async fn claim_job(&self, worker_id: &str, lease_ms: i64) -> Result<Option<ClaimedJob>, DbError> {
         let now = self.clock_ms().await?;
         // PostgreSQL runs this at READ COMMITTED: without the row lock two workers could pick
         // the same id in the sub-select and both update it. SKIP LOCKED makes the second take
@@ -96,7 +97,7 @@ impl Db {
     }
 
     /// Renews the lease of a job this worker holds.
-    pub async fn heartbeat(&self, job: &ClaimedJob, lease_ms: i64) -> Result<Heartbeat, sqlx::Error> {
+    pub async fn heartbeat(&self, job: &ClaimedJob, lease_ms: i64) -> Result<Heartbeat, DbError> {
         let now = self.clock_ms().await?;
         let row = query(
             "UPDATE jobs SET lease_until = ?, updated_at = ?
@@ -124,7 +125,7 @@ impl Db {
         duration: f64,
         renditions_json: &str,
         has_poster: bool,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<bool, DbError> {
         let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
         let held = query(
@@ -165,7 +166,7 @@ impl Db {
         reason: &str,
         permanent: bool,
         backoff_secs: u64,
-    ) -> Result<RetryDecision, sqlx::Error> {
+    ) -> Result<RetryDecision, DbError> {
         let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
         if !permanent && job.attempt < job.max_attempts {
@@ -203,7 +204,7 @@ impl Db {
 
     /// Ends a cancelled job: the job `cancelled`, the video `failed` with `reason`. Returns
     /// false (and changes nothing) when this worker no longer held the lease.
-    pub async fn cancel_job(&self, job: &ClaimedJob, reason: &str) -> Result<bool, sqlx::Error> {
+    pub async fn cancel_job(&self, job: &ClaimedJob, reason: &str) -> Result<bool, DbError> {
         let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
         let held = Self::end_job(&mut tx, job, "cancelled", reason, now).await?;
@@ -221,7 +222,7 @@ impl Db {
         state: &str,
         reason: &str,
         now: i64,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<bool, DbError> {
         let held = query(
             "UPDATE jobs SET state = ?, lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
              WHERE id = ? AND lease_owner = ? AND state = 'running'",
@@ -241,12 +242,7 @@ impl Db {
         Ok(held)
     }
 
-    async fn fail_video(
-        tx: &mut sqlx::AnyConnection,
-        video_id: &str,
-        reason: &str,
-        now: i64,
-    ) -> Result<(), sqlx::Error> {
+    async fn fail_video(tx: &mut sqlx::AnyConnection, video_id: &str, reason: &str, now: i64) -> Result<(), DbError> {
         query("UPDATE videos SET status = 'failed', error = ?, updated_at = ? WHERE id = ?")
             .bind(reason)
             .bind(now)
@@ -254,10 +250,11 @@ impl Db {
             .execute(tx)
             .await
             .map(|_| ())
+            .map_err(DbError::from)
     }
 
     /// Gives a job back to the queue at once without counting the attempt (graceful shutdown).
-    pub async fn release_job(&self, job: &ClaimedJob) -> Result<(), sqlx::Error> {
+    pub async fn release_job(&self, job: &ClaimedJob) -> Result<(), DbError> {
         let now = self.clock_ms().await?;
         query(
             "UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, run_after = ?, lease_owner = NULL,
@@ -269,12 +266,12 @@ impl Db {
         .bind(&job.worker_id)
         .execute(&self.pool)
         .await
-        .map(|_| ())
+        .map(|_| ()).map_err(DbError::from)
     }
 
     /// Asks for a video's unfinished transcode to stop. A queued job is cancelled at once;
     /// a running one at its worker's next heartbeat. Returns false when nothing was running.
-    pub async fn request_cancel(&self, video_id: &str) -> Result<bool, sqlx::Error> {
+    pub async fn request_cancel(&self, video_id: &str) -> Result<bool, DbError> {
         let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
         let queued = query(

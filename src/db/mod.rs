@@ -41,6 +41,27 @@ pub use sessions::Rotation;
 pub use users::{CreateUser, UserRecord};
 pub use videos::{NewVideo, VideoFilter, VideoListing, VideoPatch, VideoRecord, VideoSort};
 
+/// Why a database call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A row holds what Kino cannot read (an unknown status, broken renditions JSON): the
+    /// data is corrupt or was written by another version. Not retried.
+    #[error("the database holds data Kino cannot read: {0}")]
+    Corrupt(String),
+    /// The database could not be reached, or refused or failed the statement.
+    #[error("database error: {0}")]
+    Sqlx(sqlx::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Decode(why) => DbError::Corrupt(why.to_string()),
+            e => DbError::Sqlx(e),
+        }
+    }
+}
+
 /// Which engine a [`Db`] runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -129,9 +150,9 @@ impl Db {
     /// then write wait their turn instead of one failing with "database is locked");
     /// PostgreSQL takes a transaction-scoped advisory lock for the same effect across nodes.
     /// Write transactions are a few statements long, so the serialisation costs little.
-    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, Any>, sqlx::Error> {
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, Any>, DbError> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(DbError::from),
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
                 tx.execute(WRITE_LOCK).await?;

@@ -6,7 +6,7 @@
 //!   terms. Accents are folded by the same table on both sides ([`fold`]).
 
 use super::videos::{VIDEO_COLUMNS, video_from_row};
-use super::{Backend, Db, query, query_scalar, visibility_sql};
+use super::{Backend, Db, DbError, query, query_scalar, visibility_sql};
 use crate::auth::policy::Listing;
 use crate::db::VideoRecord;
 
@@ -76,7 +76,7 @@ impl Db {
         visible: Listing,
         limit: u32,
         offset: u64,
-    ) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
+    ) -> Result<(Vec<VideoRecord>, u64), DbError> {
         if self.backend == Backend::Postgres {
             return self.search_videos_pg(text, visible, limit, offset).await;
         }
@@ -111,7 +111,7 @@ impl Db {
         owner: Listing,
         limit: u64,
         offset: u64,
-    ) -> Result<Vec<VideoRecord>, sqlx::Error> {
+    ) -> Result<Vec<VideoRecord>, DbError> {
         let (visible, viewer) = visibility_sql(owner);
         let sql = format!(
             "SELECT {VIDEO_COLUMNS} FROM videos_fts
@@ -125,10 +125,13 @@ impl Db {
             q = q.bind(id);
         }
         let rows = q.bind(limit as i64).bind(offset as i64).fetch_all(&self.pool).await?;
-        rows.iter().map(video_from_row).collect()
+        rows.iter()
+            .map(video_from_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(DbError::from)
     }
 
-    async fn search_count(&self, fts: &str, owner: Listing) -> Result<u64, sqlx::Error> {
+    async fn search_count(&self, fts: &str, owner: Listing) -> Result<u64, DbError> {
         let (visible, viewer) = visibility_sql(owner);
         let sql = format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM videos_fts JOIN videos v ON v.rowid = videos_fts.rowid
@@ -152,7 +155,7 @@ impl Db {
         visible: Listing,
         limit: u32,
         offset: u64,
-    ) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
+    ) -> Result<(Vec<VideoRecord>, u64), DbError> {
         let Some(tsq) = ts_query(text) else {
             return Ok((Vec::new(), 0));
         };

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{Db, now_ms, query};
+use super::{Db, DbError, now_ms, query};
 
 /// Outcome of presenting a refresh token to [`Db::rotate_refresh_token`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ impl Db {
         family_id: &str,
         user_id: i64,
         expires_at: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), DbError> {
         // Expired rows of anyone are dropped here, so the table stays small without a sweeper.
         let now = now_ms();
         query("DELETE FROM refresh_tokens WHERE expires_at < ?")
@@ -43,7 +43,7 @@ impl Db {
         .bind(now)
         .execute(&self.pool)
         .await
-        .map(|_| ())
+        .map(|_| ()).map_err(DbError::from)
     }
 
     /// Exchanges the token with hash `old_hash` for `new_hash` (valid until `expires_at`, ms)
@@ -53,7 +53,7 @@ impl Db {
         old_hash: &str,
         new_hash: &str,
         expires_at: i64,
-    ) -> Result<Rotation, sqlx::Error> {
+    ) -> Result<Rotation, DbError> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
         let Some(row) =
@@ -107,7 +107,7 @@ impl Db {
     }
 
     /// Deletes the family of the token with hash `hash` (sign-out). Returns true if one existed.
-    pub async fn revoke_refresh_family_of(&self, hash: &str) -> Result<bool, sqlx::Error> {
+    pub async fn revoke_refresh_family_of(&self, hash: &str) -> Result<bool, DbError> {
         let done = query(
             "DELETE FROM refresh_tokens WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = ?)",
         )
@@ -118,11 +118,12 @@ impl Db {
     }
 
     /// Deletes every refresh token of a user (password change).
-    pub async fn revoke_all_refresh_tokens(&self, user_id: i64) -> Result<(), sqlx::Error> {
+    pub async fn revoke_all_refresh_tokens(&self, user_id: i64) -> Result<(), DbError> {
         query("DELETE FROM refresh_tokens WHERE user_id = ?")
             .bind(user_id)
             .execute(&self.pool)
             .await
             .map(|_| ())
+            .map_err(DbError::from)
     }
 }

@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, now_ms, query, query_scalar};
+use super::{Db, DbError, now_ms, query, query_scalar};
 use crate::auth::Role;
 
 /// A row of `users`.
@@ -50,7 +50,7 @@ impl Db {
         email: Option<&str>,
         password_hash: &str,
         role: Role,
-    ) -> Result<CreateUser, sqlx::Error> {
+    ) -> Result<CreateUser, DbError> {
         let mut tx = self.write_tx().await?;
         // Only the (public) username must be free: emails are not unique, so registration
         // never tells whether an email already has an account (OWASP Authentication Cheat Sheet).
@@ -78,7 +78,7 @@ impl Db {
             Ok(r) => r,
             // A concurrent insert won the race for the name.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(CreateUser::Taken),
-            Err(e) => return Err(e),
+            Err(e) => return Err(DbError::from(e)),
         };
         let user = user_from_row(&row)?;
         tx.commit().await?;
@@ -87,26 +87,27 @@ impl Db {
 
     /// The account whose username is `login` (already lowercased). Emails are not unique and
     /// never sign anyone in.
-    pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, sqlx::Error> {
+    pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, DbError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?");
         let row = query(&sql).bind(login).fetch_optional(&self.pool).await?;
-        row.as_ref().map(user_from_row).transpose()
+        row.as_ref().map(user_from_row).transpose().map_err(DbError::from)
     }
 
     /// The account with id `id`.
-    pub async fn user(&self, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
+    pub async fn user(&self, id: i64) -> Result<Option<UserRecord>, DbError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?");
         let row = query(&sql).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(user_from_row).transpose()
+        row.as_ref().map(user_from_row).transpose().map_err(DbError::from)
     }
 
     /// Replaces an account's password hash.
-    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<(), sqlx::Error> {
+    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<(), DbError> {
         query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(hash)
             .bind(user_id)
             .execute(&self.pool)
             .await
             .map(|_| ())
+            .map_err(DbError::from)
     }
 }

@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, now_ms, query, query_scalar};
+use super::{Db, DbError, now_ms, query, query_scalar};
 use crate::auth::Privacy;
 use crate::auth::policy::Listing;
 use crate::video::{Rendition, VideoAcl, VideoStatus};
@@ -146,7 +146,7 @@ pub(crate) fn video_from_row(row: &AnyRow) -> Result<VideoRecord, sqlx::Error> {
 
 impl Db {
     /// Inserts a video in `processing` and queues its transcode job, in one transaction.
-    pub async fn insert_video_with_job(&self, v: &NewVideo, max_attempts: u32) -> Result<(), sqlx::Error> {
+    pub async fn insert_video_with_job(&self, v: &NewVideo, max_attempts: u32) -> Result<(), DbError> {
         let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
         query(
@@ -177,14 +177,14 @@ impl Db {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await
+        tx.commit().await.map_err(DbError::from)
     }
 
     /// One video by id.
-    pub async fn video(&self, id: &str) -> Result<Option<VideoRecord>, sqlx::Error> {
+    pub async fn video(&self, id: &str) -> Result<Option<VideoRecord>, DbError> {
         let sql = format!("SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM} WHERE v.id = ?");
         let row = query(&sql).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(video_from_row).transpose()
+        row.as_ref().map(video_from_row).transpose().map_err(DbError::from)
     }
 
     /// A page of the videos `listing` selects, in its order, and their total count.
@@ -193,7 +193,7 @@ impl Db {
         listing: &VideoListing,
         limit: u32,
         offset: u64,
-    ) -> Result<(Vec<VideoRecord>, u64), sqlx::Error> {
+    ) -> Result<(Vec<VideoRecord>, u64), DbError> {
         let (visible, viewer) = super::visibility_sql(listing.visible);
         let (mut cond, owner) = match listing.filter {
             VideoFilter::Any => (visible.to_string(), None),
@@ -241,7 +241,7 @@ impl Db {
 
     /// Ends every playback grant of video `id` issued so far by bumping its grant generation.
     /// Returns false when there is no such video.
-    pub async fn revoke_grants(&self, id: &str) -> Result<bool, sqlx::Error> {
+    pub async fn revoke_grants(&self, id: &str) -> Result<bool, DbError> {
         let done = query("UPDATE videos SET grant_generation = grant_generation + 1, updated_at = ? WHERE id = ?")
             .bind(now_ms())
             .bind(id)
@@ -252,7 +252,7 @@ impl Db {
 
     /// Applies `patch` to video `id` (a change of privacy also bumps the grant generation,
     /// ending earlier playback grants). Returns false when there is no such video.
-    pub async fn update_video(&self, id: &str, patch: &VideoPatch) -> Result<bool, sqlx::Error> {
+    pub async fn update_video(&self, id: &str, patch: &VideoPatch) -> Result<bool, DbError> {
         let mut tx = self.write_tx().await?;
         let done = query(
             "UPDATE videos SET title = COALESCE(?, title), description = COALESCE(?, description),
@@ -279,7 +279,7 @@ impl Db {
 
     /// Deletes video `id` and its jobs (a running worker loses its lease at its next
     /// heartbeat). Returns false when there was no such video.
-    pub async fn delete_video(&self, id: &str) -> Result<bool, sqlx::Error> {
+    pub async fn delete_video(&self, id: &str) -> Result<bool, DbError> {
         let mut tx = self.write_tx().await?;
         query("DELETE FROM jobs WHERE video_id = ?")
             .bind(id)
@@ -294,7 +294,7 @@ impl Db {
     }
 
     /// Records transcode progress (percent) of a video still processing.
-    pub async fn set_progress(&self, id: &str, percent: f64) -> Result<(), sqlx::Error> {
+    pub async fn set_progress(&self, id: &str, percent: f64) -> Result<(), DbError> {
         query("UPDATE videos SET progress = ?, updated_at = ? WHERE id = ? AND status = 'processing'")
             .bind(percent.clamp(0.0, 100.0))
             .bind(now_ms())
@@ -302,11 +302,12 @@ impl Db {
             .execute(&self.pool)
             .await
             .map(|_| ())
+            .map_err(DbError::from)
     }
 }
 
 /// Replaces the `video_tags` rows of a video.
-async fn set_tags(tx: &mut sqlx::AnyConnection, video_id: &str, tags: &[String]) -> Result<(), sqlx::Error> {
+async fn set_tags(tx: &mut sqlx::AnyConnection, video_id: &str, tags: &[String]) -> Result<(), DbError> {
     query("DELETE FROM video_tags WHERE video_id = ?")
         .bind(video_id)
         .execute(&mut *tx)
