@@ -135,7 +135,7 @@ impl Events {
         client.flush().await.context("NATS subscription failed")?;
         let tx = broadcast::channel(BUFFER).0;
         let local = tx.clone();
-        let node: Arc<str> = crate::ids::new_video_id().into();
+        let node: Arc<str> = crate::ids::random_token().into();
         let me = node.clone();
         tokio::spawn(async move {
             use futures::StreamExt;

@@ -9,7 +9,7 @@
 
 use crate::auth::Privacy;
 use crate::db::{Db, NewVideo};
-use crate::ids::new_video_id;
+use crate::ids::VideoId;
 use object_store::path::Path as Key;
 
 use crate::storage::{BlobStore, keys};
@@ -34,7 +34,7 @@ pub struct SourceDetails {
 #[derive(Debug)]
 pub struct PendingSource {
     store: BlobStore,
-    id: String,
+    id: VideoId,
     key: Key,
     recorded: bool,
 }
@@ -42,7 +42,7 @@ pub struct PendingSource {
 impl PendingSource {
     /// Reserves a new video id; the source goes to [`PendingSource::key`].
     pub fn new(store: &BlobStore) -> PendingSource {
-        let id = new_video_id();
+        let id = VideoId::new();
         PendingSource {
             store: store.clone(),
             key: keys::source(&id),
@@ -52,7 +52,7 @@ impl PendingSource {
     }
 
     /// The new video's id.
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &VideoId {
         &self.id
     }
 
@@ -71,7 +71,7 @@ impl PendingSource {
         db: &Db,
         max_attempts: u32,
         details: SourceDetails,
-    ) -> Result<String, crate::db::DbError> {
+    ) -> Result<VideoId, crate::db::DbError> {
         let video = NewVideo {
             id: self.id.clone(),
             title: details.title,
@@ -84,7 +84,7 @@ impl PendingSource {
         };
         db.insert_video_with_job(&video, max_attempts).await?;
         self.recorded = true;
-        Ok(std::mem::take(&mut self.id))
+        Ok(self.id.clone())
     }
 }
 

@@ -396,7 +396,7 @@ async fn racing_workers_on_postgresql_never_claim_a_job_twice() {
 
     // A lease that lapses (its worker stopped heartbeating) is taken over by another worker,
     // and the first one learns it lost the job at its next heartbeat.
-    queue_job(&db, "race-lapsed").await;
+    queue_job(&db, "race-lapsed0").await;
     let first = db.claim_job("slow:1:0", 2_000).await.unwrap().expect("claimable");
     assert_eq!(first.attempt, 1);
     assert!(
@@ -405,7 +405,7 @@ async fn racing_workers_on_postgresql_never_claim_a_job_twice() {
     );
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let second = db.claim_job("fast:2:0", 60_000).await.unwrap().expect("taken over");
-    assert_eq!((second.video_id.as_str(), second.attempt), ("race-lapsed", 2));
+    assert_eq!((second.video_id.as_str(), second.attempt), ("race-lapsed0", 2));
     assert_eq!(db.heartbeat(&first, 60_000).await.unwrap(), kino::db::Heartbeat::Lost);
     assert!(matches!(
         db.heartbeat(&second, 60_000).await.unwrap(),
@@ -416,7 +416,7 @@ async fn racing_workers_on_postgresql_never_claim_a_job_twice() {
 /// Inserts a video row `id` with a queued transcode job (no media: the job is only claimed).
 async fn queue_job(db: &kino::db::Db, id: &str) {
     let v = kino::db::NewVideo {
-        id: id.into(),
+        id: kino::ids::VideoId::parse(id).expect("a 12-character id"),
         title: id.into(),
         description: String::new(),
         source_name: "x.mp4".into(),

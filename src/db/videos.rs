@@ -6,12 +6,13 @@ use sqlx::any::AnyRow;
 use super::{Db, DbError, now_ms, query, query_scalar};
 use crate::auth::Privacy;
 use crate::auth::policy::Listing;
+use crate::ids::VideoId;
 use crate::video::{Rendition, VideoAcl, VideoStatus};
 
 /// A row of `videos`.
 #[derive(Debug, Clone)]
 pub struct VideoRecord {
-    pub id: String,
+    pub id: VideoId,
     pub title: String,
     pub description: String,
     pub status: VideoStatus,
@@ -95,7 +96,7 @@ pub struct VideoPatch {
 /// A video to insert together with its transcode job.
 #[derive(Debug, Clone)]
 pub struct NewVideo {
-    pub id: String,
+    pub id: VideoId,
     pub title: String,
     pub description: String,
     pub source_name: String,
@@ -113,7 +114,8 @@ pub(crate) const VIDEO_FROM: &str = "videos v LEFT JOIN users u ON u.id = v.owne
 pub(crate) fn video_from_row(row: &AnyRow) -> Result<VideoRecord, sqlx::Error> {
     let renditions: String = row.try_get("renditions")?;
     Ok(VideoRecord {
-        id: row.try_get("id")?,
+        id: VideoId::parse(row.try_get::<&str, _>("id")?)
+            .ok_or_else(|| sqlx::Error::Decode("a stored video id is malformed".into()))?,
         title: row.try_get("title")?,
         description: row.try_get("description")?,
         status: row
@@ -153,7 +155,7 @@ impl Db {
             "INSERT INTO videos (id, title, description, status, source_name, source_bytes, owner_id, privacy, tags, created_at, updated_at)
              VALUES (?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(&v.id)
+        .bind(v.id.as_str())
         .bind(&v.title)
         .bind(&v.description)
         .bind(&v.source_name)
@@ -170,7 +172,7 @@ impl Db {
             "INSERT INTO jobs (video_id, kind, state, max_attempts, run_after, created_at, updated_at)
              VALUES (?, 'transcode', 'queued', ?, ?, ?, ?)",
         )
-        .bind(&v.id)
+        .bind(v.id.as_str())
         .bind(i64::from(max_attempts))
         .bind(now)
         .bind(now)

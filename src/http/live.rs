@@ -171,14 +171,14 @@ fn origin_allowed(app: &AppState, headers: &HeaderMap) -> bool {
 async fn pump(
     mut socket: WebSocket,
     mut events: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::events::Event>>,
-    video_id: String,
+    video_id: crate::ids::VideoId,
     app: AppState,
     caller: Option<crate::auth::Principal>,
 ) {
     loop {
         tokio::select! {
             event = events.recv() => match event {
-                Ok(e) if e.video_id == video_id => {
+                Ok(e) if e.video_id == video_id.as_str() => {
                     if e.kind.changes_access()
                         && find_watchable(&app, &video_id, caller.as_ref()).await.is_err()
                     {

@@ -125,7 +125,7 @@ impl VideoView {
             tags: v.tags,
             views: v.views,
             comments_enabled: v.comments_enabled,
-            id: v.id,
+            id: v.id.to_string(),
             title: v.title,
             description: v.description,
             status: v.status,

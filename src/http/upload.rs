@@ -203,7 +203,7 @@ async fn store_upload(
     let id = source.record(&app.db, app.config.jobs.max_attempts, details).await?;
     app.wake_workers.notify_waiters();
     let video = find(&app, &id).await?;
-    tracing::info!(video_id = id, bytes = video.source_bytes, "upload stored");
+    tracing::info!(video_id = %id, bytes = video.source_bytes, "upload stored");
     Ok((
         StatusCode::CREATED,
         Json(VideoView::for_caller(&app, video, Some(&who), Some(peer.ip()))),

@@ -32,7 +32,7 @@ pub async fn run_workers(ctx: WorkerContext, count: usize, shutdown: Cancellatio
     // HOST:PID:N:RANDOM — readable in the jobs table, and unique even when two machines
     // report the same host name (HOSTNAME is often unset under systemd) and pid.
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
-    let run = crate::ids::new_video_id();
+    let run = crate::ids::random_token();
     let mut set = tokio::task::JoinSet::new();
     for n in 0..count {
         let worker_id = format!("{host}:{}:{n}:{run}", std::process::id());
