@@ -32,6 +32,8 @@ pub struct UserView {
     pub username: String,
     pub email: Option<String>,
     pub role: Role,
+    /// The account's role may upload (so pages show or hide the upload form and scope).
+    pub can_upload: bool,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -43,6 +45,7 @@ impl From<UserRecord> for UserView {
             username: u.username,
             email: u.email,
             role: u.role,
+            can_upload: u.role.scopes().has(crate::auth::Scope::Upload),
             created_at: rfc3339(u.created_at),
         }
     }

@@ -10,7 +10,7 @@
 
 /**
  * The signed-in user as GET /api/me describes it.
- * @typedef {{ id?: number, username: string, email?: string | null, role?: string, created_at?: string }} User
+ * @typedef {{ id?: number, username: string, email?: string | null, role?: string, can_upload?: boolean, created_at?: string }} User
  */
 
 

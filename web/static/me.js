@@ -97,7 +97,7 @@ async function main() {
   document.getElementById('account-summary').textContent =
     [`Signed in as ${user.username}`, user.email, role && `role: ${role}`, user.created_at && `member since ${formatDate(user.created_at)}`]
       .filter(Boolean).join(' · ');
-  if (user.role === 'viewer') document.getElementById('upload-button-link').hidden = true;
+  if (!user.can_upload) document.getElementById('upload-button-link').hidden = true;
   initPassword();
   initTokens(user);
   refreshVideos();

@@ -75,7 +75,7 @@ export async function loadTokens() {
  */
 export function initTokens(user) {
   const form = /** @type {HTMLFormElement} */ (document.getElementById('token-form'));
-  if (user.role === 'viewer') {
+  if (!user.can_upload) {
     // The server gives viewer accounts read-only tokens.
     const upload = /** @type {HTMLInputElement} */ (form.querySelector('input[name="scope"][value="upload"]'));
     upload.disabled = true;

@@ -208,7 +208,7 @@ currentUser().then((user) => {
     return;
   }
   form.hidden = false;
-  if (user.role === 'viewer') {
+  if (!user.can_upload) {
     roleNote.textContent = 'Your account is a viewer account, which cannot upload videos: ask an admin for uploader access.';
     roleNote.hidden = false;
   }
