@@ -112,7 +112,7 @@ impl Db {
     /// `window_ms`. Returns whether it counted and the video's view count.
     pub async fn count_view(&self, video_id: &str, viewer: &str, window_ms: i64) -> Result<(bool, i64), DbError> {
         let now = now_ms();
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.row_tx().await?;
         let counted = query(
             "INSERT INTO video_views (video_id, viewer, counted_at) VALUES (?, ?, ?)
              ON CONFLICT (video_id, viewer) DO UPDATE SET counted_at = excluded.counted_at
