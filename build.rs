@@ -1,6 +1,6 @@
 //! Bundles the web front-end into the binary: every file of `web/static/` plus hls.js
-//! (`web/node_modules/hls.js/dist/hls.min.js`) and Redoc's standalone bundle (the API
-//! reference page) from npm, pinned in `web/package-lock.json`.
+//! (`web/node_modules/hls.js/dist/hls.min.js`), Redoc's standalone bundle (the API reference page)
+//! and tus-js-client's browser bundle (resumable uploads) from npm, pinned in `web/package-lock.json`.
 //! The build itself is hermetic: it reads files and fetches nothing. When the npm packages
 //! are missing it stops and says to run `./scripts/setup.sh` (which runs `npm ci` in `web/`);
 //! nothing is fetched at run time either.
@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 const HLS_JS: &str = "web/node_modules/hls.js/dist/hls.min.js";
 /// Redoc's standalone bundle, for the API reference page at `/api/docs`.
 const REDOC_JS: &str = "web/node_modules/redoc/bundles/redoc.standalone.js";
+/// tus-js-client's browser bundle, for resumable uploads on the Upload page.
+const TUS_JS: &str = "web/node_modules/tus-js-client/dist/tus.min.js";
 
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -18,6 +20,7 @@ fn main() {
     println!("cargo:rerun-if-changed=web/package-lock.json");
     println!("cargo:rerun-if-changed={HLS_JS}");
     println!("cargo:rerun-if-changed={REDOC_JS}");
+    println!("cargo:rerun-if-changed={TUS_JS}");
 
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     if let Ok(dir) = std::fs::read_dir(root.join("web/static")) {
@@ -28,8 +31,11 @@ fn main() {
         }
     }
     if root.join("web/package.json").exists() {
-        let (hls, redoc) = (root.join(HLS_JS), root.join(REDOC_JS));
-        for (name, path) in [("hls.min.js", hls), ("redoc.standalone.js", redoc)] {
+        for (name, path) in [
+            ("hls.min.js", root.join(HLS_JS)),
+            ("redoc.standalone.js", root.join(REDOC_JS)),
+            ("tus.min.js", root.join(TUS_JS)),
+        ] {
             assert!(
                 path.exists(),
                 "{} is missing: run ./scripts/setup.sh (or `npm ci` in web/; needs Node.js and npm)",

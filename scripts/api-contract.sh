@@ -33,10 +33,15 @@
 #                                 JSON Schema cannot express. The opposite promise is kept:
 #                                 positive_data_acceptance checks that everything the schema
 #                                 allows is accepted.
-#   --exclude-operation-id video_events
+#   --exclude-operation-id video_events (and the tus_* operations)
 #                               GET /api/videos/{id}/live is a WebSocket handshake (RFC 6455),
 #                               not a request/response operation schemathesis can exercise;
-#                               tests/engagement.rs and tests/hostile.rs cover it.
+#                               tests/engagement.rs and tests/hostile.rs cover it. The tus
+#                               operations (/api/uploads) are a protocol of headers
+#                               (Upload-Metadata's base64 pairs, offsets that must equal the
+#                               server's) that a document cannot describe well enough to
+#                               generate valid requests; tests/tus.rs drives them as a tus
+#                               client does.
 #   --phases examples,coverage,fuzzing,stateful
 #                               all four phases; `stateful` follows the document's OpenAPI links
 #                               (create -> read/update/delete), which use_after_free and
@@ -134,6 +139,9 @@ env -u SCHEMATHESIS_HOOKS -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY \
   --header "Authorization: Bearer $token" \
   --checks "$CHECKS" \
   --exclude-operation-id video_events \
+  --exclude-operation-id tus_options --exclude-operation-id tus_create \
+  --exclude-operation-id tus_offset --exclude-operation-id tus_append \
+  --exclude-operation-id tus_terminate \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples 30 \
   --seed 1 \

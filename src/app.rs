@@ -126,7 +126,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             header::ACCEPT_RANGES,
             header::ETAG,
         ]);
-    let (api_routes, contract) = crate::http::openapi::api_routes();
+    let (api_routes, tus_routes, contract) = crate::http::openapi::api_routes();
     let api = Router::new()
         .merge(api_routes)
         .merge(crate::http::openapi::contract_routes(&contract)?)
@@ -172,6 +172,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/healthz", get(healthz))
         .merge(pages)
         .merge(api)
+        .merge(tus_routes)
         .layer(axum::middleware::from_fn(crate::http::error::json_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -243,6 +244,7 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
         }
     });
     tokio::spawn(state.streams.clone().release_memory_when_idle(shutdown.clone()));
+    tokio::spawn(crate::http::tus::expire_uploads(state.clone(), shutdown.clone()));
     let stop = shutdown.clone();
     crate::http::server::run(listener, app, &state.config.http, stop).await;
     if let Some(w) = workers {

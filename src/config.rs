@@ -56,6 +56,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// Comments on videos.
     pub comments: CommentsConfig,
+    /// Resumable (tus) uploads.
+    pub uploads: UploadsConfig,
     /// Where media blobs live (`KINO_STORAGE`): unset (default) for `<data_dir>/media`, or
     /// `s3://BUCKET/PREFIX` for an S3-compatible object store configured by [`S3Config`].
     /// Every node of a deployment must name the same store.
@@ -138,6 +140,21 @@ impl Default for CommentsConfig {
             max_chars: 2000,
             per_minute: 10,
         }
+    }
+}
+
+/// Resumable uploads (tus 1.0 at `/api/uploads/`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadsConfig {
+    /// Hours an unfinished upload is kept after its creation (default 24); then its video and
+    /// the bytes received are removed (`Upload-Expires` says when).
+    pub expire_hours: f64,
+}
+
+impl Default for UploadsConfig {
+    fn default() -> Self {
+        UploadsConfig { expire_hours: 24.0 }
     }
 }
 
@@ -341,6 +358,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             http: HttpConfig::default(),
             comments: CommentsConfig::default(),
+            uploads: UploadsConfig::default(),
             storage: None,
             database_max_connections: None,
             s3: S3Config::default(),
@@ -460,6 +478,7 @@ impl Config {
         );
         anyhow::ensure!(self.http.body_idle_secs > 0.0, "http.body_idle_secs must be positive");
         anyhow::ensure!(self.http.max_connections > 0, "http.max_connections must be at least 1");
+        anyhow::ensure!(self.uploads.expire_hours > 0.0, "uploads.expire_hours must be positive");
         anyhow::ensure!(
             self.http.live_sockets_per_address > 0 && self.http.max_live_sockets > 0,
             "http.live_sockets_per_address and http.max_live_sockets must be at least 1"

@@ -22,6 +22,9 @@ pub enum VideoStatus {
     Ready,
     /// Refused or failed for good; `error` says why.
     Failed,
+    /// A resumable upload still arriving ([`crate::http::tus`]); seen by its owner only. Not a
+    /// stored status: the row says `processing` with its `uploading` flag set.
+    Uploading,
 }
 
 impl std::str::FromStr for VideoStatus {
@@ -45,6 +48,9 @@ pub struct VideoAcl {
     /// The owner's user id; `None` for videos imported by an operator (admins manage them).
     pub owner_id: Option<i64>,
     pub privacy: Privacy,
+    /// Its source is still arriving: only its owner and administrators see it, whatever its
+    /// privacy.
+    pub uploading: bool,
 }
 
 /// A produced rendition (variant stream) with measured figures; stored as the video's

@@ -42,6 +42,11 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/tokens"),
     ("delete", "/api/tokens/{token_id}"),
     ("get", "/api/config"),
+    ("options", "/api/uploads"),
+    ("post", "/api/uploads"),
+    ("head", "/api/uploads/{id}"),
+    ("patch", "/api/uploads/{id}"),
+    ("delete", "/api/uploads/{id}"),
 ];
 
 #[tokio::test]

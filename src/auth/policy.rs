@@ -10,11 +10,15 @@ fn is_owner(caller: &Principal, acl: VideoAcl) -> bool {
 
 /// True when `caller` may see the video's metadata and play it: anyone for public and
 /// unlisted videos (unlisted ones are reachable by link only), the owner (with the `read`
-/// scope) or an administrator for private ones.
+/// scope) or an administrator for private ones and for any video still uploading.
 pub fn may_watch(caller: Option<&Principal>, acl: VideoAcl) -> bool {
+    let owner_or_admin = || caller.is_some_and(|c| c.is_admin() || (is_owner(c, acl) && c.can(Scope::Read)));
+    if acl.uploading {
+        return owner_or_admin();
+    }
     match acl.privacy {
         Privacy::Public | Privacy::Unlisted => true,
-        Privacy::Private => caller.is_some_and(|c| c.is_admin() || (is_owner(c, acl) && c.can(Scope::Read))),
+        Privacy::Private => owner_or_admin(),
     }
 }
 
@@ -162,10 +166,34 @@ mod tests {
     }
 
     #[test]
+    fn a_video_still_uploading_is_for_its_owner_and_admins_whatever_its_privacy() {
+        let acl = VideoAcl {
+            owner_id: Some(1),
+            privacy: Privacy::Public,
+            uploading: true,
+        };
+        let owner = user(1, Role::Uploader, Role::Uploader.scopes());
+        let other = user(2, Role::Uploader, Role::Uploader.scopes());
+        let admin = user(3, Role::Admin, Role::Admin.scopes());
+        assert!(may_watch(Some(&owner), acl));
+        assert!(may_watch(Some(&admin), acl));
+        assert!(!may_watch(Some(&other), acl));
+        assert!(!may_watch(None, acl));
+        assert!(may_watch(
+            None,
+            VideoAcl {
+                uploading: false,
+                ..acl
+            }
+        ));
+    }
+
+    #[test]
     fn private_videos_are_for_owner_and_admin_only() {
         let acl = VideoAcl {
             owner_id: Some(1),
             privacy: Privacy::Private,
+            uploading: false,
         };
         let owner = user(1, Role::Uploader, Role::Uploader.scopes());
         let other = user(2, Role::Uploader, Role::Uploader.scopes());
@@ -192,6 +220,7 @@ mod tests {
             let acl = VideoAcl {
                 owner_id: Some(1),
                 privacy,
+                uploading: false,
             };
             assert!(may_watch(None, acl));
             assert!(!may_manage(None, acl));
@@ -227,6 +256,7 @@ mod tests {
             let acl = VideoAcl {
                 owner_id: Some(1),
                 privacy,
+                uploading: false,
             };
             for c in &callers {
                 let c = c.as_ref();
@@ -246,6 +276,7 @@ mod tests {
         let grant_free = VideoAcl {
             owner_id: Some(1),
             privacy: Privacy::Unlisted,
+            uploading: false,
         };
         assert_eq!(media_access(None, grant_free, None), Err(MediaDenied::NeedsGrant));
         assert_eq!(media_access(None, grant_free, Some(Ok(()))), Ok(MediaAccess::Private));

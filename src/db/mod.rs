@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod keys;
 pub mod search;
 pub mod sessions;
+pub mod uploads;
 pub mod users;
 pub mod videos;
 
@@ -38,6 +39,7 @@ pub use crate::video::VideoStatus;
 pub use api_tokens::ApiTokenRecord;
 pub use jobs::{ClaimedJob, Heartbeat, RetryDecision};
 pub use sessions::Rotation;
+pub use uploads::UploadRecord;
 pub use users::{CreateUser, UserRecord};
 pub use videos::{NewVideo, VideoFilter, VideoListing, VideoPatch, VideoRecord, VideoSort};
 
@@ -243,8 +245,11 @@ pub(crate) fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> 
 /// `/api/me/videos`, user pages, history) uses it, on both engines.
 pub fn visibility_sql(filter: Listing) -> (&'static str, Option<i64>) {
     match filter {
-        Listing::PublicOnly => ("v.privacy = 'public'", None),
-        Listing::PublicOrOwnedBy(id) => ("(v.privacy = 'public' OR v.owner_id = ?)", Some(id)),
+        Listing::PublicOnly => ("(v.privacy = 'public' AND NOT v.uploading)", None),
+        Listing::PublicOrOwnedBy(id) => (
+            "((v.privacy = 'public' AND NOT v.uploading) OR v.owner_id = ?)",
+            Some(id),
+        ),
         Listing::All => ("1 = 1", None),
     }
 }

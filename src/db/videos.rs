@@ -48,6 +48,7 @@ impl VideoRecord {
         VideoAcl {
             owner_id: self.owner_id,
             privacy: self.privacy,
+            uploading: self.status == VideoStatus::Uploading,
         }
     }
 }
@@ -107,7 +108,7 @@ pub struct NewVideo {
     pub tags: Vec<String>,
 }
 
-pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, v.progress, v.error, v.source_name, v.source_bytes, v.duration_secs, v.renditions, v.has_poster, v.created_at, v.owner_id, v.privacy, v.tags, v.views, v.comments_enabled, v.grant_generation, u.username AS owner_name";
+pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, v.progress, v.error, v.source_name, v.source_bytes, v.duration_secs, v.renditions, v.has_poster, v.created_at, v.owner_id, v.privacy, v.tags, v.views, v.comments_enabled, v.grant_generation, v.uploading, u.username AS owner_name";
 /// `SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM}` reads [`VideoRecord`]s (for [`video_from_row`]).
 pub(crate) const VIDEO_FROM: &str = "videos v LEFT JOIN users u ON u.id = v.owner_id";
 
@@ -118,10 +119,13 @@ pub(crate) fn video_from_row(row: &AnyRow) -> Result<VideoRecord, sqlx::Error> {
             .ok_or_else(|| sqlx::Error::Decode("a stored video id is malformed".into()))?,
         title: row.try_get("title")?,
         description: row.try_get("description")?,
-        status: row
-            .try_get::<&str, _>("status")?
-            .parse()
-            .map_err(|e: String| sqlx::Error::Decode(e.into()))?,
+        status: if super::get_bool(row, "uploading")? {
+            VideoStatus::Uploading
+        } else {
+            row.try_get::<&str, _>("status")?
+                .parse()
+                .map_err(|e: String| sqlx::Error::Decode(e.into()))?
+        },
         progress: row.try_get("progress")?,
         error: row.try_get("error")?,
         source_name: row.try_get("source_name")?,
@@ -309,7 +313,7 @@ impl Db {
 }
 
 /// Replaces the `video_tags` rows of a video.
-async fn set_tags(tx: &mut sqlx::AnyConnection, video_id: &str, tags: &[String]) -> Result<(), DbError> {
+pub(super) async fn set_tags(tx: &mut sqlx::AnyConnection, video_id: &str, tags: &[String]) -> Result<(), DbError> {
     query("DELETE FROM video_tags WHERE video_id = ?")
         .bind(video_id)
         .execute(&mut *tx)

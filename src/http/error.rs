@@ -28,6 +28,15 @@ pub enum ApiError {
     PayloadTooLarge { limit: u64 },
     #[error("{0}")]
     Conflict(String),
+    /// A precondition of the request does not hold: 412.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The body is not of a type the route takes: 415.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A status of a protocol Kino speaks that has no variant of its own (tus's 460).
+    #[error("{message}")]
+    Status { status: u16, message: String },
     /// Not signed in, or credentials that do not work: 401.
     #[error("{0}")]
     Unauthorized(String),
@@ -59,6 +68,9 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Status { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -21,6 +21,7 @@ pub mod security_headers;
 pub mod server;
 pub mod site_config;
 pub mod tokens;
+pub mod tus;
 pub mod types;
 pub mod upload;
 pub mod users;

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::http::error::ErrorBody;
 use crate::http::security_headers::DOCS_POLICY;
-use crate::http::{auth, comments, engagement, live, search, site_config, tokens, upload, users, videos};
+use crate::http::{auth, comments, engagement, live, search, site_config, tokens, tus, upload, users, videos};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,7 +42,8 @@ use crate::http::{auth, comments, engagement, live, search, site_config, tokens,
         (name = "users", description = "Public profiles and their videos"),
         (name = "auth", description = "Accounts and sessions (cookies)"),
         (name = "tokens", description = "API tokens, created and revoked from a signed-in session"),
-        (name = "site", description = "Rules clients follow: limits and switches")
+        (name = "site", description = "Rules clients follow: limits and switches"),
+        (name = "uploads", description = "Resumable uploads: the tus 1.0.0 protocol (creation, creation-with-upload, termination, expiration, checksum)")
     ),
     components(schemas(ErrorBody, crate::db::VideoSort))
 )]
@@ -71,8 +72,10 @@ impl Modify for Security {
     }
 }
 
-/// The `/api/` routes with their operations, and the document describing them.
-pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The `/api/` routes with their operations, and the document describing them. The tus routes
+/// come apart (the second router): tower-http's CORS layer answers every `OPTIONS` itself, and
+/// tus's `OPTIONS` must reach its handler.
+pub fn api_routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(videos::list, upload::create))
         .routes(routes!(videos::get, videos::patch, videos::delete))
@@ -100,8 +103,15 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::revoke))
         .routes(routes!(site_config::get))
         .split_for_parts();
+    let (tus_router, tus_doc) = OpenApiRouter::new()
+        .routes(routes!(tus::options, tus::create))
+        .routes(routes!(tus::head, tus::patch, tus::terminate))
+        .split_for_parts();
+    doc.merge(tus_doc);
     add_default_errors(&mut doc);
-    (router, doc)
+    // tus clients often name the endpoint with a trailing slash.
+    let tus_router = tus_router.route("/api/uploads/", axum::routing::post(tus::create).options(tus::options));
+    (router, tus_router, doc)
 }
 
 /// Schema of a list of tags in canonical form (see [`crate::tags`]): at most 10 strings of 1–30

@@ -161,6 +161,7 @@ pub async fn playback(
     match video.status {
         VideoStatus::Ready => {}
         VideoStatus::Processing => return Err(ApiError::Conflict("the video is still processing".into())),
+        VideoStatus::Uploading => return Err(ApiError::Conflict("the video is still uploading".into())),
         VideoStatus::Failed => {
             return Err(ApiError::Conflict(
                 "the video failed to process and cannot be played".into(),

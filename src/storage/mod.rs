@@ -46,6 +46,14 @@ pub mod keys {
     pub fn poster(video_id: &str) -> Key {
         Key::from(format!("videos/{video_id}/poster.jpg"))
     }
+    /// Prefix of the chunks of a resumable upload in progress.
+    pub fn upload_prefix(video_id: &str) -> Key {
+        Key::from(format!("uploads/{video_id}"))
+    }
+    /// Chunk `n` (from 0) of a resumable upload: the bytes of one PATCH request.
+    pub fn upload_chunk(video_id: &str, n: u32) -> Key {
+        Key::from(format!("uploads/{video_id}/{n:08}"))
+    }
 }
 
 /// The media blob store, cheap to clone.
@@ -227,6 +235,28 @@ impl BlobStore {
             ..Default::default()
         };
         self.inner.get_opts(key, opts).await
+    }
+
+    /// Writes the blobs `parts`, in order, one after the other into a new blob `into`
+    /// (streamed: memory stays at one store part). Returns its size in bytes.
+    ///
+    /// Errors: a part is missing or unreadable, or [`WriteError::Full`].
+    pub async fn concat(&self, parts: &[Key], into: &Key) -> Result<u64, WriteError> {
+        let mut w = self.writer(into).await?;
+        for part in parts {
+            let read = async {
+                let mut stream = self.get(part, None).await?.into_stream();
+                while let Some(chunk) = stream.next().await {
+                    w.write(&chunk?).await?;
+                }
+                Ok::<(), WriteError>(())
+            };
+            if let Err(e) = read.await {
+                w.abort().await;
+                return Err(e);
+            }
+        }
+        w.finish().await
     }
 
     /// Deletes `key`; a missing key is not an error.

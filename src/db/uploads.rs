@@ -1,0 +1,143 @@
+//! The `uploads` table: resumable (tus) uploads in progress, one per video still `uploading`.
+
+use sqlx::Row;
+
+use super::videos::{NewVideo, set_tags};
+use super::{Db, DbError, query, query_scalar};
+
+/// A resumable upload in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRecord {
+    pub video_id: String,
+    /// The uploader (the video's owner).
+    pub owner_id: Option<i64>,
+    /// Bytes announced (`Upload-Length`).
+    pub length: u64,
+    /// Bytes stored so far (`Upload-Offset`).
+    pub received: u64,
+    /// Chunk blobs stored so far, numbered from 0.
+    pub chunks: u32,
+    /// Unix ms after which an unfinished upload is removed.
+    pub expires_at: i64,
+}
+
+impl Db {
+    /// Creates video `v` marked `uploading` (no transcode job yet) and its upload of `length`
+    /// bytes, which expires at `expires_at` (Unix ms) unless finished.
+    pub async fn create_upload(&self, v: &NewVideo, length: u64, expires_at: i64) -> Result<(), DbError> {
+        let now = self.clock_ms().await?;
+        let mut tx = self.write_tx().await?;
+        query(
+            "INSERT INTO videos (id, title, description, status, source_name, source_bytes, owner_id, privacy, tags, created_at, updated_at, uploading)
+             VALUES (?, ?, ?, 'processing', ?, 0, ?, ?, ?, ?, ?, TRUE)",
+        )
+        .bind(v.id.as_str())
+        .bind(&v.title)
+        .bind(&v.description)
+        .bind(&v.source_name)
+        .bind(v.owner_id)
+        .bind(v.privacy.as_str())
+        .bind(v.tags.join(" "))
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        set_tags(&mut tx, &v.id, &v.tags).await?;
+        query("INSERT INTO uploads (video_id, length, received, chunks, created_at, expires_at) VALUES (?, ?, 0, 0, ?, ?)")
+            .bind(v.id.as_str())
+            .bind(length as i64)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await.map_err(DbError::from)
+    }
+
+    /// The upload of video `id`, if one is in progress.
+    pub async fn upload(&self, id: &str) -> Result<Option<UploadRecord>, DbError> {
+        let row = query(
+            "SELECT up.video_id, v.owner_id, up.length, up.received, up.chunks, up.expires_at
+             FROM uploads up JOIN videos v ON v.id = up.video_id WHERE up.video_id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(UploadRecord {
+            video_id: row.try_get("video_id")?,
+            owner_id: row.try_get("owner_id")?,
+            length: row.try_get::<i64, _>("length")? as u64,
+            received: row.try_get::<i64, _>("received")? as u64,
+            chunks: row.try_get::<i64, _>("chunks")? as u32,
+            expires_at: row.try_get("expires_at")?,
+        }))
+    }
+
+    /// Records chunk number `chunk` of `bytes` bytes, stored after `from` bytes. False (and
+    /// nothing changed) when the upload is no longer at offset `from` with `chunk` chunks:
+    /// another request got there first.
+    pub async fn append_upload(&self, id: &str, from: u64, chunk: u32, bytes: u64) -> Result<bool, DbError> {
+        let done = query(
+            "UPDATE uploads SET received = received + ?, chunks = chunks + 1
+             WHERE video_id = ? AND received = ? AND chunks = ?",
+        )
+        .bind(bytes as i64)
+        .bind(id)
+        .bind(from as i64)
+        .bind(i64::from(chunk))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Turns a complete upload into a video to transcode, in one transaction: the upload row
+    /// goes, the video is no longer `uploading`, its source size is set and its transcode job
+    /// queued (at most `max_attempts` attempts). False when the upload is not complete or
+    /// another request finished it.
+    pub async fn finish_upload(&self, id: &str, max_attempts: u32) -> Result<bool, DbError> {
+        let now = self.clock_ms().await?;
+        let mut tx = self.write_tx().await?;
+        let length: Option<i64> = query_scalar("SELECT length FROM uploads WHERE video_id = ? AND received = length")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(length) = length else { return Ok(false) };
+        query("DELETE FROM uploads WHERE video_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        query("UPDATE videos SET uploading = FALSE, source_bytes = ?, updated_at = ? WHERE id = ?")
+            .bind(length)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        query(
+            "INSERT INTO jobs (video_id, kind, state, max_attempts, run_after, created_at, updated_at)
+             VALUES (?, 'transcode', 'queued', ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(i64::from(max_attempts))
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Videos whose upload expired unfinished before `now_ms` (Unix ms), oldest first, at
+    /// most `limit`.
+    pub async fn expired_uploads(&self, now_ms: i64, limit: i64) -> Result<Vec<String>, DbError> {
+        let rows = query("SELECT video_id FROM uploads WHERE expires_at < ? ORDER BY expires_at LIMIT ?")
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("video_id"))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(DbError::from)
+    }
+}
