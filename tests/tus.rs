@@ -330,3 +330,33 @@ async fn strangers_termination_expiry_and_bad_requests() {
     }
     assert!(server.blobs("uploads/").await.is_empty());
 }
+
+/// The uploader the Upload page bundles (tus-js-client, from `web/node_modules`), run by Node:
+/// stopped after two chunks, resumed by a second client that knows only the upload URL.
+#[tokio::test]
+async fn tus_js_client_resumes_from_the_server_offset() {
+    let server = Server::start(&[]);
+    let file = media("bbb-720p-h264-aac.mp4");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/tus-resume.mjs");
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .arg(&server.base)
+        .arg(&server.admin_token)
+        .arg(&file)
+        .output()
+        .expect("node (scripts/setup.sh installs it)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "tus-resume.mjs failed: {stdout}\n{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.log_tail()
+    );
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    assert_eq!(summary["stopped_at"], 2 * 256 * 1024, "{summary}");
+    assert_eq!(summary["resumed_from"], summary["stopped_at"], "{summary}");
+    let id = summary["video_id"].as_str().unwrap();
+    let v = server.wait_done(id, Duration::from_secs(300)).await;
+    assert_eq!(v["status"], "ready", "{v}");
+    assert_eq!(v["source_bytes"], summary["length"]);
+}
