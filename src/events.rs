@@ -20,6 +20,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Privacy;
+use crate::ids::VideoId;
 use tokio::sync::{broadcast, mpsc};
 
 /// Subject prefix of Kino's events on NATS; the video id follows.
@@ -79,7 +80,7 @@ impl VideoEvent {
 pub struct Event {
     /// The video it concerns (subscribers filter on it).
     #[serde(skip)]
-    pub video_id: String,
+    pub video_id: VideoId,
     /// What happened; serialised as the JSON pages receive.
     #[serde(flatten)]
     pub kind: VideoEvent,
@@ -148,15 +149,13 @@ impl Events {
                 if mine {
                     continue; // delivered locally when published
                 }
-                let Some(video_id) = msg.subject.strip_prefix(SUBJECT_PREFIX) else {
+                let Some(video_id) = msg.subject.strip_prefix(SUBJECT_PREFIX).and_then(VideoId::parse) else {
+                    tracing::warn!(subject = %msg.subject, "ignoring an event on a subject that names no video");
                     continue;
                 };
                 match serde_json::from_slice::<VideoEvent>(&msg.payload) {
                     Ok(kind) => {
-                        let _ = local.send(Arc::new(Event {
-                            video_id: video_id.to_string(),
-                            kind,
-                        }));
+                        let _ = local.send(Arc::new(Event { video_id, kind }));
                     }
                     Err(e) => tracing::warn!(subject = %msg.subject, error = %e, "ignoring a malformed event"),
                 }
@@ -212,9 +211,9 @@ impl Events {
     /// Sends `kind` to everyone watching `video_id`, on every node. Never fails: with no
     /// subscriber the event is simply dropped, and an event the NATS outbox has no room for
     /// reaches this node's subscribers only (logged).
-    pub fn publish(&self, video_id: &str, kind: VideoEvent) {
+    pub fn publish(&self, video_id: &VideoId, kind: VideoEvent) {
         let event = Arc::new(Event {
-            video_id: video_id.to_string(),
+            video_id: video_id.clone(),
             kind,
         });
         let _ = self.tx.send(event.clone());
@@ -222,7 +221,7 @@ impl Events {
             nats.pending.fetch_add(1, Ordering::SeqCst);
             if nats.outbox.try_send(event).is_err() {
                 nats.pending.fetch_sub(1, Ordering::SeqCst);
-                tracing::warn!(video_id, "NATS event outbox full; an event reached this node only");
+                tracing::warn!(%video_id, "NATS event outbox full; an event reached this node only");
             }
         }
     }
@@ -240,11 +239,12 @@ mod tests {
     #[tokio::test]
     async fn subscribers_receive_what_is_published_after_they_subscribe() {
         let bus = Events::new();
-        bus.publish("early", VideoEvent::VideoDeleted);
+        bus.publish(&VideoId::new(), VideoEvent::VideoDeleted);
         let mut rx = bus.subscribe();
-        bus.publish("vid", VideoEvent::JobProgress { progress: 12.5 });
+        let vid = VideoId::new();
+        bus.publish(&vid, VideoEvent::JobProgress { progress: 12.5 });
         let got = rx.recv().await.unwrap();
-        assert_eq!(got.video_id, "vid");
+        assert_eq!(got.video_id, vid);
         assert_eq!(
             serde_json::to_value(&*got).unwrap(),
             serde_json::json!({"type": "job.progress", "progress": 12.5})
@@ -265,7 +265,7 @@ mod tests {
         let b = Events::connect(&url).await.expect("NATS reachable");
         let mut on_a = a.subscribe();
         let mut on_b = b.subscribe();
-        let video = format!("v{}", std::process::id());
+        let video = VideoId::new();
         a.publish(&video, VideoEvent::VideoReady { duration_secs: 5.0 });
         let got_b = tokio::time::timeout(std::time::Duration::from_secs(5), next_for(&mut on_b, &video))
             .await

@@ -9,7 +9,7 @@ use super::{Db, DbError, now_ms, query, query_scalar};
 #[derive(Debug, Clone)]
 pub struct CommentRecord {
     pub id: i64,
-    pub video_id: String,
+    pub video_id: crate::ids::VideoId,
     /// The top-level comment this replies to; `None` for a top-level comment.
     pub parent_id: Option<i64>,
     pub author_id: i64,
@@ -28,7 +28,8 @@ const COMMENT_SELECT: &str =
 fn comment_from_row(row: &AnyRow) -> Result<CommentRecord, sqlx::Error> {
     Ok(CommentRecord {
         id: row.try_get("id")?,
-        video_id: row.try_get("video_id")?,
+        video_id: crate::ids::VideoId::parse(&row.try_get::<String, _>("video_id")?)
+            .ok_or_else(|| sqlx::Error::Decode("a stored video id is malformed".into()))?,
         parent_id: row.try_get("parent_id")?,
         author_id: row.try_get("author_id")?,
         author: row.try_get("author")?,

@@ -15,7 +15,7 @@ use super::{Backend, Db, DbError, now_ms, query};
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {
     pub id: i64,
-    pub video_id: String,
+    pub video_id: crate::ids::VideoId,
     /// This claim's number, starting at 1.
     pub attempt: u32,
     pub max_attempts: u32,
@@ -87,7 +87,8 @@ impl Db {
         row.map(|r| {
             Ok(ClaimedJob {
                 id: r.try_get("id")?,
-                video_id: r.try_get("video_id")?,
+                video_id: crate::ids::VideoId::parse(&r.try_get::<String, _>("video_id")?)
+                    .ok_or_else(|| sqlx::Error::Decode("a stored video id is malformed".into()))?,
                 attempt: r.try_get::<i64, _>("attempts")? as u32,
                 max_attempts: r.try_get::<i64, _>("max_attempts")? as u32,
                 worker_id: worker_id.to_string(),
@@ -150,7 +151,7 @@ impl Db {
         .bind(renditions_json)
         .bind(has_poster)
         .bind(now)
-        .bind(&job.video_id)
+        .bind(job.video_id.as_str())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -189,7 +190,7 @@ impl Db {
             }
             query("UPDATE videos SET progress = 0, updated_at = ? WHERE id = ?")
                 .bind(now)
-                .bind(&job.video_id)
+                .bind(job.video_id.as_str())
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;

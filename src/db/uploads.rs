@@ -8,7 +8,7 @@ use super::{Db, DbError, query, query_scalar};
 /// A resumable upload in progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadRecord {
-    pub video_id: String,
+    pub video_id: crate::ids::VideoId,
     /// The uploader (the video's owner).
     pub owner_id: Option<i64>,
     /// Bytes announced (`Upload-Length`).
@@ -64,7 +64,8 @@ impl Db {
         .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(UploadRecord {
-            video_id: row.try_get("video_id")?,
+            video_id: crate::ids::VideoId::parse(&row.try_get::<String, _>("video_id")?)
+                .ok_or_else(|| sqlx::Error::Decode("a stored video id is malformed".into()))?,
             owner_id: row.try_get("owner_id")?,
             length: row.try_get::<i64, _>("length")? as u64,
             received: row.try_get::<i64, _>("received")? as u64,

@@ -45,7 +45,7 @@ impl CommentView {
         let mine = caller.is_some_and(|p| p.user_id == c.author_id);
         CommentView {
             id: c.id,
-            video_id: c.video_id,
+            video_id: c.video_id.to_string(),
             parent_id: c.parent_id,
             author: c.author,
             body: c.body,
@@ -255,7 +255,7 @@ pub async fn delete(State(app): State<AppState>, caller: Caller, Path(cid): Path
         &comment.video_id,
         VideoEvent::CommentDeleted {
             id: cid,
-            video_id: comment.video_id.clone(),
+            video_id: comment.video_id.to_string(),
         },
     );
     Ok(StatusCode::NO_CONTENT)

@@ -178,7 +178,7 @@ async fn pump(
     loop {
         tokio::select! {
             event = events.recv() => match event {
-                Ok(e) if e.video_id == video_id.as_str() => {
+                Ok(e) if e.video_id == video_id => {
                     if e.kind.changes_access()
                         && find_watchable(&app, &video_id, caller.as_ref()).await.is_err()
                     {

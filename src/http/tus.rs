@@ -310,7 +310,7 @@ pub async fn head(State(app): State<AppState>, caller: Caller, Path(id): Path<St
                 ("upload-offset", u.received.to_string()),
                 ("upload-length", u.length.to_string()),
                 ("upload-expires", http_date(u.expires_at)),
-                ("kino-video-id", u.video_id.clone()),
+                ("kino-video-id", u.video_id.to_string()),
             ],
         ),
         Err(e) => refuse(e),
@@ -365,7 +365,7 @@ pub async fn patch(
         Ok(offset) => {
             let mut out = vec![
                 ("upload-offset", offset.to_string()),
-                ("kino-video-id", upload.video_id.clone()),
+                ("kino-video-id", upload.video_id.to_string()),
             ];
             if offset < upload.length {
                 out.push(("upload-expires", http_date(upload.expires_at)));
@@ -477,7 +477,7 @@ async fn append(
     let offset = upload.received + stored;
     if let Some(e) = cut_short {
         // Kept: the client resumes from here (its HEAD says so).
-        tracing::info!(video_id = upload.video_id, offset, error = %e, "upload request cut short; kept what arrived");
+        tracing::info!(video_id = %upload.video_id, offset, error = %e, "upload request cut short; kept what arrived");
         return Err(ApiError::BadRequest(format!(
             "the request body was cut short ({e}); the {stored} bytes that arrived were kept: resume from offset {offset}"
         )));
@@ -501,10 +501,10 @@ async fn complete(app: &AppState, upload: &UploadRecord, chunks: u32) -> Result<
     }
     if app.db.finish_upload(id, app.config.jobs.max_attempts).await? {
         app.wake_workers.notify_waiters();
-        tracing::info!(video_id = id, bytes, "resumable upload complete; transcode queued");
+        tracing::info!(video_id = %id, bytes, "resumable upload complete; transcode queued");
     }
     if let Err(e) = app.store.delete_prefix(&keys::upload_prefix(id)).await {
-        tracing::warn!(video_id = id, error = %e, "could not remove the chunks of a finished upload");
+        tracing::warn!(video_id = %id, error = %e, "could not remove the chunks of a finished upload");
     }
     Ok(())
 }
@@ -550,7 +550,7 @@ pub async fn terminate(
 }
 
 /// Removes an unfinished upload's video and chunks.
-async fn remove(app: &AppState, id: &str) -> Result<(), ApiError> {
+async fn remove(app: &AppState, id: &VideoId) -> Result<(), ApiError> {
     app.db.delete_video(id).await?;
     app.events.publish(id, VideoEvent::VideoDeleted);
     app.store
@@ -573,10 +573,10 @@ pub async fn expire_uploads(app: AppState, stop: tokio_util::sync::CancellationT
         }
         match app.db.expired_uploads(now_ms(), 100).await {
             Ok(ids) => {
-                for id in ids {
+                for id in ids.iter().filter_map(|id| VideoId::parse(id)) {
                     match remove(&app, &id).await {
-                        Ok(()) => tracing::info!(video_id = id, "unfinished upload expired and removed"),
-                        Err(e) => tracing::warn!(video_id = id, error = %e, "could not remove an expired upload"),
+                        Ok(()) => tracing::info!(video_id = %id, "unfinished upload expired and removed"),
+                        Err(e) => tracing::warn!(video_id = %id, error = %e, "could not remove an expired upload"),
                     }
                 }
             }

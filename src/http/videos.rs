@@ -246,7 +246,7 @@ pub async fn patch(
     if video.privacy != before.privacy {
         // Open live sockets re-check who may still watch (see live.rs).
         app.events
-            .publish(&id, VideoEvent::VideoPrivacy { privacy: video.privacy });
+            .publish(&video.id, VideoEvent::VideoPrivacy { privacy: video.privacy });
     }
     Ok(Json(VideoView::for_caller(
         &app,
@@ -307,10 +307,10 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    find_manageable(&app, &id, caller.0.as_ref()).await?;
+    let video = find_manageable(&app, &id, caller.0.as_ref()).await?;
     app.db.request_cancel(&id).await?;
     app.db.delete_video(&id).await?;
-    app.events.publish(&id, VideoEvent::VideoDeleted);
+    app.events.publish(&video.id, VideoEvent::VideoDeleted);
     crate::jobs::remove_blobs(&app.store, &id).await?;
     tracing::info!(video_id = id, "video deleted");
     Ok(StatusCode::NO_CONTENT)
@@ -332,14 +332,14 @@ pub async fn cancel(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    find_manageable(&app, &id, caller.0.as_ref()).await?;
+    let video = find_manageable(&app, &id, caller.0.as_ref()).await?;
     if app.db.request_cancel(&id).await? {
         // A queued job ends here and now (a running one ends at its worker, which says so).
         if let Some(v) = app.db.video(&id).await?
             && v.status == VideoStatus::Failed
         {
             app.events.publish(
-                &id,
+                &video.id,
                 VideoEvent::VideoFailed {
                     error: v.error.unwrap_or_default(),
                 },

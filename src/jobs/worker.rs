@@ -79,10 +79,10 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
                 },
             );
         }
-        tracing::warn!(video_id, "{reason}");
+        tracing::warn!(%video_id, "{reason}");
         return;
     }
-    tracing::info!(video_id, attempt = job.attempt, "job claimed");
+    tracing::info!(%video_id, attempt = job.attempt, "job claimed");
 
     let work = CancellationToken::new();
     let interrupt: Arc<OnceLock<Interrupt>> = Arc::default();
@@ -109,7 +109,7 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
                 .await
             {
                 Ok(true) => {
-                    tracing::info!(video_id, "ready");
+                    tracing::info!(%video_id, "ready");
                     ctx.events.publish(
                         &video_id,
                         VideoEvent::VideoReady {
@@ -119,7 +119,7 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
                     Ok(())
                 }
                 Ok(false) => {
-                    tracing::warn!(video_id, "lease lost before completion; another worker owns the job");
+                    tracing::warn!(%video_id, "lease lost before completion; another worker owns the job");
                     Ok(())
                 }
                 Err(e) => Err(e),
@@ -143,7 +143,7 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
             Some(Interrupt::LeaseLost) => Ok(()),
         },
         Err(JobError::Rejected(reason)) => {
-            tracing::info!(video_id, reason, "source rejected");
+            tracing::info!(%video_id, reason, "source rejected");
             match db.fail_job(&job, &reason, true, 0).await {
                 Ok(RetryDecision::GaveUp) => {
                     ctx.events.publish(
@@ -166,7 +166,7 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
             match db.fail_job(&job, reason, false, cfg.jobs.retry_backoff_secs).await {
                 Ok(RetryDecision::RetryIn(secs)) => {
                     tracing::warn!(
-                        video_id,
+                        %video_id,
                         error = detail,
                         retry_in_secs = secs,
                         "attempt failed; will retry"
@@ -175,13 +175,13 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
                 }
                 Ok(RetryDecision::LeaseLost) => {
                     tracing::warn!(
-                        video_id,
+                        %video_id,
                         "lease lost before the failure was recorded; another worker owns the job"
                     );
                     Ok(())
                 }
                 Ok(RetryDecision::GaveUp) => {
-                    tracing::error!(video_id, error = detail, "job failed for good");
+                    tracing::error!(%video_id, error = detail, "job failed for good");
                     ctx.events.publish(
                         &video_id,
                         VideoEvent::VideoFailed {
@@ -195,13 +195,13 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
         }
     };
     if let Err(e) = outcome {
-        tracing::error!(video_id, error = %e, "could not record the job's outcome; its lease will expire and it will be retried");
+        tracing::error!(%video_id, error = %e, "could not record the job's outcome; its lease will expire and it will be retried");
     }
     // The video was deleted while this job ran: whatever the job published is an orphan.
     if let Ok(None) = db.video(&video_id).await
         && let Err(e) = super::remove_blobs(&ctx.store, &video_id).await
     {
-        tracing::warn!(video_id, error = %e, "could not remove the blobs of a deleted video");
+        tracing::warn!(%video_id, error = %e, "could not remove the blobs of a deleted video");
     }
 }
 
