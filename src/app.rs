@@ -174,14 +174,6 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(api)
         .merge(tus_routes)
         .layer(axum::middleware::from_fn(crate::http::error::json_errors))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(crate::http::security_headers::RESOURCE_POLICY),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
         .layer(csrf)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -192,6 +184,16 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             crate::http::client_ip::resolve,
         ))
         .layer(TraceLayer::new_for_http())
+        // Outermost, so every answer has them, also those of the layers above (CSRF refusals,
+        // stalled-body 408s).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::http::security_headers::RESOURCE_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state))
 }
 

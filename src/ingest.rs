@@ -82,7 +82,12 @@ impl PendingSource {
             privacy: details.privacy,
             tags: details.tags,
         };
-        db.insert_video_with_job(&video, max_attempts).await?;
+        if let Err(e) = db.insert_video_with_job(&video, max_attempts).await {
+            // Removed here, not only on drop: a CLI's runtime may end before a spawned task runs.
+            let _ = self.store.delete(&self.key).await;
+            self.recorded = true;
+            return Err(e);
+        }
         self.recorded = true;
         Ok(self.id.clone())
     }

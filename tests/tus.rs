@@ -360,3 +360,44 @@ async fn tus_js_client_resumes_from_the_server_offset() {
     assert_eq!(v["status"], "ready", "{v}");
     assert_eq!(v["source_bytes"], summary["length"]);
 }
+
+/// Two requests racing at one offset (a client retrying while its first attempt still
+/// drains): each writes a chunk of its own, the one recorded first counts, the other gets 409
+/// and removes only its own chunk, and the joined source is exact.
+#[tokio::test]
+async fn two_requests_at_one_offset_never_spoil_each_others_bytes() {
+    use std::io::Read;
+    let server = Server::start(&[]);
+    let file = std::fs::read(media("bbb-720p-h264-aac.mp4")).unwrap();
+    let r = create(&server, file.len(), "").await;
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let id = r.headers()["kino-video-id"].to_str().unwrap().to_string();
+    assert_eq!(patch(&server, &location, 0, &file[..400_000], None).await.status(), 204);
+
+    let head = |len: usize| {
+        format!(
+            "PATCH {location} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nTus-Resumable: {TUS}\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 400000\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
+            server.admin_token
+        )
+    };
+    let rest = &file[400_000..];
+    // The slow attempt starts first and stalls after 100 kB…
+    let mut slow = std::net::TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
+    slow.write_all(head(rest.len()).as_bytes()).unwrap();
+    slow.write_all(&rest[..100_000]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // …while the retry sends everything and wins.
+    let r = patch(&server, &location, 400_000, rest, None).await;
+    assert_eq!(r.status(), 204);
+    // The slow one finishes and loses.
+    slow.write_all(&rest[100_000..]).unwrap();
+    let mut answer = String::new();
+    slow.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 409"), "{answer}");
+
+    let v = server.wait_done(&id, Duration::from_secs(300)).await;
+    assert_eq!(v["status"], "ready", "{v}");
+    let original = server.bytes(v["download_url"].as_str().unwrap()).await;
+    assert!(original == file, "the joined source differs from the file");
+    assert!(server.blobs("uploads/").await.is_empty(), "chunks left behind");
+}

@@ -1,13 +1,14 @@
 -- Resumable (tus 1.0) uploads. The video row exists from the creation request on, marked
 -- `uploading`: seen by its owner and administrators only, no transcode job yet. `uploads` says
 -- how much of its source has arrived; the bytes wait as numbered chunk blobs
--- (`uploads/{video id}/{chunk}`) until the last one, then become `sources/{video id}`.
+-- (`uploads/{video id}/{n}-{token}`, one per PATCH attempt) until the last one, then become `sources/{video id}`.
 ALTER TABLE videos ADD COLUMN uploading INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE uploads (
     video_id   TEXT PRIMARY KEY REFERENCES videos (id) ON DELETE CASCADE,
     length     INTEGER NOT NULL,              -- bytes announced by Upload-Length
     received   INTEGER NOT NULL DEFAULT 0,    -- bytes stored so far (the Upload-Offset)
     chunks     INTEGER NOT NULL DEFAULT 0,    -- chunk blobs stored so far
+    chunk_keys TEXT NOT NULL DEFAULT '',      -- their blob keys, space-separated, in order
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL               -- Unix ms; unfinished uploads are removed after it
 );

@@ -17,6 +17,8 @@ pub struct UploadRecord {
     pub received: u64,
     /// Chunk blobs stored so far, numbered from 0.
     pub chunks: u32,
+    /// Their blob keys, in order.
+    pub chunk_keys: Vec<String>,
     /// Unix ms after which an unfinished upload is removed.
     pub expires_at: i64,
 }
@@ -56,7 +58,7 @@ impl Db {
     /// The upload of video `id`, if one is in progress.
     pub async fn upload(&self, id: &str) -> Result<Option<UploadRecord>, DbError> {
         let row = query(
-            "SELECT up.video_id, v.owner_id, up.length, up.received, up.chunks, up.expires_at
+            "SELECT up.video_id, v.owner_id, up.length, up.received, up.chunks, up.chunk_keys, up.expires_at
              FROM uploads up JOIN videos v ON v.id = up.video_id WHERE up.video_id = ?",
         )
         .bind(id)
@@ -70,19 +72,25 @@ impl Db {
             length: row.try_get::<i64, _>("length")? as u64,
             received: row.try_get::<i64, _>("received")? as u64,
             chunks: row.try_get::<i64, _>("chunks")? as u32,
+            chunk_keys: row
+                .try_get::<String, _>("chunk_keys")?
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
             expires_at: row.try_get("expires_at")?,
         }))
     }
 
-    /// Records chunk number `chunk` of `bytes` bytes, stored after `from` bytes. False (and
-    /// nothing changed) when the upload is no longer at offset `from` with `chunk` chunks:
-    /// another request got there first.
-    pub async fn append_upload(&self, id: &str, from: u64, chunk: u32, bytes: u64) -> Result<bool, DbError> {
+    /// Records chunk number `chunk`, stored under `key` with `bytes` bytes after `from`
+    /// bytes. False (and nothing changed) when the upload is no longer at offset `from` with
+    /// `chunk` chunks: another request got there first.
+    pub async fn append_upload(&self, id: &str, from: u64, chunk: u32, key: &str, bytes: u64) -> Result<bool, DbError> {
         let done = query(
-            "UPDATE uploads SET received = received + ?, chunks = chunks + 1
+            "UPDATE uploads SET received = received + ?, chunks = chunks + 1, chunk_keys = chunk_keys || ' ' || ?
              WHERE video_id = ? AND received = ? AND chunks = ?",
         )
         .bind(bytes as i64)
+        .bind(key)
         .bind(id)
         .bind(from as i64)
         .bind(i64::from(chunk))
@@ -128,11 +136,36 @@ impl Db {
         Ok(true)
     }
 
+    /// Deletes video `id` if, and only if, its upload is still unfinished (its upload row goes
+    /// with it). False when it finished or is gone meanwhile.
+    pub async fn delete_unfinished_upload(&self, id: &str) -> Result<bool, DbError> {
+        let done = query("DELETE FROM videos WHERE id = ? AND uploading")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Videos whose upload expired unfinished before `now_ms` (Unix ms), oldest first, at
     /// most `limit`.
     pub async fn expired_uploads(&self, now_ms: i64, limit: i64) -> Result<Vec<String>, DbError> {
-        let rows = query("SELECT video_id FROM uploads WHERE expires_at < ? ORDER BY expires_at LIMIT ?")
-            .bind(now_ms)
+        let rows = query(
+            "SELECT video_id FROM uploads WHERE expires_at < ? AND received < length ORDER BY expires_at LIMIT ?",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("video_id"))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(DbError::from)
+    }
+
+    /// Uploads whose every byte arrived but whose completion did not finish (the node stopped
+    /// or the join failed), at most `limit`.
+    pub async fn complete_uploads_pending(&self, limit: i64) -> Result<Vec<String>, DbError> {
+        let rows = query("SELECT video_id FROM uploads WHERE received = length LIMIT ?")
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;

@@ -221,6 +221,9 @@ pub async fn create(
         };
         app.db.create_upload(&video, length, expires_at).await?;
         tracing::info!(video_id = %id, length, "resumable upload created");
+        if length == 0 {
+            complete_detached(&app, &id).await?;
+        }
         Ok((id, expires_at))
     }
     .await;
@@ -396,6 +399,12 @@ async fn append(
             upload.received
         )));
     }
+    if upload.received == upload.length {
+        // Every byte is here but the completion did not finish (a node stopped, the join
+        // failed): finish it now.
+        complete_detached(app, &upload.video_id).await?;
+        return Ok(upload.length);
+    }
     let room = upload.length - upload.received;
     if header_str(headers, "content-length")
         .and_then(|v| v.parse::<u64>().ok())
@@ -419,7 +428,7 @@ async fn append(
         },
     };
 
-    let key = keys::upload_chunk(&upload.video_id, upload.chunks);
+    let key = keys::upload_chunk(&upload.video_id, upload.chunks, &crate::ids::random_token());
     let mut writer = app.store.writer(&key).await.map_err(store_error)?;
     let mut hasher = Sha256::new();
     let mut stored: u64 = 0;
@@ -466,7 +475,7 @@ async fn append(
     writer.finish().await.map_err(store_error)?;
     if !app
         .db
-        .append_upload(&upload.video_id, upload.received, upload.chunks, stored)
+        .append_upload(&upload.video_id, upload.received, upload.chunks, key.as_ref(), stored)
         .await?
     {
         let _ = app.store.delete(&key).await;
@@ -476,22 +485,40 @@ async fn append(
     }
     let offset = upload.received + stored;
     if let Some(e) = cut_short {
-        // Kept: the client resumes from here (its HEAD says so).
+        // Kept, and answered as stored: the client (if still there) resumes from `offset`,
+        // which its next HEAD also says. An error status here would make tus clients give up.
         tracing::info!(video_id = %upload.video_id, offset, error = %e, "upload request cut short; kept what arrived");
-        return Err(ApiError::BadRequest(format!(
-            "the request body was cut short ({e}); the {stored} bytes that arrived were kept: resume from offset {offset}"
-        )));
+        return Ok(offset);
     }
     if offset == upload.length {
-        complete(app, upload, upload.chunks + 1).await?;
+        complete_detached(app, &upload.video_id).await?;
     }
     Ok(offset)
 }
 
-/// Joins the chunks into the source and queues the transcode.
-async fn complete(app: &AppState, upload: &UploadRecord, chunks: u32) -> Result<(), ApiError> {
-    let id = &upload.video_id;
-    let parts: Vec<_> = (0..chunks).map(|n| keys::upload_chunk(id, n)).collect();
+/// Runs [`complete`] in a task of its own, so a client that disconnects while the chunks are
+/// being joined does not cancel the join; waits for it.
+async fn complete_detached(app: &AppState, id: &VideoId) -> Result<(), ApiError> {
+    let (app, id) = (app.clone(), id.clone());
+    tokio::spawn(async move { complete(&app, &id).await })
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+}
+
+/// Joins the chunks of the complete upload of `id` into its source and queues the transcode.
+/// Does nothing when the upload is not complete or already finished; safe to run twice.
+async fn complete(app: &AppState, id: &VideoId) -> Result<(), ApiError> {
+    let Some(upload) = app.db.upload(id).await? else {
+        return Ok(());
+    };
+    if upload.received != upload.length {
+        return Ok(());
+    }
+    let parts: Vec<_> = upload
+        .chunk_keys
+        .iter()
+        .map(|k| object_store::path::Path::from(k.as_str()))
+        .collect();
     let bytes = app.store.concat(&parts, &keys::source(id)).await.map_err(store_error)?;
     if bytes != upload.length {
         return Err(ApiError::Internal(anyhow::anyhow!(
@@ -543,25 +570,32 @@ pub async fn terminate(
         Ok(u) => u,
         Err(e) => return refuse(e),
     };
-    if let Err(e) = remove(&app, &upload.video_id).await {
-        return refuse(e);
+    match remove(&app, &upload.video_id).await {
+        Ok(true) => tus(StatusCode::NO_CONTENT, &[]),
+        Ok(false) => refuse(ApiError::Missing(
+            "the upload finished meanwhile: delete the video instead".into(),
+        )),
+        Err(e) => refuse(e),
     }
-    tus(StatusCode::NO_CONTENT, &[])
 }
 
-/// Removes an unfinished upload's video and chunks.
-async fn remove(app: &AppState, id: &VideoId) -> Result<(), ApiError> {
-    app.db.delete_video(id).await?;
+/// Removes an unfinished upload's video and chunks. False (nothing removed) when the upload
+/// finished meanwhile.
+async fn remove(app: &AppState, id: &VideoId) -> Result<bool, ApiError> {
+    if !app.db.delete_unfinished_upload(id).await? {
+        return Ok(false);
+    }
     app.events.publish(id, VideoEvent::VideoDeleted);
     app.store
         .delete_prefix(&keys::upload_prefix(id))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(())
+    Ok(true)
 }
 
-/// Removes uploads left unfinished past their expiry until `stop`: every 5 minutes, or every
-/// half expiry time when that is shorter (at least every second).
+/// Until `stop`, every 5 minutes (or every half expiry time when that is shorter, at least
+/// every second): removes uploads left unfinished past their expiry, and completes uploads
+/// whose every byte arrived but whose completion was cut off.
 pub async fn expire_uploads(app: AppState, stop: tokio_util::sync::CancellationToken) {
     let half_expiry = app.config.uploads.expire_hours * 1800.0;
     let period = std::time::Duration::from_secs_f64(half_expiry.clamp(1.0, 300.0));
@@ -575,12 +609,21 @@ pub async fn expire_uploads(app: AppState, stop: tokio_util::sync::CancellationT
             Ok(ids) => {
                 for id in ids.iter().filter_map(|id| VideoId::parse(id)) {
                     match remove(&app, &id).await {
-                        Ok(()) => tracing::info!(video_id = %id, "unfinished upload expired and removed"),
+                        Ok(true) => tracing::info!(video_id = %id, "unfinished upload expired and removed"),
+                        Ok(false) => {}
                         Err(e) => tracing::warn!(video_id = %id, error = %e, "could not remove an expired upload"),
                     }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "could not list expired uploads"),
+        }
+        // Complete uploads whose completion was cut off (a node stopped mid-join).
+        if let Ok(ids) = app.db.complete_uploads_pending(100).await {
+            for id in ids.iter().filter_map(|id| VideoId::parse(id)) {
+                if let Err(e) = complete(&app, &id).await {
+                    tracing::warn!(video_id = %id, error = %e, "could not complete an uploaded video");
+                }
+            }
         }
     }
 }

@@ -33,5 +33,9 @@ pub async fn remove_blobs(store: &BlobStore, video_id: &str) -> anyhow::Result<(
         .delete_prefix(&crate::storage::keys::derived_prefix(video_id))
         .await?;
     store.delete(&crate::storage::keys::source(video_id)).await?;
+    // The chunks of a resumable upload deleted before its last byte.
+    store
+        .delete_prefix(&crate::storage::keys::upload_prefix(video_id))
+        .await?;
     Ok(())
 }

@@ -50,9 +50,10 @@ pub mod keys {
     pub fn upload_prefix(video_id: &str) -> Key {
         Key::from(format!("uploads/{video_id}"))
     }
-    /// Chunk `n` (from 0) of a resumable upload: the bytes of one PATCH request.
-    pub fn upload_chunk(video_id: &str, n: u32) -> Key {
-        Key::from(format!("uploads/{video_id}/{n:08}"))
+    /// Chunk `n` (from 0) of a resumable upload as written by one PATCH attempt (`token` tells
+    /// attempts at the same offset apart, so a losing attempt never touches the winner's).
+    pub fn upload_chunk(video_id: &str, n: u32, token: &str) -> Key {
+        Key::from(format!("uploads/{video_id}/{n:08}-{token}"))
     }
 }
 
