@@ -74,6 +74,19 @@ fn sha256(bytes: &[u8]) -> String {
     format!("sha256 {}", STANDARD.encode(sha2::Sha256::digest(bytes)))
 }
 
+/// A raw connection that has sent the head of a PATCH announcing `len` bytes at `offset`
+/// (for what a client library cannot do: stall, hang up, announce more than it sends).
+fn raw_patch(server: &Server, location: &str, offset: usize, len: usize) -> std::net::TcpStream {
+    let mut s = std::net::TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
+    write!(
+        s,
+        "PATCH {location} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nTus-Resumable: {TUS}\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: {offset}\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
+        server.admin_token
+    )
+    .unwrap();
+    s
+}
+
 #[tokio::test]
 async fn a_cut_upload_resumes_from_the_server_offset_and_ends_ready() {
     let server = Server::start(&[]);
@@ -128,14 +141,7 @@ async fn a_cut_upload_resumes_from_the_server_offset_and_ends_ready() {
     assert_eq!(r.headers()["kino-video-id"], id.as_str());
 
     // The next request is cut after 300 kB: what arrived is kept.
-    let mut s = std::net::TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
-    write!(
-        s,
-        "PATCH {location} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nTus-Resumable: {TUS}\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 400000\r\nContent-Length: {}\r\n\r\n",
-        server.admin_token,
-        file.len() - 400_000
-    )
-    .unwrap();
+    let mut s = raw_patch(&server, &location, 400_000, file.len() - 400_000);
     s.write_all(&file[400_000..700_000]).unwrap();
     s.flush().unwrap();
     std::thread::sleep(Duration::from_millis(300));
@@ -156,14 +162,7 @@ async fn a_cut_upload_resumes_from_the_server_offset_and_ends_ready() {
     // A forged offset, more bytes than are left, and a wrong checksum change nothing.
     assert_eq!(patch(&server, &location, 0, &file[..10], None).await.status(), 409);
     // (Announced only: the server answers from `Content-Length` before reading a byte.)
-    let mut s = std::net::TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
-    write!(
-        s,
-        "PATCH {location} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nTus-Resumable: {TUS}\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: {resumed_at}\r\nContent-Length: {}\r\n\r\n",
-        server.admin_token,
-        file.len() - resumed_at + 1
-    )
-    .unwrap();
+    let mut s = raw_patch(&server, &location, resumed_at, file.len() - resumed_at + 1);
     let mut answer = [0u8; 12];
     std::io::Read::read_exact(&mut s, &mut answer).unwrap();
     assert_eq!(&answer, b"HTTP/1.1 413");
@@ -374,16 +373,9 @@ async fn two_requests_at_one_offset_never_spoil_each_others_bytes() {
     let id = r.headers()["kino-video-id"].to_str().unwrap().to_string();
     assert_eq!(patch(&server, &location, 0, &file[..400_000], None).await.status(), 204);
 
-    let head = |len: usize| {
-        format!(
-            "PATCH {location} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nTus-Resumable: {TUS}\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 400000\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
-            server.admin_token
-        )
-    };
     let rest = &file[400_000..];
     // The slow attempt starts first and stalls after 100 kB…
-    let mut slow = std::net::TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
-    slow.write_all(head(rest.len()).as_bytes()).unwrap();
+    let mut slow = raw_patch(&server, &location, 400_000, rest.len());
     slow.write_all(&rest[..100_000]).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     // …while the retry sends everything and wins.

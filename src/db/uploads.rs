@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::videos::{NewVideo, set_tags};
+use super::videos::{NewVideo, insert_video, queue_transcode};
 use super::{Db, DbError, query, query_scalar};
 
 /// A resumable upload in progress.
@@ -29,22 +29,7 @@ impl Db {
     pub async fn create_upload(&self, v: &NewVideo, length: u64, expires_at: i64) -> Result<(), DbError> {
         let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
-        query(
-            "INSERT INTO videos (id, title, description, status, source_name, source_bytes, owner_id, privacy, tags, created_at, updated_at, uploading)
-             VALUES (?, ?, ?, 'processing', ?, 0, ?, ?, ?, ?, ?, TRUE)",
-        )
-        .bind(v.id.as_str())
-        .bind(&v.title)
-        .bind(&v.description)
-        .bind(&v.source_name)
-        .bind(v.owner_id)
-        .bind(v.privacy.as_str())
-        .bind(v.tags.join(" "))
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        set_tags(&mut tx, &v.id, &v.tags).await?;
+        insert_video(&mut tx, v, true, now).await?;
         query("INSERT INTO uploads (video_id, length, received, chunks, created_at, expires_at) VALUES (?, ?, 0, 0, ?, ?)")
             .bind(v.id.as_str())
             .bind(length as i64)
@@ -121,17 +106,7 @@ impl Db {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        query(
-            "INSERT INTO jobs (video_id, kind, state, max_attempts, run_after, created_at, updated_at)
-             VALUES (?, 'transcode', 'queued', ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(i64::from(max_attempts))
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        queue_transcode(&mut tx, id, max_attempts, now).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -155,34 +155,8 @@ impl Db {
     pub async fn insert_video_with_job(&self, v: &NewVideo, max_attempts: u32) -> Result<(), DbError> {
         let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
-        query(
-            "INSERT INTO videos (id, title, description, status, source_name, source_bytes, owner_id, privacy, tags, created_at, updated_at)
-             VALUES (?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(v.id.as_str())
-        .bind(&v.title)
-        .bind(&v.description)
-        .bind(&v.source_name)
-        .bind(v.source_bytes as i64)
-        .bind(v.owner_id)
-        .bind(v.privacy.as_str())
-        .bind(v.tags.join(" "))
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        set_tags(&mut tx, &v.id, &v.tags).await?;
-        query(
-            "INSERT INTO jobs (video_id, kind, state, max_attempts, run_after, created_at, updated_at)
-             VALUES (?, 'transcode', 'queued', ?, ?, ?, ?)",
-        )
-        .bind(v.id.as_str())
-        .bind(i64::from(max_attempts))
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        insert_video(&mut tx, v, false, now).await?;
+        queue_transcode(&mut tx, &v.id, max_attempts, now).await?;
         tx.commit().await.map_err(DbError::from)
     }
 
@@ -313,6 +287,55 @@ impl Db {
 }
 
 /// Replaces the `video_tags` rows of a video.
+/// Inside `tx`: the row of new video `v` (status `processing`; `uploading` while a resumable
+/// upload is still arriving) with its tags, created at `now` (Unix ms).
+pub(super) async fn insert_video(
+    tx: &mut sqlx::AnyConnection,
+    v: &NewVideo,
+    uploading: bool,
+    now: i64,
+) -> Result<(), DbError> {
+    query(
+        "INSERT INTO videos (id, title, description, status, source_name, source_bytes, owner_id, privacy, tags, created_at, updated_at, uploading)
+         VALUES (?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(v.id.as_str())
+    .bind(&v.title)
+    .bind(&v.description)
+    .bind(&v.source_name)
+    .bind(v.source_bytes as i64)
+    .bind(v.owner_id)
+    .bind(v.privacy.as_str())
+    .bind(v.tags.join(" "))
+    .bind(now)
+    .bind(now)
+    .bind(uploading)
+    .execute(&mut *tx)
+    .await?;
+    set_tags(tx, &v.id, &v.tags).await
+}
+
+/// Inside `tx`: queues the transcode job of video `id` (at most `max_attempts` attempts).
+pub(super) async fn queue_transcode(
+    tx: &mut sqlx::AnyConnection,
+    id: &str,
+    max_attempts: u32,
+    now: i64,
+) -> Result<(), DbError> {
+    query(
+        "INSERT INTO jobs (video_id, kind, state, max_attempts, run_after, created_at, updated_at)
+         VALUES (?, 'transcode', 'queued', ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(i64::from(max_attempts))
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 pub(super) async fn set_tags(tx: &mut sqlx::AnyConnection, video_id: &str, tags: &[String]) -> Result<(), DbError> {
     query("DELETE FROM video_tags WHERE video_id = ?")
         .bind(video_id)

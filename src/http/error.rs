@@ -61,6 +61,16 @@ impl From<crate::db::DbError> for ApiError {
     }
 }
 
+impl From<crate::storage::WriteError> for ApiError {
+    /// A full store answers 507; any other storage failure is internal.
+    fn from(e: crate::storage::WriteError) -> Self {
+        match e {
+            crate::storage::WriteError::Full(_) => ApiError::InsufficientStorage,
+            crate::storage::WriteError::Other(e) => ApiError::Internal(e.into()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {

@@ -22,15 +22,15 @@ use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
-use crate::auth::policy::{self, UploadDenied};
-use crate::auth::{Principal, Privacy};
+use crate::auth::Privacy;
 use crate::db::{NewVideo, UploadRecord, now_ms};
 use crate::events::VideoEvent;
 use crate::http::caller::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::types::limited_text;
+use crate::http::upload::uploader;
 use crate::ids::VideoId;
-use crate::storage::{WriteError, keys};
+use crate::storage::keys;
 use crate::video::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, title_from_file_name};
 
 /// The protocol version spoken.
@@ -260,19 +260,6 @@ fn with_video_id(mut resp: Response, id: &str) -> Response {
     resp
 }
 
-/// The caller, if they may upload: 401 signed out, 403 without the `upload` scope.
-fn uploader(caller: &Caller) -> Result<Principal, ApiError> {
-    match policy::may_upload(caller.0.as_ref()) {
-        Ok(()) => Ok(caller.0.clone().expect("may_upload needs a principal")),
-        Err(UploadDenied::SignedOut) => Err(ApiError::Unauthorized(
-            "sign in to upload (or send an API token with the upload scope)".into(),
-        )),
-        Err(UploadDenied::NotAllowed) => Err(ApiError::Forbidden(
-            "this account (or token) cannot upload; ask an administrator for the uploader role".into(),
-        )),
-    }
-}
-
 /// The upload of video `id` if `caller` may continue it (its owner, or an administrator);
 /// 404 for anyone else, as for an unknown id.
 async fn own_upload(app: &AppState, caller: &Caller, id: &str) -> Result<UploadRecord, ApiError> {
@@ -429,7 +416,7 @@ async fn append(
     };
 
     let key = keys::upload_chunk(&upload.video_id, upload.chunks, &crate::ids::random_token());
-    let mut writer = app.store.writer(&key).await.map_err(store_error)?;
+    let mut writer = app.store.writer(&key).await?;
     let mut hasher = Sha256::new();
     let mut stored: u64 = 0;
     let mut stream = body.into_data_stream();
@@ -449,7 +436,7 @@ async fn append(
         hasher.update(&piece);
         if let Err(e) = writer.write(&piece).await {
             writer.abort().await;
-            return Err(store_error(e));
+            return Err(e.into());
         }
         stored += piece.len() as u64;
     }
@@ -472,7 +459,7 @@ async fn append(
             None => Ok(upload.received),
         };
     }
-    writer.finish().await.map_err(store_error)?;
+    writer.finish().await?;
     if !app
         .db
         .append_upload(&upload.video_id, upload.received, upload.chunks, key.as_ref(), stored)
@@ -519,7 +506,7 @@ async fn complete(app: &AppState, id: &VideoId) -> Result<(), ApiError> {
         .iter()
         .map(|k| object_store::path::Path::from(k.as_str()))
         .collect();
-    let bytes = app.store.concat(&parts, &keys::source(id)).await.map_err(store_error)?;
+    let bytes = app.store.concat(&parts, &keys::source(id)).await?;
     if bytes != upload.length {
         return Err(ApiError::Internal(anyhow::anyhow!(
             "upload {id}: the chunks hold {bytes} bytes, not {}",
@@ -534,13 +521,6 @@ async fn complete(app: &AppState, id: &VideoId) -> Result<(), ApiError> {
         tracing::warn!(video_id = %id, error = %e, "could not remove the chunks of a finished upload");
     }
     Ok(())
-}
-
-fn store_error(e: WriteError) -> ApiError {
-    match e {
-        WriteError::Full(_) => ApiError::InsufficientStorage,
-        WriteError::Other(e) => ApiError::Internal(e.into()),
-    }
 }
 
 /// `DELETE /api/uploads/{id}` — ends an unfinished upload: its video and bytes are removed

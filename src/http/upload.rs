@@ -11,15 +11,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::auth::Privacy;
 use crate::auth::policy::{self, UploadDenied};
+use crate::auth::{Principal, Privacy};
 use crate::http::caller::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::form_limit::{FormMeter, MAX_FORM_OVERHEAD_BYTES};
 use crate::http::types::{VideoView, limited_text};
 use crate::http::videos::find;
 use crate::ingest::{PendingSource, SourceDetails};
-use crate::storage::WriteError;
 use crate::video::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, title_from_file_name};
 
 /// The form of `POST /api/videos` (`multipart/form-data`), as the OpenAPI document shows it;
@@ -83,19 +82,7 @@ async fn store_upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<VideoView>), ApiError> {
-    let who = match policy::may_upload(caller.0.as_ref()) {
-        Ok(()) => caller.0.expect("may_upload needs a principal"),
-        Err(UploadDenied::SignedOut) => {
-            return Err(ApiError::Unauthorized(
-                "sign in to upload (or send an API token with the upload scope)".into(),
-            ));
-        }
-        Err(UploadDenied::NotAllowed) => {
-            return Err(ApiError::Forbidden(
-                "this account (or token) cannot upload; ask an administrator for the uploader role".into(),
-            ));
-        }
-    };
+    let who = uploader(&caller)?;
     let mut privacy = app.config.auth.default_privacy;
     let mut tags: Vec<String> = Vec::new();
     let limit = app.config.max_upload_bytes;
@@ -147,7 +134,7 @@ async fn store_upload(
                 }
                 Some("file") if file.is_none() => {
                     let name = field.file_name().unwrap_or("upload").to_string();
-                    let mut writer = app.store.writer(source.key()).await.map_err(store_error)?;
+                    let mut writer = app.store.writer(source.key()).await?;
                     loop {
                         let chunk = match field.chunk().await {
                             Ok(Some(c)) => c,
@@ -164,10 +151,10 @@ async fn store_upload(
                         }
                         if let Err(e) = writer.write(&chunk).await {
                             writer.abort().await;
-                            return Err(store_error(e));
+                            return Err(e.into());
                         }
                     }
-                    let bytes = writer.finish().await.map_err(store_error)?;
+                    let bytes = writer.finish().await?;
                     file = Some((name, bytes));
                 }
                 // Unknown parts are read and dropped, within the text-part size.
@@ -246,9 +233,16 @@ fn interrupted(e: multer::Error, meter: &FormMeter) -> ApiError {
     ))
 }
 
-fn store_error(e: WriteError) -> ApiError {
-    match e {
-        WriteError::Full(_) => ApiError::InsufficientStorage,
-        WriteError::Other(e) => ApiError::Internal(e.into()),
+/// The caller, if they may upload (the form here, resumable uploads in [`crate::http::tus`]):
+/// 401 signed out, 403 without the `upload` scope.
+pub(crate) fn uploader(caller: &Caller) -> Result<Principal, ApiError> {
+    match policy::may_upload(caller.0.as_ref()) {
+        Ok(()) => Ok(caller.0.clone().expect("may_upload needs a principal")),
+        Err(UploadDenied::SignedOut) => Err(ApiError::Unauthorized(
+            "sign in to upload (or send an API token with the upload scope)".into(),
+        )),
+        Err(UploadDenied::NotAllowed) => Err(ApiError::Forbidden(
+            "this account (or token) cannot upload; ask an administrator for the uploader role".into(),
+        )),
     }
 }
