@@ -339,6 +339,19 @@ pub struct LadderConfig {
     pub max_frame_rate: f64,
     /// AAC-LC stereo bitrate, in bits/s (default 128000).
     pub audio_bitrate: u32,
+    /// Publish a first rendition progressively before the full ladder (default true): a
+    /// remuxed passthrough of an eligible H.264 source, else the lowest rung, so a video plays
+    /// seconds after its upload whatever its length ([`crate::media::passthrough`]).
+    pub playable_first: bool,
+    /// Highest mean source bitrate, bits/s, remuxed as the passthrough rendition (default
+    /// 12 Mbit/s); above it the lowest rung goes first instead.
+    pub passthrough_max_bitrate: u64,
+    /// Longest keyframe interval, seconds, in the first minute of a source remuxed as the
+    /// passthrough rendition (default 10; segments are cut at keyframes).
+    pub passthrough_max_keyframe_secs: f64,
+    /// Keep the passthrough rendition in the multivariant playlist once the full ladder exists
+    /// (default false: it is removed then and its files deleted).
+    pub keep_source_rendition: bool,
 }
 
 impl Default for Config {
@@ -406,6 +419,10 @@ impl Default for LadderConfig {
             segment_secs: 4.0,
             max_frame_rate: 60.0,
             audio_bitrate: 128_000,
+            playable_first: true,
+            passthrough_max_bitrate: 12_000_000,
+            passthrough_max_keyframe_secs: 10.0,
+            keep_source_rendition: false,
         }
     }
 }
@@ -455,6 +472,10 @@ impl Config {
         anyhow::ensure!(l.segment_secs >= 1.0, "ladder.segment_secs must be at least 1");
         anyhow::ensure!(l.max_frame_rate >= 1.0, "ladder.max_frame_rate must be at least 1");
         anyhow::ensure!(l.crf <= 51, "ladder.crf must be between 0 and 51");
+        anyhow::ensure!(
+            l.passthrough_max_keyframe_secs > 0.0,
+            "ladder.passthrough_max_keyframe_secs must be above 0"
+        );
         for r in &l.rungs {
             anyhow::ensure!(
                 r.height >= 64 && r.height % 2 == 0,

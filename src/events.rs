@@ -54,6 +54,10 @@ pub enum VideoEvent {
     /// Transcoding progress, percent (0–100).
     #[serde(rename = "job.progress")]
     JobProgress { progress: f64 },
+    /// A first rendition is published while the rest of the ladder is encoded ("playable
+    /// first"): the multivariant playlist plays; `renditions` names what it lists.
+    #[serde(rename = "video.playable")]
+    VideoPlayable { renditions: Vec<String> },
     /// The ladder is published; the source lasts `duration_secs` seconds.
     #[serde(rename = "video.ready")]
     VideoReady { duration_secs: f64 },

@@ -48,9 +48,9 @@ pub struct VideoAcl {
     /// The owner's user id; `None` for videos imported by an operator (admins manage them).
     pub owner_id: Option<i64>,
     pub privacy: Privacy,
-    /// Its source is still arriving: only its owner and administrators see it, whatever its
-    /// privacy.
-    pub uploading: bool,
+    /// Its source is still arriving, or processing failed for good: only its owner and
+    /// administrators see it, whatever its privacy.
+    pub owner_only: bool,
 }
 
 /// A produced rendition (variant stream) with measured figures; stored as the video's

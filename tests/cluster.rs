@@ -203,10 +203,13 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
         .fetch_one(&mut conn)
         .await
         .unwrap();
+    let logs = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap_or_default();
     assert_eq!(
         (attempts, state.as_str()),
         (2, "succeeded"),
-        "one claim per worker, no more"
+        "one claim per worker, no more\nworker-1:\n{}\nworker-2:\n{}",
+        logs("worker-1.log"),
+        logs("worker-2.log")
     );
     let survivor_log =
         std::fs::read_to_string(

@@ -15,11 +15,9 @@ fn server() -> Server {
 }
 
 /// Uploads a few bytes as a video; returns its id.
+/// A real (short, audio-only) clip: a failed video would be its owner's only, grants or not.
 async fn upload(server: &Server) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("clip.mp4");
-    std::fs::write(&file, b"not really a video, but stored as one").unwrap();
-    server.upload_ok(&file).await
+    server.upload_ok(&common::media("bbb-opus-audio-only.webm")).await
 }
 
 /// The signed URL of the video's original, as the admin (its owner) is given it.

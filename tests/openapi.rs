@@ -17,6 +17,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("delete", "/api/videos/{id}"),
     ("get", "/api/videos/{id}/playback"),
     ("post", "/api/videos/{id}/cancel"),
+    ("post", "/api/videos/{id}/retry"),
     ("post", "/api/videos/{id}/revoke-links"),
     ("get", "/api/videos/{id}/comments"),
     ("post", "/api/videos/{id}/comments"),

@@ -65,7 +65,9 @@ async fn upload(server: &Server, token: &str, title: &str, privacy: &str) -> Str
         .text("privacy", privacy.to_string())
         .part(
             "file",
-            reqwest::multipart::Part::bytes(vec![0u8; 64]).file_name("x.mp4"),
+            // A real clip: a failed video would be listed to its owner only.
+            reqwest::multipart::Part::bytes(std::fs::read(common::media("bbb-opus-audio-only.webm")).unwrap())
+                .file_name("x.webm"),
         );
     let r = server
         .anon

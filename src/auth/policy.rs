@@ -10,10 +10,10 @@ fn is_owner(caller: &Principal, acl: VideoAcl) -> bool {
 
 /// True when `caller` may see the video's metadata and play it: anyone for public and
 /// unlisted videos (unlisted ones are reachable by link only), the owner (with the `read`
-/// scope) or an administrator for private ones and for any video still uploading.
+/// scope) or an administrator for private ones and for any video still uploading or failed.
 pub fn may_watch(caller: Option<&Principal>, acl: VideoAcl) -> bool {
     let owner_or_admin = || caller.is_some_and(|c| c.is_admin() || (is_owner(c, acl) && c.can(Scope::Read)));
-    if acl.uploading {
+    if acl.owner_only {
         return owner_or_admin();
     }
     match acl.privacy {
@@ -73,8 +73,9 @@ pub fn require_session(caller: &Principal, what: &str) -> Result<(), String> {
 }
 
 /// Which videos a caller may see in a listing (search, `/api/me/videos`, a user's page,
-/// history): public ones for everyone; unlisted and private ones only for their owner acting
-/// with the `read` scope, and every video for an administrator. Turned into SQL in one place,
+/// history): public ones for everyone (except while uploading or after processing failed);
+/// unlisted, private, uploading and failed ones only for their owner acting with the `read`
+/// scope, and every video for an administrator. Turned into SQL in one place,
 /// [`crate::db::visibility_sql`]. The library (`GET /api/videos`) is the public catalogue and
 /// always uses [`Listing::PublicOnly`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,8 +102,8 @@ pub fn listing_filter(caller: Option<&Principal>) -> Listing {
 pub fn listable(caller: Option<&Principal>, acl: VideoAcl) -> bool {
     match listing_filter(caller) {
         Listing::All => true,
-        Listing::PublicOrOwnedBy(id) => acl.privacy == Privacy::Public || acl.owner_id == Some(id),
-        Listing::PublicOnly => acl.privacy == Privacy::Public,
+        Listing::PublicOrOwnedBy(id) => (acl.privacy == Privacy::Public && !acl.owner_only) || acl.owner_id == Some(id),
+        Listing::PublicOnly => acl.privacy == Privacy::Public && !acl.owner_only,
     }
 }
 
@@ -166,11 +167,11 @@ mod tests {
     }
 
     #[test]
-    fn a_video_still_uploading_is_for_its_owner_and_admins_whatever_its_privacy() {
+    fn a_video_still_uploading_or_failed_is_for_its_owner_and_admins_whatever_its_privacy() {
         let acl = VideoAcl {
             owner_id: Some(1),
             privacy: Privacy::Public,
-            uploading: true,
+            owner_only: true,
         };
         let owner = user(1, Role::Uploader, Role::Uploader.scopes());
         let other = user(2, Role::Uploader, Role::Uploader.scopes());
@@ -182,7 +183,7 @@ mod tests {
         assert!(may_watch(
             None,
             VideoAcl {
-                uploading: false,
+                owner_only: false,
                 ..acl
             }
         ));
@@ -193,7 +194,7 @@ mod tests {
         let acl = VideoAcl {
             owner_id: Some(1),
             privacy: Privacy::Private,
-            uploading: false,
+            owner_only: false,
         };
         let owner = user(1, Role::Uploader, Role::Uploader.scopes());
         let other = user(2, Role::Uploader, Role::Uploader.scopes());
@@ -220,7 +221,7 @@ mod tests {
             let acl = VideoAcl {
                 owner_id: Some(1),
                 privacy,
-                uploading: false,
+                owner_only: false,
             };
             assert!(may_watch(None, acl));
             assert!(!may_manage(None, acl));
@@ -252,11 +253,14 @@ mod tests {
                 }
             }
         }
-        for privacy in [Privacy::Public, Privacy::Unlisted, Privacy::Private] {
+        for (privacy, owner_only) in [Privacy::Public, Privacy::Unlisted, Privacy::Private]
+            .into_iter()
+            .flat_map(|p| [(p, false), (p, true)])
+        {
             let acl = VideoAcl {
                 owner_id: Some(1),
                 privacy,
-                uploading: false,
+                owner_only,
             };
             for c in &callers {
                 let c = c.as_ref();
@@ -268,15 +272,15 @@ mod tests {
                 let admin = c.is_some_and(Principal::is_admin);
                 assert_eq!(
                     shown,
-                    privacy == Privacy::Public || owner_reads || admin,
-                    "{c:?} {privacy:?}"
+                    (privacy == Privacy::Public && !owner_only) || owner_reads || admin,
+                    "{c:?} {privacy:?} owner_only={owner_only}"
                 );
             }
         }
         let grant_free = VideoAcl {
             owner_id: Some(1),
             privacy: Privacy::Unlisted,
-            uploading: false,
+            owner_only: false,
         };
         assert_eq!(media_access(None, grant_free, None), Err(MediaDenied::NeedsGrant));
         assert_eq!(media_access(None, grant_free, Some(Ok(()))), Ok(MediaAccess::Private));

@@ -245,9 +245,12 @@ pub(crate) fn get_bool(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> 
 /// `/api/me/videos`, user pages, history) uses it, on both engines.
 pub fn visibility_sql(filter: Listing) -> (&'static str, Option<i64>) {
     match filter {
-        Listing::PublicOnly => ("(v.privacy = 'public' AND NOT v.uploading)", None),
+        Listing::PublicOnly => (
+            "(v.privacy = 'public' AND NOT v.uploading AND v.status <> 'failed')",
+            None,
+        ),
         Listing::PublicOrOwnedBy(id) => (
-            "((v.privacy = 'public' AND NOT v.uploading) OR v.owner_id = ?)",
+            "((v.privacy = 'public' AND NOT v.uploading AND v.status <> 'failed') OR v.owner_id = ?)",
             Some(id),
         ),
         Listing::All => ("1 = 1", None),

@@ -48,7 +48,17 @@ impl VideoRecord {
         VideoAcl {
             owner_id: self.owner_id,
             privacy: self.privacy,
-            uploading: self.status == VideoStatus::Uploading,
+            owner_only: matches!(self.status, VideoStatus::Uploading | VideoStatus::Failed),
+        }
+    }
+
+    /// True when its multivariant playlist plays: `ready`, or still `processing` with a first
+    /// rendition published ("playable first", [`crate::jobs::pipeline`]).
+    pub fn playable(&self) -> bool {
+        match self.status {
+            VideoStatus::Ready => true,
+            VideoStatus::Processing => !self.renditions.is_empty(),
+            VideoStatus::Failed | VideoStatus::Uploading => false,
         }
     }
 }
@@ -158,6 +168,30 @@ impl Db {
         insert_video(&mut tx, v, false, now).await?;
         queue_transcode(&mut tx, &v.id, max_attempts, now).await?;
         tx.commit().await.map_err(DbError::from)
+    }
+
+    /// Queues a failed video again: status `processing`, no error, nothing published, and a new
+    /// transcode job of at most `max_attempts` attempts. Returns false (and changes nothing)
+    /// when the video is not `failed`.
+    pub async fn retry_failed(&self, id: &str, max_attempts: u32) -> Result<bool, DbError> {
+        let now = self.clock_ms().await?;
+        let mut tx = self.write_tx().await?;
+        let failed = query(
+            "UPDATE videos SET status = 'processing', error = NULL, progress = 0, renditions = '[]',
+             has_poster = FALSE, updated_at = ? WHERE id = ? AND status = 'failed'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !failed {
+            return Ok(false);
+        }
+        queue_transcode(&mut tx, id, max_attempts, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// One video by id.
@@ -271,6 +305,32 @@ impl Db {
             .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Records what a video still processing has published so far (playable first): its
+    /// renditions (a JSON array of [`crate::video::Rendition`]; `[]` when nothing is
+    /// published), duration in seconds and whether a poster exists. A video that is no longer
+    /// processing is left alone.
+    pub async fn set_published(
+        &self,
+        id: &str,
+        renditions_json: &str,
+        duration: Option<f64>,
+        has_poster: bool,
+    ) -> Result<(), DbError> {
+        query(
+            "UPDATE videos SET renditions = ?, duration_secs = COALESCE(?, duration_secs), has_poster = ?, updated_at = ?
+             WHERE id = ? AND status = 'processing'",
+        )
+        .bind(renditions_json)
+        .bind(duration)
+        .bind(has_poster)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+        .map_err(DbError::from)
     }
 
     /// Records transcode progress (percent) of a video still processing.

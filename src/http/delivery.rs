@@ -44,6 +44,9 @@ pub enum CachePolicy {
     LongLived,
     /// Originals: fine to cache, revalidate after an hour.
     Revalidate,
+    /// Playlists of a video still processing: they grow, so a shared cache may hold them one
+    /// second (under half a target duration, as RFC 8216 §6.2.2 asks of live playlists).
+    Growing,
     /// Media of a video that is not public: no shared cache may store it.
     Private,
 }
@@ -55,6 +58,7 @@ impl CachePolicy {
             CachePolicy::Immutable => "public, max-age=31536000, immutable",
             CachePolicy::LongLived => "public, max-age=86400",
             CachePolicy::Revalidate => "public, max-age=3600",
+            CachePolicy::Growing => "public, max-age=1",
             CachePolicy::Private => "private, no-store",
         })
     }

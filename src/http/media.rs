@@ -18,6 +18,7 @@ use crate::http::delivery::{self, BlobResponse, CachePolicy};
 use crate::http::error::ApiError;
 use crate::http::videos::find;
 use crate::media::ladder::Ladder;
+use crate::media::passthrough::SOURCE_RENDITION;
 use crate::media::playlist::MULTIVARIANT_PLAYLIST;
 use crate::storage::keys;
 
@@ -83,12 +84,12 @@ pub async fn multivariant(
     headers: HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
     let (video, private) = authorize(&app, &path, &caller, peer).await?;
-    if video.status != VideoStatus::Ready {
+    if !video.playable() {
         return Err(ApiError::NotFound);
     }
     let how = BlobResponse {
         content_type: PLAYLIST_TYPE,
-        cache: private.unwrap_or(CachePolicy::LongLived),
+        cache: private.unwrap_or(playlist_cache(&video)),
         disposition: None,
     };
     delivery::serve_blob(
@@ -116,15 +117,16 @@ pub async fn rendition_file(
     let (Some(rendition), Some(file)) = (path.rendition.as_deref(), path.file.as_deref()) else {
         return Err(ApiError::NotFound);
     };
-    if video.status != VideoStatus::Ready
-        || !video.renditions.iter().any(|r| r.name == rendition)
-        || !is_plain_file_name(file)
-    {
+    // A ready video's passthrough rendition, dropped from its ladder, stays reachable while
+    // its files do (a grace period for players that were already playing it).
+    let listed = video.renditions.iter().any(|r| r.name == rendition)
+        || (rendition == SOURCE_RENDITION && video.status == VideoStatus::Ready);
+    if !video.playable() || !listed || !is_plain_file_name(file) {
         return Err(ApiError::NotFound);
     }
     let audio_only = rendition == Ladder::AUDIO_ONLY_NAME;
     let (content_type, cache) = match file.rsplit_once('.').map(|(_, ext)| ext) {
-        Some("m3u8") => (PLAYLIST_TYPE, CachePolicy::LongLived),
+        Some("m3u8") => (PLAYLIST_TYPE, playlist_cache(&video)),
         Some("m4s" | "mp4") if audio_only => ("audio/mp4", CachePolicy::Immutable),
         Some("m4s" | "mp4") => ("video/mp4", CachePolicy::Immutable),
         _ => return Err(ApiError::NotFound),
@@ -142,6 +144,16 @@ pub async fn rendition_file(
         disposition: None,
     };
     delivery::serve_blob(&app.store, &app.streams, &key, &method, &headers, how).await
+}
+
+/// Playlists of a finished ladder are stable; while a video is still processing they grow
+/// (RFC 8216 §6.2.1), so caches may keep them only briefly.
+fn playlist_cache(video: &VideoRecord) -> CachePolicy {
+    if video.status == VideoStatus::Ready {
+        CachePolicy::LongLived
+    } else {
+        CachePolicy::Growing
+    }
 }
 
 /// With an S3 store and `s3.redirect = "presigned"` or `s3.cdn_base_url` set, the answer to a
@@ -196,7 +208,7 @@ pub async fn poster(
     headers: HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
     let (video, private) = authorize(&app, &path, &caller, peer).await?;
-    if video.status != VideoStatus::Ready || !video.has_poster {
+    if !video.playable() || !video.has_poster {
         return Err(ApiError::NotFound);
     }
     let how = BlobResponse {

@@ -81,6 +81,7 @@ pub fn api_routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::Ope
         .routes(routes!(videos::get, videos::patch, videos::delete))
         .routes(routes!(videos::playback))
         .routes(routes!(videos::cancel))
+        .routes(routes!(videos::retry))
         .routes(routes!(videos::revoke_links))
         .routes(routes!(comments::list, comments::create))
         .routes(routes!(comments::edit, comments::delete))

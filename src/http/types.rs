@@ -27,8 +27,12 @@ pub struct VideoView {
     pub error: Option<String>,
     /// Seconds.
     pub duration: Option<f64>,
+    /// The renditions published so far: the whole ladder once `ready`; while `processing`,
+    /// the first rendition when it is `playable` (a remux named `source`, or the lowest rung).
     pub renditions: Vec<Rendition>,
-    /// URL of the multivariant playlist, once ready.
+    /// True when `hls_url` plays: `ready`, or `processing` with a first rendition published.
+    pub playable: bool,
+    /// URL of the multivariant playlist, once playable.
     pub hls_url: Option<String>,
     pub poster_url: Option<String>,
     /// URL of the original upload (supports Range); null when the caller may not watch.
@@ -113,10 +117,14 @@ impl VideoView {
     pub fn for_caller(app: &AppState, v: VideoRecord, caller: Option<&Principal>, client: Option<IpAddr>) -> VideoView {
         let acl = v.acl();
         let urls = policy::may_watch(caller, acl).then(|| MediaUrls::new(app, &v, client));
-        let ready = v.status == VideoStatus::Ready;
+        let playable = v.playable();
         VideoView {
-            hls_url: urls.as_ref().filter(|_| ready).map(MediaUrls::playlist),
-            poster_url: urls.as_ref().filter(|_| ready && v.has_poster).map(MediaUrls::poster),
+            hls_url: urls.as_ref().filter(|_| playable).map(MediaUrls::playlist),
+            poster_url: urls
+                .as_ref()
+                .filter(|_| playable && v.has_poster)
+                .map(MediaUrls::poster),
+            playable,
             download_url: urls.as_ref().map(MediaUrls::original),
             can_edit: policy::may_manage(caller, acl),
             created_at: rfc3339(v.created_at),

@@ -141,14 +141,14 @@ pub struct Playback {
 /// `GET /api/videos/{id}/playback` — a playback URL for a caller allowed to watch: a
 /// time-limited grant (HMAC-SHA256 over video id, expiry and optional IP binding) covering the
 /// playlists, segments, poster and original. 404 when the caller may not see the video, 409
-/// while it is not ready.
+/// while it is not playable (no rendition published yet, or failed).
 #[utoipa::path(
     get,
     path = "/api/videos/{id}/playback",
     tag = "videos",
     operation_id = "get_playback",
     params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
-    responses((status = 200, description = "A playback URL (signed unless public)", body = Playback), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody), (status = 409, description = "The video is not ready", body = ErrorBody)),
+    responses((status = 200, description = "A playback URL (signed unless public)", body = Playback), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody), (status = 409, description = "The video is not playable yet, or failed", body = ErrorBody)),
     security((), ("bearer" = []), ("session" = []))
 )]
 pub async fn playback(
@@ -159,8 +159,13 @@ pub async fn playback(
 ) -> Result<Json<Playback>, ApiError> {
     let video = find_watchable(&app, &id, caller.0.as_ref()).await?;
     match video.status {
+        _ if video.playable() => {}
         VideoStatus::Ready => {}
-        VideoStatus::Processing => return Err(ApiError::Conflict("the video is still processing".into())),
+        VideoStatus::Processing => {
+            return Err(ApiError::Conflict(
+                "the video is still processing; it plays as soon as its first rendition is published".into(),
+            ));
+        }
         VideoStatus::Uploading => return Err(ApiError::Conflict("the video is still uploading".into())),
         VideoStatus::Failed => {
             return Err(ApiError::Conflict(
@@ -349,6 +354,37 @@ pub async fn cancel(
     } else {
         Err(ApiError::Conflict("the video is not being transcoded".into()))
     }
+}
+
+/// `POST /api/videos/{id}/retry` — processes a failed video again from its stored source
+/// (owner or admin): 202 with the video, now `processing`; 409 when it has not failed.
+#[utoipa::path(
+    post,
+    path = "/api/videos/{id}/retry",
+    tag = "videos",
+    operation_id = "retry_processing",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    responses((status = 202, description = "Queued again; the video is `processing`", body = VideoView), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "The caller can see the video but not change it", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody), (status = 409, description = "The video has not failed", body = ErrorBody)),
+    security(("bearer" = ["upload"]), ("session" = []))
+)]
+pub async fn retry(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<VideoView>), ApiError> {
+    find_manageable(&app, &id, caller.0.as_ref()).await?;
+    if !app.db.retry_failed(&id, app.config.jobs.max_attempts).await? {
+        return Err(ApiError::Conflict(
+            "only a video whose processing failed can be retried".into(),
+        ));
+    }
+    app.wake_workers.notify_waiters();
+    let video = find(&app, &id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(VideoView::for_caller(&app, video, caller.0.as_ref(), Some(peer.ip()))),
+    ))
 }
 
 pub(crate) async fn find(app: &AppState, id: &str) -> Result<VideoRecord, ApiError> {

@@ -3,6 +3,7 @@
 //! to a published ladder.
 
 pub mod pipeline;
+pub mod progressive;
 pub mod worker;
 
 use std::sync::Arc;

@@ -1,8 +1,20 @@
 //! One transcode job: fetch the source into a scratch directory, probe and validate it, plan
-//! the ladder, run the single ffmpeg transcode, check the output, measure it and write the
-//! multivariant playlist, make the poster, then publish every file to the blob store — the
-//! multivariant playlist last. Nothing is published until the whole ladder exists, and a
-//! failure removes whatever was published, so a half ladder is never visible.
+//! the ladder, then publish in two phases ("playable first", `ladder.playable_first`):
+//!
+//! 1. **First rendition**, published segment by segment while ffmpeg writes it
+//!    ([`super::progressive`]): a remux of an eligible H.264 source, else the lowest rung
+//!    ([`crate::media::passthrough`]). As soon as its first segment is stored, a multivariant
+//!    playlist listing it is published, the video's `renditions` say it is there, and
+//!    `video.playable` goes out: the video plays while it is still `processing`. The poster
+//!    follows.
+//! 2. **The rest of the ladder** in one ffmpeg run; its files are published, then the
+//!    multivariant playlist is rewritten from measured segments (BANDWIDTH, CODECS) and the
+//!    job completes (`ready`). The passthrough rendition is then dropped unless
+//!    `ladder.keep_source_rendition` says to keep it.
+//!
+//! Every attempt starts from nothing published, and a failure removes whatever was published,
+//! so a failed or retried video never shows a broken ladder. Media playlists are only ever
+//! replaced by longer ones, and the multivariant playlist is written after the files it lists.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,17 +25,24 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use super::WorkerContext;
-use crate::media::ladder::{self, Ladder};
-use crate::media::playlist::{self, MULTIVARIANT_PLAYLIST};
+use super::progressive::ProgressiveRendition;
+use crate::events::VideoEvent;
+use crate::ids::VideoId;
+use crate::media::ladder::{self, Ladder, VideoRendition};
+use crate::media::passthrough::{self, FirstRendition, SOURCE_RENDITION};
+use crate::media::playlist::{self, MULTIVARIANT_PLAYLIST, Picture};
 use crate::media::poster::{self, POSTER};
 use crate::media::probe::{self, MediaInfo, ProbeError};
 use crate::media::process::ProcessError;
-use crate::media::transcode::{self, MEDIA_PLAYLIST};
+use crate::media::transcode;
 use crate::storage::keys;
 use crate::video::Rendition;
 
-/// Share of the progress bar given to the ffmpeg run; the rest covers poster and publishing.
+/// Share of the progress bar given to the ffmpeg runs; the rest covers poster and publishing.
 const TRANSCODE_SHARE: f64 = 95.0;
+
+/// How often a growing rendition's directory is checked for new segments.
+const PUBLISH_EVERY: Duration = Duration::from_millis(200);
 
 /// How a job attempt ended badly.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +65,9 @@ pub struct Published {
     pub duration: f64,
     pub renditions: Vec<Rendition>,
     pub has_poster: bool,
+    /// Renditions published during processing and left out of the final ladder: their files
+    /// are deleted once the video is `ready`.
+    pub dropped: Vec<String>,
 }
 
 /// Progress of a job in percent, shared between the ffmpeg reader and the progress writer.
@@ -64,10 +86,11 @@ impl Progress {
 /// Runs the whole job for `video_id`. On any error, blobs this attempt published are removed.
 pub async fn run(
     ctx: &WorkerContext,
-    video_id: &str,
+    id: &VideoId,
     cancel: &CancellationToken,
     progress: &Progress,
 ) -> Result<Published, JobError> {
+    let video_id = id.as_str();
     let scratch_root = ctx.config.scratch_dir();
     tokio::fs::create_dir_all(&scratch_root)
         .await
@@ -76,23 +99,38 @@ pub async fn run(
         .prefix(&format!("job-{video_id}-"))
         .tempdir_in(&scratch_root)
         .context("cannot create a scratch directory")?;
-    let result = run_in(ctx, video_id, scratch.path(), cancel, progress).await;
+    // A previous attempt's leftovers go first: the video lists nothing, the store holds nothing.
+    unpublish(ctx, video_id).await.map_err(JobError::Failed)?;
+    let result = run_in(ctx, id, scratch.path(), cancel, progress).await;
     if result.is_err()
-        && let Err(e) = ctx.store.delete_prefix(&keys::derived_prefix(video_id)).await
+        && let Err(e) = unpublish(ctx, video_id).await
     {
         tracing::warn!(video_id, error = %e, "could not remove a partly published ladder");
     }
     result
 }
 
+/// Lists no rendition for `video_id` (while it is processing) and removes its derived blobs.
+async fn unpublish(ctx: &WorkerContext, video_id: &str) -> anyhow::Result<()> {
+    ctx.db
+        .set_published(video_id, "[]", None, false)
+        .await
+        .context("cannot reset the video's renditions")?;
+    ctx.store
+        .delete_prefix(&keys::derived_prefix(video_id))
+        .await
+        .context("cannot clear old renditions")
+}
+
 async fn run_in(
     ctx: &WorkerContext,
-    video_id: &str,
+    id: &VideoId,
     scratch: &Path,
     cancel: &CancellationToken,
     progress: &Progress,
 ) -> Result<Published, JobError> {
     let cfg = &ctx.config;
+    let video_id = id.as_str();
     let source = scratch.join("source");
     ctx.store
         .download(&keys::source(video_id), &source)
@@ -105,82 +143,67 @@ async fn run_in(
         Err(ProbeError::Process(e)) => return Err(process_error(e, "probing")),
     };
     let ladder = ladder::plan(&info, &cfg.ladder);
-    tracing::info!(video_id, duration = info.duration, renditions = ?ladder.renditions.iter().map(|r| &r.name).collect::<Vec<_>>(), "transcoding");
-
     let out = scratch.join("hls");
     tokio::fs::create_dir_all(&out)
         .await
         .context("cannot create the output directory")?;
-    let args = transcode::transcode_args(&source, &out, &info, &ladder);
-    let mut on_progress = {
-        let (progress, duration) = (progress.clone(), info.duration);
-        move |secs: f64| progress.set(secs / duration * TRANSCODE_SHARE)
+    let job = Job {
+        ctx,
+        id,
+        video_id,
+        source: &source,
+        out: &out,
+        info: &info,
+        ladder: &ladder,
+        cancel,
+        progress,
     };
-    let timeout = Duration::from_secs(cfg.limits.transcode_timeout_secs);
-    if let Err(e) = transcode::run_transcode(&cfg.ffmpeg, &args, timeout, cancel, &mut on_progress).await {
-        return Err(match e {
-            ProcessError::Failed { stderr, .. } => JobError::Rejected(format!(
-                "the source could not be decoded to the end ({}); the file is probably truncated or corrupt",
-                last_line(&stderr)
-            )),
-            e => process_error(e, "transcoding"),
-        });
+
+    // Phase 1: the first rendition, published while it is written.
+    let first = if cfg.ladder.playable_first {
+        Some(job.first_rendition().await?)
+    } else {
+        None
+    };
+    let (first, rest) = match first {
+        None => (None, ladder.clone()),
+        Some(plan) => match job.publish_first(plan).await? {
+            Some((done, rest)) => (Some(done), rest),
+            None => {
+                unpublish(ctx, video_id).await?;
+                (None, ladder.clone())
+            }
+        },
+    };
+    let has_poster = job.poster().await?;
+    if let Some(first) = &first {
+        job.announce(first, has_poster).await?;
     }
 
-    let renditions = measure_all(&out, &info, &ladder)?;
-    check_complete(&info, &renditions)?;
-    tokio::fs::write(
-        out.join(MULTIVARIANT_PLAYLIST),
-        playlist::write_multivariant(&renditions),
-    )
-    .await
-    .context("cannot write the multivariant playlist")?;
-
-    let poster_file = scratch.join(POSTER);
-    let has_poster = info.video.is_some()
-        && match poster::make_poster(&cfg.ffmpeg, &source, &poster_file, &info, &ladder, cancel).await {
-            Ok(()) => true,
-            Err(ProcessError::Cancelled { .. }) => return Err(JobError::Cancelled),
-            Err(e) => {
-                tracing::warn!(video_id, error = %e, "no poster");
-                false
-            }
-        };
-    progress.set(TRANSCODE_SHARE + 1.0);
-
-    // Publish: a previous attempt's leftovers go first, the multivariant playlist last.
-    ctx.store
-        .delete_prefix(&keys::derived_prefix(video_id))
-        .await
-        .context("cannot clear old renditions")?;
-    for r in &renditions {
-        let dir = out.join(&r.name);
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .context("cannot list rendition files")?
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        files.sort_by_key(|f| f == MEDIA_PLAYLIST); // media playlist after its segments
-        for f in files {
-            if cancel.is_cancelled() {
-                return Err(JobError::Cancelled);
-            }
-            ctx.store
-                .put_file(&keys::hls(video_id, &format!("{}/{f}", r.name)), &dir.join(&f))
-                .await
-                .context("cannot store a segment")?;
+    // Phase 2: the rest of the ladder, published when whole.
+    let mut renditions = Vec::new();
+    if !rest.renditions.is_empty() || first.is_none() {
+        let base = progress.get();
+        job.transcode(&rest, base, TRANSCODE_SHARE - base).await?;
+        renditions = measure_all(&out, &info, &rest)?;
+        for r in &renditions {
+            job.publish_dir(&r.name).await?;
         }
     }
-    if has_poster {
-        ctx.store
-            .put_file(&keys::poster(video_id), &poster_file)
-            .await
-            .context("cannot store the poster")?;
+    let mut dropped = Vec::new();
+    if let Some(first) = first {
+        if first.name == SOURCE_RENDITION && !renditions.is_empty() && !cfg.ladder.keep_source_rendition {
+            dropped.push(first.name);
+        } else {
+            renditions.push(first);
+        }
     }
+    check_complete(&info, &renditions)?;
+    progress.set(TRANSCODE_SHARE + 1.0);
     ctx.store
-        .put_file(
+        .put_bytes(
             &keys::hls(video_id, MULTIVARIANT_PLAYLIST),
-            &out.join(MULTIVARIANT_PLAYLIST),
+            playlist::write_multivariant(&renditions),
         )
         .await
         .context("cannot store the multivariant playlist")?;
@@ -188,7 +211,256 @@ async fn run_in(
         duration: info.duration,
         renditions,
         has_poster,
+        dropped,
     })
+}
+
+/// One job's inputs, shared by its steps.
+struct Job<'a> {
+    ctx: &'a WorkerContext,
+    id: &'a VideoId,
+    video_id: &'a str,
+    source: &'a Path,
+    out: &'a Path,
+    info: &'a MediaInfo,
+    ladder: &'a Ladder,
+    cancel: &'a CancellationToken,
+    progress: &'a Progress,
+}
+
+/// The first rendition to make, and how long its segments may be (seconds).
+struct FirstPlan {
+    kind: FirstRendition,
+    segment_secs: f64,
+}
+
+impl Job<'_> {
+    /// Chooses the first rendition: a remux when the source allows it, else the lowest rung.
+    async fn first_rendition(&self) -> Result<FirstPlan, JobError> {
+        let cfg = &self.ctx.config;
+        let keyframe_secs = match &self.info.video {
+            Some(v) if v.codec == "h264" => {
+                let timeout = Duration::from_secs(cfg.limits.probe_timeout_secs);
+                passthrough::keyframe_interval(&cfg.ffprobe, self.source, v.index, timeout, self.cancel)
+                    .await
+                    .map_err(|e| process_error(e, "probing keyframes"))?
+            }
+            _ => None,
+        };
+        let kind = passthrough::choose(self.info, keyframe_secs, &cfg.ladder);
+        let segment_secs = match &kind {
+            FirstRendition::Passthrough { .. } => self.ladder.segment_secs.max(keyframe_secs.unwrap_or(0.0)),
+            FirstRendition::LowestRung { why } => {
+                tracing::info!(video_id = self.video_id, why, "lowest rung first");
+                self.ladder.segment_secs
+            }
+        };
+        Ok(FirstPlan { kind, segment_secs })
+    }
+
+    /// Makes and progressively publishes the first rendition; returns it measured, and the
+    /// ladder still to encode. `None` when a remux failed: the whole ladder is encoded instead
+    /// (which says what is wrong with the source, if anything is).
+    async fn publish_first(&self, plan: FirstPlan) -> Result<Option<(Rendition, Ladder)>, JobError> {
+        let info = self.info;
+        let has_audio = info.audio.is_some();
+        let (args, name, picture, estimate, rest) = match plan.kind {
+            FirstRendition::Passthrough { copy_audio } => {
+                let v = info.video.as_ref().expect("a passthrough has video");
+                let picture = Picture {
+                    width: v.display_width,
+                    height: v.display_height,
+                    frame_rate: Some(v.frame_rate),
+                };
+                (
+                    passthrough::passthrough_args(self.source, self.out, info, self.ladder, copy_audio),
+                    SOURCE_RENDITION.to_string(),
+                    Some(picture),
+                    info.bit_rate.unwrap_or(0),
+                    self.ladder.clone(),
+                )
+            }
+            FirstRendition::LowestRung { .. } => {
+                let mut first = self.ladder.clone();
+                let mut rest = self.ladder.clone();
+                let lowest = rest.renditions.pop();
+                first.renditions = lowest.iter().cloned().collect();
+                let audio = u64::from(self.ladder.audio_bitrate.unwrap_or(0));
+                let (name, picture, cap) = match &lowest {
+                    Some(r) => (r.name.clone(), Some(self.picture(r)), u64::from(r.max_bitrate) + audio),
+                    None => (Ladder::AUDIO_ONLY_NAME.to_string(), None, audio),
+                };
+                (
+                    transcode::transcode_args(self.source, self.out, info, &first),
+                    name,
+                    picture,
+                    cap,
+                    rest,
+                )
+            }
+        };
+        let share = if rest.renditions.is_empty() {
+            TRANSCODE_SHARE
+        } else if name == SOURCE_RENDITION {
+            1.0 // a remux: the progress bar is the ladder's
+        } else {
+            TRANSCODE_SHARE / (rest.renditions.len() + 1) as f64
+        };
+        let dir = self.out.join(&name);
+        // ffmpeg's HLS muxer makes the `%v` directories of a variant map, not a plain one.
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .context("cannot create a rendition directory")?;
+        let mut growing =
+            ProgressiveRendition::new(self.video_id, &name, dir.clone(), picture, has_audio, plan.segment_secs);
+        let mut on_progress = self.on_progress(0.0, share);
+        let timeout = Duration::from_secs(self.ctx.config.limits.transcode_timeout_secs);
+        let ffmpeg = transcode::run_transcode(&self.ctx.config.ffmpeg, &args, timeout, self.cancel, &mut on_progress);
+        tokio::pin!(ffmpeg);
+        let mut tick = tokio::time::interval(PUBLISH_EVERY);
+        let mut announced = false;
+        let finished = loop {
+            tokio::select! {
+                r = &mut ffmpeg => break r,
+                _ = tick.tick() => {
+                    if let Some(mut so_far) = growing.sync(self.ctx).await? && !announced {
+                        so_far.bandwidth = so_far.bandwidth.max(estimate);
+                        so_far.duration = info.duration;
+                        self.announce(&so_far, false).await?;
+                        announced = true;
+                    }
+                }
+            }
+        };
+        match finished {
+            Ok(()) => {}
+            Err(ProcessError::Failed { stderr, .. }) if name == SOURCE_RENDITION => {
+                tracing::warn!(
+                    video_id = self.video_id,
+                    error = last_line(&stderr),
+                    "remux failed; encoding the ladder instead"
+                );
+                return Ok(None);
+            }
+            Err(e) => return Err(transcode_error(e)),
+        }
+        let measured = playlist::measure(&dir, &name, picture, has_audio)?;
+        growing.finish(self.ctx).await?;
+        tracing::info!(
+            video_id = self.video_id,
+            rendition = name,
+            segments = growing.published(),
+            "first rendition published"
+        );
+        Ok(Some((measured, rest)))
+    }
+
+    /// Publishes a multivariant playlist listing only `first`, records it on the video and
+    /// tells open pages (`video.playable`).
+    async fn announce(&self, first: &Rendition, has_poster: bool) -> Result<(), JobError> {
+        let ctx = self.ctx;
+        ctx.store
+            .put_bytes(
+                &keys::hls(self.video_id, MULTIVARIANT_PLAYLIST),
+                playlist::write_multivariant(std::slice::from_ref(first)),
+            )
+            .await
+            .context("cannot store the multivariant playlist")?;
+        let json = serde_json::to_string(std::slice::from_ref(first)).context("renditions to JSON")?;
+        ctx.db
+            .set_published(self.video_id, &json, Some(self.info.duration), has_poster)
+            .await
+            .context("cannot record the first rendition")?;
+        ctx.events.publish(
+            self.id,
+            VideoEvent::VideoPlayable {
+                renditions: vec![first.name.clone()],
+            },
+        );
+        Ok(())
+    }
+
+    /// Runs one ffmpeg transcode of `ladder` (no progressive publishing), reporting progress
+    /// from `base` percent over `share` percent.
+    async fn transcode(&self, ladder: &Ladder, base: f64, share: f64) -> Result<(), JobError> {
+        tracing::info!(video_id = self.video_id, renditions = ?ladder.renditions.iter().map(|r| &r.name).collect::<Vec<_>>(), "transcoding");
+        let args = transcode::transcode_args(self.source, self.out, self.info, ladder);
+        let mut on_progress = self.on_progress(base, share);
+        let timeout = Duration::from_secs(self.ctx.config.limits.transcode_timeout_secs);
+        transcode::run_transcode(&self.ctx.config.ffmpeg, &args, timeout, self.cancel, &mut on_progress)
+            .await
+            .map_err(transcode_error)
+    }
+
+    fn on_progress(&self, base: f64, share: f64) -> impl FnMut(f64) + Send + use<> {
+        let (progress, duration) = (self.progress.clone(), self.info.duration);
+        move |secs: f64| progress.set(base + (secs / duration).min(1.0) * share)
+    }
+
+    fn picture(&self, r: &VideoRendition) -> Picture {
+        Picture {
+            width: r.width,
+            height: r.height,
+            frame_rate: self.ladder.frame_rate.map(|f| f.fps()),
+        }
+    }
+
+    /// Makes and stores the poster; false when the source has no picture or ffmpeg could not
+    /// make one (logged).
+    async fn poster(&self) -> Result<bool, JobError> {
+        if self.info.video.is_none() {
+            return Ok(false);
+        }
+        let file = self.out.join(POSTER);
+        let cfg = &self.ctx.config;
+        match poster::make_poster(&cfg.ffmpeg, self.source, &file, self.info, self.ladder, self.cancel).await {
+            Ok(()) => {}
+            Err(ProcessError::Cancelled { .. }) => return Err(JobError::Cancelled),
+            Err(e) => {
+                tracing::warn!(video_id = self.video_id, error = %e, "no poster");
+                return Ok(false);
+            }
+        }
+        self.ctx
+            .store
+            .put_file(&keys::poster(self.video_id), &file)
+            .await
+            .context("cannot store the poster")?;
+        Ok(true)
+    }
+
+    /// Stores every file of rendition directory `name`, its media playlist last.
+    async fn publish_dir(&self, name: &str) -> Result<(), JobError> {
+        let dir = self.out.join(name);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .context("cannot list rendition files")?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|f| !f.ends_with(".tmp"))
+            .collect();
+        files.sort_by_key(|f| f == transcode::MEDIA_PLAYLIST); // media playlist after its segments
+        for f in files {
+            if self.cancel.is_cancelled() {
+                return Err(JobError::Cancelled);
+            }
+            self.ctx
+                .store
+                .put_file(&keys::hls(self.video_id, &format!("{name}/{f}")), &dir.join(&f))
+                .await
+                .context("cannot store a segment")?;
+        }
+        Ok(())
+    }
+}
+
+fn transcode_error(e: ProcessError) -> JobError {
+    match e {
+        ProcessError::Failed { stderr, .. } => JobError::Rejected(format!(
+            "the source could not be decoded to the end ({}); the file is probably truncated or corrupt",
+            last_line(&stderr)
+        )),
+        e => process_error(e, "transcoding"),
+    }
 }
 
 fn measure_all(out: &Path, info: &MediaInfo, ladder: &Ladder) -> Result<Vec<Rendition>, JobError> {
@@ -198,14 +470,21 @@ fn measure_all(out: &Path, info: &MediaInfo, ladder: &Ladder) -> Result<Vec<Rend
             &out.join(Ladder::AUDIO_ONLY_NAME),
             Ladder::AUDIO_ONLY_NAME,
             None,
-            ladder,
             has_audio,
         )?]);
     }
+    let fps = ladder.frame_rate.map(|f| f.fps());
     ladder
         .renditions
         .iter()
-        .map(|r| playlist::measure(&out.join(&r.name), &r.name, Some(r), ladder, has_audio).map_err(JobError::from))
+        .map(|r| {
+            let picture = Picture {
+                width: r.width,
+                height: r.height,
+                frame_rate: fps,
+            };
+            playlist::measure(&out.join(&r.name), &r.name, Some(picture), has_audio).map_err(JobError::from)
+        })
         .collect()
 }
 

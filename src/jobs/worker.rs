@@ -110,6 +110,7 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
             {
                 Ok(true) => {
                     tracing::info!(%video_id, "ready");
+                    drop_later(ctx, &video_id, published.dropped);
                     ctx.events.publish(
                         &video_id,
                         VideoEvent::VideoReady {
@@ -203,6 +204,30 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
     {
         tracing::warn!(%video_id, error = %e, "could not remove the blobs of a deleted video");
     }
+}
+
+/// Players that were already playing a dropped rendition (the passthrough) when the ladder
+/// was published keep it this long: the watch page moves to the full ladder on `video.ready`,
+/// other players at their next multivariant playlist load.
+pub const DROPPED_RENDITION_GRACE: Duration = Duration::from_secs(60);
+
+/// Deletes the files of renditions left out of the final ladder after
+/// [`DROPPED_RENDITION_GRACE`]. If the process stops before, they stay until the video is
+/// deleted or processed again.
+fn drop_later(ctx: &WorkerContext, video_id: &crate::ids::VideoId, dropped: Vec<String>) {
+    if dropped.is_empty() {
+        return;
+    }
+    let (store, video_id) = (ctx.store.clone(), video_id.clone());
+    tokio::spawn(async move {
+        tokio::time::sleep(DROPPED_RENDITION_GRACE).await;
+        for name in &dropped {
+            let prefix = crate::storage::keys::hls(&video_id, name);
+            if let Err(e) = store.delete_prefix(&prefix).await {
+                tracing::warn!(%video_id, rendition = name, error = %e, "could not delete a dropped rendition");
+            }
+        }
+    });
 }
 
 /// Heartbeats, progress writes and interrupt detection for one running job.

@@ -224,12 +224,15 @@ mod tests {
                 frame_rate: fps,
                 hdr_transfer: None,
                 interlaced: false,
+                ..Default::default()
             }),
             audio: Some(AudioStream {
                 index: 1,
                 codec: "aac".into(),
                 channels: 6,
+                ..Default::default()
             }),
+            bit_rate: None,
         }
     }
 

@@ -1,10 +1,12 @@
 //! The media engine: ffprobe and ffmpeg run as controlled child processes.
 //!
 //! Read in this order: [`probe`] (what is the source?), [`ladder`] (which renditions?),
-//! [`transcode`] (the one ffmpeg run), [`playlist`] (measure and publish), [`poster`].
+//! [`passthrough`] (what plays first?), [`transcode`] (the ladder's ffmpeg run), [`playlist`]
+//! (measure and publish), [`poster`].
 //! [`process`] is the only place a child process is started.
 
 pub mod ladder;
+pub mod passthrough;
 pub mod playlist;
 pub mod poster;
 pub mod probe;

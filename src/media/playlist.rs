@@ -10,7 +10,6 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
-use crate::media::ladder::{Ladder, VideoRendition};
 use crate::media::transcode::MEDIA_PLAYLIST;
 use crate::video::Rendition;
 
@@ -28,18 +27,24 @@ pub fn avc_codec_string(init_segment: &[u8]) -> Option<String> {
     (rec[0] == 1).then(|| format!("avc1.{:02x}{:02x}{:02x}", rec[1], rec[2], rec[3]))
 }
 
-/// Measures one rendition directory (`index.m3u8`, its init segment and media segments), and
-/// corrects the playlist's `EXT-X-TARGETDURATION` where ffmpeg 5.1 rounds it half-to-even
-/// below an `EXTINF` (a single 2.5 s segment under a target of 2 breaks RFC 8216 §4.3.3.1).
+/// The picture of a video variant stream, as the multivariant playlist declares it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Picture {
+    /// Pixels.
+    pub width: u32,
+    pub height: u32,
+    /// Frames/s, when constant.
+    pub frame_rate: Option<f64>,
+}
+
+/// Measures one finished rendition directory (`index.m3u8`, its init segment and media
+/// segments) and finalises its playlist: `EXT-X-PLAYLIST-TYPE` `EVENT` becomes `VOD` (ffmpeg
+/// wrote it growing, RFC 8216 §4.3.3.5), and `EXT-X-TARGETDURATION` is corrected where ffmpeg
+/// 5.1 rounds it half-to-even below an `EXTINF` (a single 2.5 s segment under a target of 2
+/// breaks RFC 8216 §4.3.3.1). `picture` is `None` for an audio-only variant.
 ///
 /// Errors: a missing or unparsable playlist, a missing segment, or no segments at all.
-pub fn measure(
-    dir: &Path,
-    name: &str,
-    video: Option<&VideoRendition>,
-    ladder: &Ladder,
-    has_audio: bool,
-) -> anyhow::Result<Rendition> {
+pub fn measure(dir: &Path, name: &str, picture: Option<Picture>, has_audio: bool) -> anyhow::Result<Rendition> {
     let text =
         std::fs::read(dir.join(MEDIA_PLAYLIST)).with_context(|| format!("rendition {name}: no media playlist"))?;
     let playlist = match m3u8_rs::parse_playlist_res(&text) {
@@ -50,18 +55,37 @@ pub fn measure(
         bail!("rendition {name}: no segments were produced");
     }
     let target = required_target_duration(playlist.segments.iter().map(|s| f64::from(s.duration)));
-    if target > playlist.target_duration {
-        let text = String::from_utf8_lossy(&text);
-        std::fs::write(dir.join(MEDIA_PLAYLIST), set_target_duration(&text, target))
-            .with_context(|| format!("rendition {name}: cannot rewrite the media playlist"))?;
+    let event = playlist.playlist_type == Some(m3u8_rs::MediaPlaylistType::Event);
+    if target > playlist.target_duration || event {
+        let text = String::from_utf8_lossy(&text).replace("#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-PLAYLIST-TYPE:VOD");
+        std::fs::write(
+            dir.join(MEDIA_PLAYLIST),
+            set_target_duration(&text, target.max(playlist.target_duration)),
+        )
+        .with_context(|| format!("rendition {name}: cannot rewrite the media playlist"))?;
     }
+    figures(dir, name, picture, has_audio, &playlist)
+}
+
+/// The figures of the segments `playlist` lists in `dir` (`bytes`, peak and average bitrate,
+/// duration, `CODECS` from the init segment), without touching any file — for a rendition
+/// still growing as well as a finished one.
+///
+/// Errors: a listed segment or init segment is missing, or a video init segment has no `avcC`.
+pub fn figures(
+    dir: &Path,
+    name: &str,
+    picture: Option<Picture>,
+    has_audio: bool,
+    playlist: &m3u8_rs::MediaPlaylist,
+) -> anyhow::Result<Rendition> {
     let mut bytes = 0u64;
     let mut codecs = Vec::new();
     if let Some(map) = playlist.segments.iter().find_map(|s| s.map.as_ref()) {
         let init =
             std::fs::read(dir.join(&map.uri)).with_context(|| format!("rendition {name}: init segment missing"))?;
         bytes += init.len() as u64;
-        if video.is_some() {
+        if picture.is_some() {
             codecs.push(
                 avc_codec_string(&init).with_context(|| format!("rendition {name}: no avcC box in init segment"))?,
             );
@@ -85,8 +109,8 @@ pub fn measure(
     bytes += media_bytes;
     Ok(Rendition {
         name: name.to_string(),
-        width: video.map(|v| v.width),
-        height: video.map(|v| v.height),
+        width: picture.map(|p| p.width),
+        height: picture.map(|p| p.height),
         bandwidth: peak.ceil() as u64,
         average_bandwidth: if duration > 0.0 {
             (media_bytes as f64 * 8.0 / duration).ceil() as u64
@@ -94,7 +118,7 @@ pub fn measure(
             0
         },
         codecs: codecs.join(","),
-        frame_rate: video.and(ladder.frame_rate).map(|r| r.fps()),
+        frame_rate: picture.and_then(|p| p.frame_rate),
         duration,
         bytes,
         segments: playlist.segments.len(),

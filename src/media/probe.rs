@@ -38,6 +38,8 @@ pub struct ProbeStream {
     pub r_frame_rate: Option<String>,
     pub avg_frame_rate: Option<String>,
     pub channels: Option<u32>,
+    /// Bits/s, as a decimal string (absent for many containers).
+    pub bit_rate: Option<String>,
     pub duration: Option<String>,
     pub disposition: Option<Disposition>,
     pub side_data_list: Vec<SideData>,
@@ -71,10 +73,12 @@ pub struct ProbeFormat {
     pub format_name: Option<String>,
     /// Seconds, as a decimal string.
     pub duration: Option<String>,
+    /// Mean bits/s of the whole file, as a decimal string.
+    pub bit_rate: Option<String>,
 }
 
 /// The video stream Kino will transcode.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VideoStream {
     /// Absolute stream index in the source (for `-map 0:N`).
     pub index: u32,
@@ -88,14 +92,22 @@ pub struct VideoStream {
     pub hdr_transfer: Option<String>,
     /// True when the stream is coded as interlaced fields (`field_order` tt/bb/tb/bt).
     pub interlaced: bool,
+    /// Codec profile as ffprobe names it, e.g. `High`, `Constrained Baseline`, `High 10`.
+    pub profile: Option<String>,
+    /// Pixel format, e.g. `yuv420p`.
+    pub pix_fmt: Option<String>,
+    /// True when a display matrix or `rotate` tag turns the picture (any angle but 0).
+    pub rotated: bool,
 }
 
 /// The audio stream Kino will transcode.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AudioStream {
     pub index: u32,
     pub codec: String,
     pub channels: u32,
+    /// Codec profile as ffprobe names it, e.g. `LC` or `HE-AAC`.
+    pub profile: Option<String>,
 }
 
 /// A probed, accepted source.
@@ -107,6 +119,8 @@ pub struct MediaInfo {
     pub duration: f64,
     pub video: Option<VideoStream>,
     pub audio: Option<AudioStream>,
+    /// Mean bitrate of the whole file in bits/s, when the container says (or size ÷ duration).
+    pub bit_rate: Option<u64>,
 }
 
 /// Why a source is refused; the message is shown to the uploader as the video's `error`.
@@ -169,6 +183,7 @@ impl MediaInfo {
                 index: s.index,
                 codec: s.codec_name.clone().unwrap_or_default(),
                 channels: s.channels.unwrap_or(0),
+                profile: s.profile.clone(),
             });
         if video.is_none() && audio.is_none() {
             return Err(Rejection::NoStreams);
@@ -201,11 +216,13 @@ impl MediaInfo {
                 limit: limits.max_dimension,
             });
         }
+        let bit_rate = format.bit_rate.as_deref().and_then(|b| b.parse::<u64>().ok());
         Ok(MediaInfo {
             format_name: format.format_name.unwrap_or_default(),
             duration,
             video,
             audio,
+            bit_rate,
         })
     }
 }
@@ -236,6 +253,9 @@ fn video_stream(s: &ProbeStream) -> VideoStream {
         frame_rate,
         hdr_transfer,
         interlaced,
+        profile: s.profile.clone(),
+        pix_fmt: s.pix_fmt.clone(),
+        rotated: rotation.abs() > 0.5,
     }
 }
 

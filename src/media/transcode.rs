@@ -47,7 +47,7 @@ pub fn prepare_filter(info: &MediaInfo, ladder: &Ladder) -> Vec<String> {
 /// seg_NNNNN.m4s}`. Video: H.264 capped CRF (`-crf` with per-rendition `-maxrate`/`-bufsize`),
 /// fixed closed GOP with scene-cut keyframes off, BT.709 tags. Audio: AAC-LC stereo 48 kHz
 /// (5.1 sources are downmixed), muxed into every video variant, or a lone audio variant for an
-/// audio-only source. Segments: fMP4, `#EXT-X-PLAYLIST-TYPE:VOD`, independent segments.
+/// audio-only source. Segments: see [`hls_output_args`].
 pub fn transcode_args(input: &Path, out_dir: &Path, info: &MediaInfo, ladder: &Ladder) -> Vec<String> {
     let mut a: Vec<String> = [
         "-hide_banner",
@@ -141,31 +141,41 @@ pub fn transcode_args(input: &Path, out_dir: &Path, info: &MediaInfo, ladder: &L
     a.extend(["-map_metadata", "-1", "-map_chapters", "-1"].map(String::from));
     let segment_pattern = out_dir.join("%v").join("seg_%05d.m4s");
     let playlist_pattern = out_dir.join("%v").join(MEDIA_PLAYLIST);
-    a.extend(
-        [
-            "-f",
-            "hls",
-            "-hls_time",
-            &format!("{:.3}", ladder.segment_secs),
-            "-hls_playlist_type",
-            "vod",
-            "-hls_segment_type",
-            "fmp4",
-            "-hls_flags",
-            "independent_segments",
-            "-hls_fmp4_init_filename",
-            "init.mp4",
-            "-hls_segment_filename",
-            &segment_pattern.display().to_string(),
-            "-var_stream_map",
-            &var_streams.join(" "),
-            "-master_pl_name",
-            "ffmpeg-master.m3u8",
-            &playlist_pattern.display().to_string(),
-        ]
-        .map(String::from),
-    );
+    a.extend(hls_output_args(ladder.segment_secs));
+    a.extend([
+        "-hls_segment_filename".into(),
+        segment_pattern.display().to_string(),
+        "-var_stream_map".into(),
+        var_streams.join(" "),
+        "-master_pl_name".into(),
+        "ffmpeg-master.m3u8".into(),
+        playlist_pattern.display().to_string(),
+    ]);
     a
+}
+
+/// The HLS muxer options every Kino ffmpeg run shares: fMP4 (CMAF) segments of
+/// `segment_secs` seconds (cut at the next keyframe), independent segments, and an `EVENT`
+/// media playlist rewritten after every segment through a temporary file and a rename, so the
+/// progressive publisher ([`crate::jobs::progressive`]) never reads a half-written playlist or
+/// segment. [`crate::media::playlist::measure`] turns the finished playlist into `VOD`.
+pub fn hls_output_args(segment_secs: f64) -> Vec<String> {
+    [
+        "-f",
+        "hls",
+        "-hls_time",
+        &format!("{segment_secs:.3}"),
+        "-hls_playlist_type",
+        "event",
+        "-hls_segment_type",
+        "fmp4",
+        "-hls_flags",
+        "independent_segments+temp_file",
+        "-hls_fmp4_init_filename",
+        "init.mp4",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// Runs the transcode; `on_progress` receives the output time reached, in seconds.
@@ -212,12 +222,15 @@ mod tests {
                 frame_rate: 29.97,
                 hdr_transfer: hdr.map(String::from),
                 interlaced,
+                ..Default::default()
             }),
             audio: audio.then(|| AudioStream {
                 index: 0,
                 codec: "aac".into(),
                 channels: 6,
+                ..Default::default()
             }),
+            bit_rate: None,
         }
     }
 

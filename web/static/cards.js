@@ -11,7 +11,12 @@ import { formatDate, formatDuration, formatViews, percent } from './format.js';
  *   progress?: number, error?: string | null, duration?: number | null, views?: number,
  *   owner?: string, created_at?: string, poster_url?: string | null, download_url?: string | null,
  *   tags?: string[], can_edit?: boolean, comments_enabled?: boolean,
+ *   playable?: boolean, hls_url?: string | null, media?: { hls?: string | null } | null,
+ *   renditions?: Array<{ name: string, width?: number | null, height?: number | null }>,
  * }} Video
+ * `playable`: watchable now — ready, or processing with a first rendition published (then
+ * `renditions` lists what is published so far and the playlist grows until ready).
+ * `hls_url` (or `media.hls`): the multivariant playlist, null while it may not be played.
  */
 
 /**

@@ -1,12 +1,14 @@
 // @ts-check
 // "My videos" (/me): the table of the signed-in user's videos with title, tags, privacy,
-// revoke-links and delete controls, refreshed while a video is processing.
+// revoke-links and delete controls (and Retry for a failed one), refreshed while a video is
+// processing.
 import { api } from './api.js';
 import { statusBadge } from './cards.js';
 import { applyMaxLength, limitsNow, loadConfig } from './config.js';
 import { el } from './dom.js';
 import { formatDate, formatDuration, formatViews, percent } from './format.js';
 import { failed, goSignIn, setStatus } from './me-common.js';
+import { retryProcessing } from './retry.js';
 import { parseTags, tagsOf } from './tags.js';
 
 const PER_PAGE = 20;
@@ -56,6 +58,11 @@ function thumb(video) {
 }
 
 function watchLink(video) {
+  if (video.status === 'processing' && video.playable === true) {
+    return el('span', { class: 'small' },
+      el('a', { href: `/watch/${encodeURIComponent(video.id)}`, text: 'Watch' }),
+      el('span', { class: 'muted', text: ' · more qualities on the way' }));
+  }
   if (video.status !== 'ready') return el('span', { class: 'muted small', text: video.status === 'processing' ? 'Not ready yet' : '' });
   const views = formatViews(video.views);
   return el('span', { class: 'small' },
@@ -209,6 +216,26 @@ function makeRow(initial) {
     }
   });
 
+  // A failed video: queue its processing again (POST /api/videos/{id}/retry).
+  const retry = el('button', {
+    type: 'button', class: 'small-button', 'data-role': 'retry', text: 'Retry', hidden: true,
+    title: 'Process this video again',
+  });
+  retry.addEventListener('click', async () => {
+    retry.disabled = true;
+    setStatus(rowStatus, '', 'Retrying…');
+    try {
+      update(await retryProcessing(video.id));
+      setStatus(rowStatus, 'ok', 'Processing again');
+      pollSoon();
+    } catch (err) {
+      failed(err, (m) => setStatus(rowStatus, 'error', m));
+      if (err.status === 409) pollSoon(); // no longer failed: show what it is now
+    } finally {
+      retry.disabled = false;
+    }
+  });
+
   const statusTd = el('td', { class: 'status-cell' });
   const thumbBox = el('div');
   const links = el('div', { class: 'video-links' });
@@ -219,7 +246,7 @@ function makeRow(initial) {
     statusTd,
     el('td', { class: 'privacy-cell' }, el('div', { class: 'privacy-control' }, privacy), rowStatus),
     created,
-    el('td', { class: 'actions' }, revokeLinks, ' ', remove));
+    el('td', { class: 'actions' }, retry, ' ', revokeLinks, ' ', remove));
 
   let shownKey = '';
   function update(next) {
@@ -231,7 +258,8 @@ function makeRow(initial) {
     if (document.activeElement !== tags && !tags.disabled) tags.value = tagsText(video);
     if (!privacy.disabled && document.activeElement !== privacy) privacy.value = video.privacy || 'public';
     title.title = video.title || '';
-    const key = JSON.stringify([video.status, Math.floor(percent(video.progress)), video.error, video.duration, Boolean(video.poster_url), video.views]);
+    retry.hidden = video.status !== 'failed';
+    const key = JSON.stringify([video.status, Math.floor(percent(video.progress)), video.error, video.duration, Boolean(video.poster_url), video.views, video.playable === true]);
     if (key !== shownKey) {
       shownKey = key;
       statusTd.replaceChildren(...statusCell(video));
@@ -244,6 +272,12 @@ function makeRow(initial) {
   }
   update(video);
   return { tr, update, title, get video() { return video; } };
+}
+
+/** Lists the videos again shortly (a retried video is processing again). */
+function pollSoon() {
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(refreshVideos, POLL_MS);
 }
 
 function removeRow(id) {

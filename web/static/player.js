@@ -19,6 +19,15 @@ const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page vi
  * @property {(message: string) => void} showError
  */
 
+/**
+ * What startPlayer hands back.
+ * @typedef {object} PlayerControl
+ * @property {(playback: Playback, startAt?: number | null) => void} reload Plays `playback` (a
+ *   rewritten multivariant playlist) instead of the current source: from where playback is (or
+ *   `startAt`), paused or playing as it was, quality back to Auto.
+ * @property {() => void} stop Stops loading (the video failed meanwhile); reload starts again.
+ */
+
 const playerBar = document.getElementById('player-bar');
 const quality = /** @type {HTMLSelectElement} */ (document.getElementById('quality'));
 const currentLevel = document.getElementById('current-level');
@@ -44,6 +53,7 @@ function fillQuality(hls) {
     .map((level, index) => ({ level, index }))
     .sort((a, b) => (b.level.height || 0) - (a.level.height || 0) || b.level.bitrate - a.level.bitrate)
     .map(({ level, index }) => new Option(levelLabel(level, index), String(index)));
+  quality.closest('label').hidden = false; // hidden while the video had failed
   quality.replaceChildren(new Option('Auto', '-1'), ...options);
   quality.value = '-1';
   quality.disabled = hls.levels.length < 2;
@@ -97,6 +107,7 @@ function renewDelayMs(expiresAt) {
  * @param {Playback} playback
  * @param {number | null} startAt
  * @param {PlayerContext} ctx
+ * @returns {PlayerControl}
  */
 function startHls(playback, startAt, { video, fetchPlayback, showError }) {
   const Hls = window.Hls;
@@ -112,7 +123,8 @@ function startHls(playback, startAt, { video, fetchPlayback, showError }) {
   };
   const hls = new Hls({
     capLevelToPlayerSize: false,
-    startPosition: Number.isFinite(startAt) && startAt > 0 ? startAt : -1,
+    // 0 is meant: a growing (EVENT) playlist would otherwise start at its live edge.
+    startPosition: Number.isFinite(startAt) && startAt >= 0 ? startAt : -1,
     xhrSetup: (xhr, url) => {
       const target = rebase(url);
       if (target !== url) xhr.open('GET', target, true);
@@ -120,7 +132,8 @@ function startHls(playback, startAt, { video, fetchPlayback, showError }) {
   });
   const fatalErrors = [];
   const renewals = [];
-  window.kinoPlayer = { hls, video, fatalErrors, playback, renewals };
+  const reloads = [];
+  window.kinoPlayer = { hls, video, fatalErrors, playback, renewals, reloads, reloading: false };
   let triedMediaRecovery = false;
   let renewal = null; // the renewal in flight
   let recoveries = 0; // renewals caused by a refused request
@@ -242,29 +255,86 @@ function startHls(playback, startAt, { video, fetchPlayback, showError }) {
 
   hls.loadSource(playback.url);
   hls.attachMedia(video);
+
+  /** @type {PlayerControl} */
+  const control = {
+    reload(fresh, startAt = null) {
+      if (destroyed || !fresh || !fresh.url) return;
+      const at = Number.isFinite(startAt) && startAt >= 0 ? startAt : video.currentTime;
+      const wasPlaying = !video.paused && !video.ended;
+      reloads.push({ at: new Date().toISOString(), position: at, wasPlaying, url: fresh.url });
+      adopt(fresh);
+      triedMediaRecovery = false;
+      // loadSource() detaches and re-attaches the <video> (a new MediaSource: the element
+      // pauses at 0); hls.js then starts loading where config.startPosition says, seeks there
+      // once data is in, and the level choice is back to automatic.
+      hls.config.startPosition = Number.isFinite(at) && at >= 0 ? at : 0;
+      reloading(video, at, wasPlaying);
+      hls.loadSource(fresh.url);
+    },
+    stop() {
+      if (!destroyed) hls.stopLoad();
+    },
+  };
+  return control;
 }
 
 /**
- * Plays `playback` in the page's <video> from `startAt` (s; null: from the start).
+ * While a new source loads: window.kinoPlayer.reloading (watch progress is not saved from the
+ * passing position 0), and playback resumes (or stays paused) once it is back at `at`.
+ * @param {HTMLVideoElement} video
+ * @param {number} at
+ * @param {boolean} wasPlaying
+ */
+function reloading(video, at, wasPlaying) {
+  const player = window.kinoPlayer;
+  player.reloading = true;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    video.removeEventListener('loadedmetadata', onMetadata);
+    video.removeEventListener('timeupdate', onTime);
+    player.reloading = false;
+  };
+  const onMetadata = () => {
+    if (wasPlaying && video.paused) video.play().catch(() => {});
+  };
+  const onTime = () => {
+    if (Math.abs(video.currentTime - at) < 2) finish();
+  };
+  video.addEventListener('loadedmetadata', onMetadata);
+  video.addEventListener('timeupdate', onTime);
+  const timer = setTimeout(finish, 15_000);
+}
+
+/**
+ * Plays `playback` in the page's <video> from `startAt` (s; null: where the stream says, i.e.
+ * the start of a finished video; 0: the start even of a growing playlist).
  * @param {import('./cards.js').Video} v
  * @param {Playback} playback
  * @param {number | null} startAt
  * @param {PlayerContext} ctx
+ * @returns {PlayerControl}
  */
 export function startPlayer(v, playback, startAt, ctx) {
   const { video, fetchPlayback, showError } = ctx;
   const poster = playback.poster_url || v.poster_url;
   if (poster) video.poster = poster;
+  /** @type {PlayerControl} */
+  let control = { reload: () => {}, stop: () => {} };
   if (!playback.url) {
     showError('This video has no stream to play.');
-    return;
+    return control;
   }
   if (window.Hls && window.Hls.isSupported()) {
-    startHls(playback, startAt, ctx);
+    control = startHls(playback, startAt, ctx);
   } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
     // Safari (and iOS): native HLS with its own adaptive switching; no manual quality choice.
-    window.kinoPlayer = { hls: null, video, fatalErrors: [], playback, renewals: [] };
-    if (Number.isFinite(startAt) && startAt > 0) {
+    window.kinoPlayer = { hls: null, video, fatalErrors: [], playback, renewals: [], reloads: [], reloading: false };
+    control = nativeControl(video);
+    if (Number.isFinite(startAt) && startAt >= 0) {
       video.addEventListener('loadedmetadata', () => {
         video.currentTime = startAt;
       }, { once: true });
@@ -303,4 +373,31 @@ export function startPlayer(v, playback, startAt, ctx) {
     }
     showError(`Playback failed: ${(video.error && video.error.message) || 'the video could not be decoded'}.`);
   });
+  return control;
+}
+
+/**
+ * reload/stop for native HLS: a new `src`, then back to where playback was.
+ * @param {HTMLVideoElement} video
+ * @returns {PlayerControl}
+ */
+function nativeControl(video) {
+  return {
+    reload(fresh, startAt = null) {
+      const player = window.kinoPlayer;
+      if (!fresh || !fresh.url || !player) return;
+      const at = Number.isFinite(startAt) && startAt >= 0 ? startAt : video.currentTime;
+      const wasPlaying = !video.paused && !video.ended;
+      player.playback = fresh;
+      player.reloads.push({ at: new Date().toISOString(), position: at, wasPlaying, url: fresh.url });
+      reloading(video, at, wasPlaying);
+      video.addEventListener('loadedmetadata', () => {
+        video.currentTime = at;
+      }, { once: true });
+      video.src = fresh.url;
+    },
+    stop() {
+      video.pause();
+    },
+  };
 }

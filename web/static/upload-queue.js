@@ -2,7 +2,8 @@
 // The upload page's queue (upload.js is the page): one row per file with its title (when several
 // files are queued), progress, state text, pause/resume and cancel. Files are sent one after
 // another through resumable tus uploads (uploader.js); after its last byte, each video's
-// processing is followed live until it is ready (a link to it) or failed (the reason).
+// processing is followed live until it is ready (a link to it) or failed (the reason); once a
+// first rendition is published it shows as playable while the rest is encoded (a link to it).
 import { applyMaxLength, limitsNow } from './config.js';
 import { el } from './dom.js';
 import { formatBytes, formatDate } from './format.js';
@@ -36,6 +37,7 @@ const STALLED_RETRY_MS = 30_000;
  * @property {boolean} cancelPending cancel once the upload exists on the server
  * @property {number} sent
  * @property {number} processing percent
+ * @property {boolean} playable processing, but a first rendition can be watched already
  * @property {string | null} videoId
  * @property {string} reason why it failed, stalled or was cancelled
  * @property {(() => void) | null} stopFollowing
@@ -132,6 +134,7 @@ function stateParts(item) {
     case 'stalled':
       return [`Interrupted at ${pct}%: ${item.reason}. It continues by itself when the connection is back, or press Resume.`];
     case 'processing':
+      if (item.playable && item.videoId) return [`Playable — still encoding ${Math.floor(item.processing)}%. `, link('Watch it now'), '.'];
       return [`Uploaded; processing ${Math.floor(item.processing)}%…`, ...(LINK_WHILE_PROCESSING && item.videoId ? [' ', link('Open the video page')] : [])];
     case 'ready':
       return ['Ready: ', link('watch it'), '.'];
@@ -149,6 +152,7 @@ function renderItem(item) {
   const { els, state } = item;
   const multi = rowTitles;
   els.row.dataset.state = state;
+  els.row.toggleAttribute('data-playable', state === 'processing' && item.playable);
   els.title.hidden = !(isPending(item) && multi);
   if (els.title.hidden && isPending(item)) els.title.value = item.title;
   els.bar.hidden = !['waiting', 'uploading', 'paused', 'stalled', 'processing'].includes(state);
@@ -232,11 +236,18 @@ function followItem(item) {
     return;
   }
   item.processing = 0;
+  item.playable = false;
   setState(item, 'processing');
   item.stopFollowing = followProcessing(item.videoId, {
     onProgress: (p) => {
       item.processing = p;
-      if (item.state === 'processing') renderItem(item);
+      if (item.state !== 'processing') return;
+      renderItem(item);
+      if (item.playable) hooks.stateChanged(item); // the page's status line tells the percent too
+    },
+    onPlayable: () => {
+      item.playable = true;
+      if (item.state === 'processing') setState(item, 'processing');
     },
     onReady: () => setState(item, 'ready'),
     onFailed: (reason) => {
@@ -382,6 +393,7 @@ function newItem(tus, file) {
     cancelPending: false,
     sent: 0,
     processing: 0,
+    playable: false,
     videoId: null,
     reason: '',
     stopFollowing: null,

@@ -100,6 +100,10 @@ function renderStatus() {
       setStatus('error', `${name}Upload interrupted: ${item.reason}. It continues when the connection is back.${others}`);
       break;
     case 'processing':
+      if (item.playable && item.videoId) {
+        setStatus('info', `${name}Playable — still encoding ${Math.floor(item.processing)}%: `, link('watch it now'), `.${others}`);
+        break;
+      }
       setStatus('info', `${name}Uploaded; processing…`, ...(LINK_WHILE_PROCESSING && item.videoId ? [' ', link('Open the video page'), '.'] : []), others);
       break;
     case 'ready':

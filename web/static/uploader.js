@@ -262,15 +262,19 @@ export function videoIdOfUrl(url) {
 /**
  * @typedef {object} ProcessingHandlers
  * @property {(progress: number) => void} onProgress percent, 0–100
+ * @property {(renditions: string[]) => void} [onPlayable] a first rendition is published: the
+ *   video can be watched while the rest is encoded (called once, before onReady if at all)
  * @property {() => void} onReady
  * @property {(reason: string) => void} onFailed
  */
 
 /**
  * Follows a video from "processing" to "ready" or "failed": the live socket's `job.progress`,
- * `video.ready` and `video.failed`, with GET /api/videos/{id} every 2 s while the socket is not
- * open (no WebSocket, refused, reconnecting) and once whenever it (re)opens (news sent before
- * was missed). Calls onReady or onFailed once, then stops listening. Returns a stop function.
+ * `video.playable`, `video.ready` and `video.failed`, with GET /api/videos/{id} every 2 s while
+ * the socket is not open (no WebSocket, refused, reconnecting) and once whenever it (re)opens
+ * (news sent before was missed). Calls onPlayable at most once (`video.playable`, or a look that
+ * finds `playable: true` while processing), then onReady or onFailed once, then stops listening.
+ * Returns a stop function.
  * @param {string} videoId
  * @param {ProcessingHandlers} handlers
  * @returns {() => void}
@@ -298,6 +302,15 @@ export function followProcessing(videoId, handlers) {
     stop();
     handlers.onFailed(typeof reason === 'string' && reason ? reason : 'Processing failed.');
   };
+  let playableSeen = false;
+  const playable = (/** @type {unknown} */ renditions) => {
+    if (done || playableSeen) return;
+    playableSeen = true;
+    const names = Array.isArray(renditions)
+      ? renditions.map((r) => (r && typeof r === 'object' ? r.name : r)).filter((n) => typeof n === 'string')
+      : [];
+    if (handlers.onPlayable) handlers.onPlayable(names);
+  };
   const progress = (/** @type {unknown} */ value) => {
     if (!done && Number.isFinite(Number(value))) handlers.onProgress(percent(value));
   };
@@ -315,7 +328,10 @@ export function followProcessing(videoId, handlers) {
       if (done) return;
       if (video && video.status === 'ready') return ready();
       if (video && video.status === 'failed') return failed(video.error);
-      if (video && video.status === 'processing') progress(video.progress);
+      if (video && video.status === 'processing') {
+        if (video.playable === true) playable(video.renditions);
+        progress(video.progress);
+      }
     } catch (err) {
       if (done) return;
       if (err && err.status === 404) return failed('The video no longer exists (it may have been deleted).');
@@ -326,6 +342,7 @@ export function followProcessing(videoId, handlers) {
 
   unsubscribe.push(
     live.on('job.progress', (msg) => progress(msg.progress)),
+    live.on('video.playable', (msg) => playable(msg.renditions)),
     live.on('video.ready', () => ready()),
     live.on('video.failed', (msg) => failed(msg.error)),
     live.onState((state) => {

@@ -2,17 +2,25 @@
 // The player page: /watch/{id}. Plays the HLS ladder through hls.js (Safari: natively; see
 // player.js). The stream URL comes from GET /api/videos/{id}/playback: for unlisted and private
 // videos it carries a time-limited grant, renewed from the same endpoint if it expires during
-// playback. One live connection (live.js) brings comments, transcoding progress and the viewer
-// count.
-import { api, currentUser, getJSON, sessionGeneration, signInHref, withSession } from './api.js';
+// playback. A video being processed plays as soon as a first rendition is published (its
+// playlist grows meanwhile; a note under the player tells the progress) and moves to the full
+// ladder when `video.ready` comes, where it is. A failed video offers its owner (and admins)
+// "Retry processing". One live connection (live.js) brings comments, transcoding news and the
+// viewer count; watch-progress.js resumes and saves the viewer's place and counts the view.
+import { currentUser, getJSON, sessionGeneration, signInHref, withSession } from './api.js';
 import { privacyBadge, statusBadge, userHref } from './cards.js';
 import { initComments } from './comments.js';
 import { el } from './dom.js';
 import { formatDate, formatDuration, formatViews, percent } from './format.js';
 import { initHeader } from './header.js';
 import { liveChannel } from './live.js';
+import { loadMoreFrom } from './more-from.js';
 import { hideQuality, startPlayer } from './player.js';
+import { retryBox } from './retry.js';
 import { tagChips, tagsOf } from './tags.js';
+import { resumePosition, trackPlayback } from './watch-progress.js';
+
+/** @typedef {import('./cards.js').Video} Video */
 
 const POLL_MS = 2000; // while processing and the live socket is not open
 const LIVE_POLL_MS = 15_000; // while processing with the socket open: events do the work
@@ -23,6 +31,23 @@ const playerError = document.getElementById('player-error');
 const processing = document.getElementById('processing');
 const playerBar = document.getElementById('player-bar');
 const wrap = video.closest('.player-wrap');
+const note = document.getElementById('processing-note');
+
+/**
+ * Watchable now: ready, or processing with a first rendition published.
+ * @param {Video} v
+ */
+function isPlayable(v) {
+  return v.status === 'ready' || (v.status === 'processing' && v.playable === true);
+}
+
+/**
+ * The multivariant playlist URL in a video's details (signed unless public), or null.
+ * @param {Video} v
+ */
+function playlistUrl(v) {
+  return v.hls_url || (v.media && v.media.hls) || null;
+}
 
 function showError(message) {
   processing.hidden = true;
@@ -72,6 +97,23 @@ function fetchVideo() {
   return withSession(() => getJSON(`/api/videos/${encodeURIComponent(id)}`));
 }
 
+/**
+ * The stream to play: GET /api/videos/{id}/playback, or, when that answers 409 for a video
+ * being processed that is already playable, the playlist URL of its details (`hls_url`).
+ * Also what the player asks when its grant needs renewing.
+ */
+async function fetchStream() {
+  try {
+    return await fetchPlayback();
+  } catch (err) {
+    if (err.status !== 409) throw err;
+    const v = await fetchVideo();
+    const url = playlistUrl(v);
+    if (!url || !isPlayable(v)) throw err;
+    return { url, poster_url: v.poster_url || undefined };
+  }
+}
+
 /** 404: the video does not exist, or is private to someone else (a signed-out owner may sign in). */
 async function showNotFound(err) {
   document.getElementById('title').textContent = 'Video not found';
@@ -91,16 +133,47 @@ async function showNotFound(err) {
 }
 
 let infoShown = false;
+let looks = 0; // GETs of the video started; only the latest one's answer is shown
+/** @type {Promise<void>} */
+let showing = Promise.resolve(); // one answer is shown at a time (starting a player takes a while)
 
+/**
+ * Shows `v` once the answers before it are shown.
+ * @param {Video} v
+ */
+function enqueue(v) {
+  showing = showing.then(() => show(v)).catch(() => {});
+}
+
+/** Looks at the video (GET) and shows what it is now. */
 async function load() {
   if (!id) {
     showError('No video id in the address.');
     return;
   }
+  const look = ++looks;
   let v;
   try {
     v = await fetchVideo();
   } catch (err) {
+    if (look !== looks) return;
+    if (state.phase === 'early') {
+      // Playing while processed: a 404 means it was deleted, made private or failed (failed
+      // videos are their owner's); anything else is passing trouble that must not stop playback.
+      if (err.status === 404) {
+        state.phase = 'gone';
+        video.pause();
+        hideNote();
+        if (state.failedError !== null) showError(`Processing failed: ${state.failedError || 'unknown error'}`);
+        else showNotFound(err);
+      } else poll(POLL_MS);
+      return;
+    }
+    if (err.status === 404 && state.failedError !== null) {
+      // It just failed, which makes it its owner's (and admins') only.
+      showError(`Processing failed: ${state.failedError || 'unknown error'}`);
+      return;
+    }
     if (err.status === 404) {
       showNotFound(err);
       return;
@@ -110,45 +183,155 @@ async function load() {
     poll(POLL_MS);
     return;
   }
-  if (state.phase === 'ready') return; // a late poll after the player started
-  state.phase = v.status;
+  if (look === looks) enqueue(v);
+}
+
+/**
+ * Shows the video as it is now: the player (ready, or processing but already playable), the
+ * failure, or the processing state.
+ * @param {Video} v
+ */
+async function show(v) {
+  if (state.phase === 'ready' || state.phase === 'gone') return; // a late look after the player started
   showInfo(v);
   infoShown = true;
   startExtras(v);
-  if (v.status === 'ready') {
-    let playback;
-    const resume = resumePosition(v);
-    try {
-      playback = await fetchPlayback();
-    } catch (err) {
-      if (err.status === 404) {
-        showNotFound(err);
-        return;
-      }
-      showError(`Could not load the video: ${err.message} Retrying…`);
-      state.phase = 'retry';
-      poll(POLL_MS);
+  if (state.phase === 'early') {
+    if (v.status === 'ready') await upgrade();
+    else if (v.status === 'failed') showFailed(v);
+    else {
+      showProgress(v.progress);
+      poll(state.liveOpen ? LIVE_POLL_MS : POLL_MS);
+    }
+    return;
+  }
+  if (v.status === 'ready') await startReady(v);
+  else if (v.status === 'failed') showFailed(v);
+  else if (isPlayable(v)) await startEarly(v);
+  else showProcessing(v);
+}
+
+/** @param {Video} v */
+async function startReady(v) {
+  state.phase = 'ready';
+  hideNote();
+  let playback;
+  const resume = resumePosition(id, v);
+  try {
+    playback = await fetchPlayback();
+  } catch (err) {
+    if (err.status === 404) {
+      showNotFound(err);
       return;
     }
-    const startAt = await resume;
-    processing.hidden = true;
-    playerError.hidden = true;
-    wrap.classList.remove('inactive');
-    startPlayer(v, playback || {}, startAt, { video, fetchPlayback, showError });
-    trackPlayback(startAt);
-  } else if (v.status === 'failed') {
-    if (v.poster_url) video.poster = v.poster_url;
-    showError(`Processing failed: ${v.error || 'unknown error'}`);
-    playerBar.hidden = !v.download_url;
-    hideQuality();
-  } else {
-    playerError.hidden = true;
-    showProgress(v.progress);
-    processing.hidden = false;
-    wrap.classList.add('inactive');
-    stats.sawProcessing = true;
-    poll(state.liveOpen ? LIVE_POLL_MS : POLL_MS);
+    showError(`Could not load the video: ${err.message} Retrying…`);
+    state.phase = 'retry';
+    poll(POLL_MS);
+    return;
   }
+  play(v, playback || {}, await resume);
+}
+
+/**
+ * Processing, but a first rendition is published: play it (its playlist grows while the rest is
+ * encoded), with a note under the player; the full ladder is loaded when `video.ready` comes.
+ * @param {Video} v
+ */
+async function startEarly(v) {
+  state.phase = 'early';
+  let playback;
+  const resume = resumePosition(id, v);
+  try {
+    playback = await fetchStream();
+  } catch (err) {
+    if (err.status === 404) {
+      showNotFound(err);
+      return;
+    }
+    // No stream after all (yet): the processing state, and another look soon.
+    showProcessing(v);
+    poll(POLL_MS);
+    return;
+  }
+  stats.earlyStart = true;
+  showProgress(v.progress);
+  // From the start, not the live edge: the growing playlist is an EVENT playlist.
+  const startAt = await resume;
+  play(v, playback || {}, startAt === null ? 0 : startAt);
+  poll(state.liveOpen ? LIVE_POLL_MS : POLL_MS);
+}
+
+/**
+ * Starts the player, or (after a retried failure) loads the new stream in the one there is.
+ * @param {Video} v
+ * @param {import('./player.js').Playback} playback
+ * @param {number | null} startAt
+ */
+function play(v, playback, startAt) {
+  processing.hidden = true;
+  playerError.hidden = true;
+  wrap.classList.remove('inactive');
+  if (state.player) {
+    state.player.reload(playback, startAt);
+    return;
+  }
+  state.player = startPlayer(v, playback, startAt, { video, fetchPlayback: fetchStream, showError });
+  trackPlayback({ id, video, startAt, state, stats, showViews });
+}
+
+/** The full ladder is published: the player moves to it where it is (quality back to Auto). */
+async function upgrade() {
+  state.phase = 'ready';
+  hideNote();
+  let playback;
+  try {
+    playback = await fetchPlayback();
+  } catch {
+    state.phase = 'early'; // keep playing what there is; the next look tries again
+    poll(POLL_MS);
+    return;
+  }
+  stats.upgrades += 1;
+  if (state.player && playback && playback.url) state.player.reload(playback);
+}
+
+/** @param {Video} v */
+function showProcessing(v) {
+  state.phase = 'processing';
+  playerError.hidden = true;
+  hideNote();
+  showProgress(v.progress);
+  processing.hidden = false;
+  wrap.classList.add('inactive');
+  stats.sawProcessing = true;
+  poll(state.liveOpen ? LIVE_POLL_MS : POLL_MS);
+}
+
+/** @param {Video} v */
+function showFailed(v) {
+  state.phase = 'failed';
+  clearTimeout(pollTimer);
+  hideNote();
+  if (state.player) state.player.stop();
+  video.pause();
+  if (v.poster_url) video.poster = v.poster_url;
+  showError(`Processing failed: ${v.error || 'unknown error'}`);
+  if (v.can_edit === true) playerError.append(retryControls());
+  playerBar.hidden = !v.download_url;
+  hideQuality();
+}
+
+/** "Retry processing" (owner and admins), then the processing state. */
+function retryControls() {
+  return retryBox(id, {
+    onRetried: (fresh) => {
+      looks += 1; // an answer to an earlier look is out of date
+      state.failedError = null;
+      if (fresh) enqueue(fresh);
+      else load();
+    },
+    onStale: () => load(), // no longer failed: show what it is now
+  });
 }
 
 let pollTimer = null;
@@ -156,6 +339,7 @@ function poll(ms) {
   clearTimeout(pollTimer);
   pollTimer = setTimeout(() => {
     if (state.phase === 'processing') stats.readyVia = 'poll';
+    else if (state.phase === 'early') stats.upgradedVia = 'poll';
     load();
   }, ms);
 }
@@ -164,28 +348,43 @@ function showProgress(progress) {
   const p = percent(progress);
   document.getElementById('processing-bar').style.width = `${p}%`;
   document.getElementById('processing-text').textContent = `${Math.floor(p)}%`;
+  if (state.phase === 'early') {
+    note.textContent = `Still processing: more qualities are on the way (${Math.floor(p)}%)`;
+    note.hidden = false;
+  }
+}
+
+function hideNote() {
+  note.hidden = true;
+  note.textContent = '';
 }
 
 /**
- * Transcoding news over the live socket: progress moves the bar; ready or failed loads the
- * video at once instead of at the next poll; a (re)opened socket may have missed news, so it
- * looks once ('live.open', 'live.closed': the socket's state).
- * @param {{ type: string, progress?: number }} msg
+ * Transcoding news over the live socket: progress moves the bar (or the note under a player
+ * that plays while the rest is encoded); playable, ready or failed loads the video at once
+ * instead of at the next poll; a (re)opened socket may have missed news, so it looks once
+ * ('live.open', 'live.closed': the socket's state).
+ * @param {{ type: string, progress?: number, error?: string }} msg
  */
 function onJobEvent(msg) {
   if (msg.type === 'live.open') state.liveOpen = true;
+  const following = state.phase === 'processing' || state.phase === 'early';
   if (msg.type === 'live.closed') {
     state.liveOpen = false;
-    if (state.phase === 'processing') poll(POLL_MS);
+    if (following) poll(POLL_MS);
     return;
   }
-  if (state.phase !== 'processing') return;
+  if (!following) return;
   stats.jobEvents += 1;
   if (msg.type === 'job.progress') {
     if (Number.isFinite(msg.progress)) showProgress(msg.progress);
     return;
   }
-  stats.readyVia = msg.type === 'live.open' ? 'reopen' : 'event';
+  if (state.phase === 'early' && msg.type === 'video.playable') return; // already playing
+  if (msg.type === 'video.failed') state.failedError = typeof msg.error === 'string' ? msg.error : '';
+  const via = msg.type === 'live.open' ? 'reopen' : 'event';
+  if (state.phase === 'processing') stats.readyVia = via;
+  else stats.upgradedVia = via;
   clearTimeout(pollTimer);
   load();
 }
@@ -193,17 +392,22 @@ function onJobEvent(msg) {
 // ---------------------------------------------------------------------------------------------
 // Around the player: views, "More from", comments, resume and watch progress.
 
-const RESUME_MIN_S = 5; // resume only past this…
-const RESUME_MAX_FRACTION = 0.95; // …and before this share of the video (then it counts as watched)
-const RESUME_WAIT_MS = 1500; // the player does not wait longer than this for the saved position
-const SAVE_EVERY_MS = 10_000; // while playing
-const VIEW_AFTER_S = 10; // of actual playback, once per page view
-const MORE_FROM = 6;
-
-const state = { user: null, video: null, comments: null, extrasStarted: false, phase: null, liveOpen: false };
+/**
+ * phase: null (not looked yet), 'processing' (not playable yet), 'early' (playing while the
+ * rest is processed), 'ready' (playing the full ladder), 'failed', 'retry' (the stream could not
+ * be had: looking again), 'gone' (no longer visible while playing).
+ * @type {{ user: any, video: Video | null, comments: any, extrasStarted: boolean, phase: string | null, liveOpen: boolean, player: import('./player.js').PlayerControl | null, failedError: string | null }}
+ * failedError: the reason of a `video.failed` this page heard (then a 404 means "failed").
+ */
+const state = {
+  user: null, video: null, comments: null, extrasStarted: false, phase: null, liveOpen: false, player: null, failedError: null,
+};
 // For tests and debugging: what this page did about progress, views and transcoding news.
 const stats = {
   playedSeconds: 0, viewPing: null, resumedAt: null, saves: 0, sawProcessing: false, jobEvents: 0, readyVia: null,
+  // Played while processing (a first rendition); full-ladder reloads; what made the latest look
+  // while playing early (poll, event, reopen).
+  earlyStart: false, upgrades: 0, upgradedVia: null,
 };
 window.kinoWatch = stats;
 
@@ -229,42 +433,6 @@ async function me() {
   }
 }
 
-/** "More from NAME": the uploader's other videos (GET /api/users/NAME/videos). */
-async function loadMoreFrom(v) {
-  const aside = document.getElementById('more-from');
-  if (!v.owner) return;
-  let body;
-  try {
-    // One more than shown, since this video may be among them.
-    body = await getJSON(`/api/users/${encodeURIComponent(v.owner)}/videos?sort=newest&page=1&per_page=${MORE_FROM + 1}`);
-  } catch {
-    return; // the aside stays hidden
-  }
-  const videos = (Array.isArray(body && body.videos) ? body.videos : [])
-    .filter((other) => other.id !== v.id && other.status === 'ready')
-    .slice(0, MORE_FROM);
-  const ownerLink = /** @type {HTMLAnchorElement} */ (document.getElementById('more-from-owner'));
-  ownerLink.textContent = v.owner;
-  ownerLink.href = userHref(v.owner);
-  const all = /** @type {HTMLAnchorElement} */ (document.getElementById('more-from-all'));
-  all.href = userHref(v.owner);
-  all.hidden = !(Number(body.total) > videos.length + 1);
-  document.getElementById('more-from-list').replaceChildren(...videos.map((other) => {
-    const thumb = el('span', { class: 'side-thumb' });
-    if (other.poster_url) thumb.append(el('img', { src: other.poster_url, alt: '', loading: 'lazy', decoding: 'async' }));
-    const d = formatDuration(other.duration);
-    if (d) thumb.append(el('span', { class: 'duration', text: d }));
-    return el('li', { 'data-id': other.id },
-      el('a', { class: 'side-item', href: `/watch/${encodeURIComponent(other.id)}` },
-        thumb,
-        el('span', { class: 'side-text' },
-          el('span', { class: 'side-title', text: other.title || 'Untitled' }),
-          el('span', { class: 'side-meta', text: [formatViews(other.views), formatDate(other.created_at)].filter(Boolean).join(' · ') }))));
-  }));
-  aside.hidden = videos.length === 0;
-  aside.closest('.watch').classList.toggle('with-side', !aside.hidden);
-}
-
 /** Once the video is known: its comments and the uploader's other videos. */
 async function startExtras(v) {
   state.video = v;
@@ -287,121 +455,6 @@ async function startExtras(v) {
   live.start();
 }
 
-/** The saved position to resume from (signed-in viewers), or null. Never waits long. */
-async function resumePosition(v) {
-  const user = await me();
-  if (!user) return null;
-  const ask = getJSON(`/api/videos/${encodeURIComponent(id)}/progress`).catch(() => null);
-  const saved = await Promise.race([ask, new Promise((r) => setTimeout(() => r(null), RESUME_WAIT_MS))]);
-  if (!saved || !Number.isFinite(saved.position)) return null;
-  const duration = Number(saved.duration) > 0 ? Number(saved.duration) : Number(v.duration);
-  if (!(duration > 0)) return null;
-  return saved.position > RESUME_MIN_S && saved.position < RESUME_MAX_FRACTION * duration ? saved.position : null;
-}
-
-function showResumed(at) {
-  const note = document.getElementById('resume-note');
-  const again = el('button', { type: 'button', id: 'start-over', class: 'link-button', text: 'Start over' });
-  again.addEventListener('click', () => {
-    video.currentTime = 0;
-    note.hidden = true;
-    video.play().catch(() => {});
-  });
-  note.replaceChildren(`Resumed at ${formatDuration(Math.floor(at))}`, ' · ', again);
-  note.hidden = false;
-  setTimeout(() => {
-    note.hidden = true;
-  }, 8000);
-}
-
-/**
- * Watch progress (signed-in viewers: saved every ~10 s while playing, on pause, and when the
- * page is hidden or left) and the view count (one ping after 10 s of actual playback).
- */
-function trackPlayback(startAt) {
-  let started = false; // nothing is saved before playback began: that would overwrite the saved place
-  let lastSaved = null;
-  let lastSaveAt = 0;
-  let lastTime = null;
-
-  const progressUrl = `/api/videos/${encodeURIComponent(id)}/progress`;
-
-  function position() {
-    const t = video.currentTime;
-    if (!Number.isFinite(t)) return null;
-    return video.ended && Number.isFinite(video.duration) ? video.duration : t;
-  }
-
-  function save({ leaving = false } = {}) {
-    if (!started || !state.user) return;
-    const pos = position();
-    if (pos === null || (lastSaved !== null && Math.abs(pos - lastSaved) < 0.25)) return;
-    lastSaved = pos;
-    lastSaveAt = Date.now();
-    stats.saves += 1;
-    const body = { position: Math.round(pos * 1000) / 1000 };
-    if (leaving) {
-      // The page is going away: a keepalive request outlives it. No session refresh here (an
-      // expired access cookie just loses this one save).
-      try {
-        fetch(progressUrl, {
-          method: 'PUT',
-          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-          body: JSON.stringify(body),
-          keepalive: true,
-          credentials: 'same-origin',
-          cache: 'no-store',
-        }).catch(() => {});
-      } catch {
-        // ignore
-      }
-      return;
-    }
-    api('PUT', progressUrl, body).catch((err) => {
-      if (err.status === 401) state.user = null; // signed out meanwhile: stop saving
-      else lastSaved = null; // try again next time
-    });
-  }
-
-  async function countView() {
-    stats.viewPing = 'sent';
-    try {
-      const res = await api('POST', `/api/videos/${encodeURIComponent(id)}/views`);
-      stats.viewPing = res || {};
-      if (res && Number.isFinite(res.views)) showViews(res.views);
-    } catch (err) {
-      stats.viewPing = { error: err.message };
-    }
-  }
-
-  video.addEventListener('playing', () => {
-    if (!started && Number.isFinite(startAt) && startAt > 0 && Math.abs(video.currentTime - startAt) < 3) {
-      stats.resumedAt = video.currentTime;
-      showResumed(startAt);
-    }
-    if (!started) lastSaveAt = Date.now(); // the first periodic save comes ~10 s in
-    started = true;
-  });
-  video.addEventListener('seeking', () => {
-    lastTime = null;
-  });
-  video.addEventListener('timeupdate', () => {
-    const t = video.currentTime;
-    if (lastTime !== null && !video.paused && !video.seeking) {
-      const d = t - lastTime;
-      if (d > 0 && d < 2) stats.playedSeconds += d;
-    }
-    lastTime = t;
-    if (stats.viewPing === null && stats.playedSeconds >= VIEW_AFTER_S) countView();
-    if (started && !video.paused && Date.now() - lastSaveAt >= SAVE_EVERY_MS) save();
-  });
-  video.addEventListener('pause', () => save());
-  video.addEventListener('ended', () => save());
-  document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'hidden') save({ leaving: true });
-  });
-  window.addEventListener('pagehide', () => save({ leaving: true }));
-}
 
 // The live channel: one socket for the comments, transcoding news and the viewer count. It is
 // started with the comments, once the video is known.
@@ -410,7 +463,7 @@ live.onState((liveState) => {
   if (liveState === 'open') onJobEvent({ type: 'live.open' }); // news sent before this moment was missed: look again
   else if (liveState === 'closed') onJobEvent({ type: 'live.closed' }); // no news until it reopens: poll meanwhile
 });
-for (const type of ['job.progress', 'video.ready', 'video.failed']) live.on(type, onJobEvent); // from whichever worker runs the job
+for (const type of ['job.progress', 'video.playable', 'video.ready', 'video.failed']) live.on(type, onJobEvent); // from whichever worker runs the job
 live.on('viewers', (msg) => {
   if (Number.isFinite(msg.count)) showViewers(msg.count);
 });
@@ -425,6 +478,10 @@ initHeader().then((user) => {
   }
   if (infoShown && sessionGeneration() !== startGeneration) {
     fetchVideo().then((v) => {
+      if (state.phase === 'failed') {
+        enqueue(v); // its owner, now known: "Retry processing"
+        return;
+      }
       showInfo(v);
       startExtras(v);
     }, () => {});

@@ -35,5 +35,9 @@ interface KinoPlayer {
   fatalErrors: Array<{ type: string; details: string; reason: string | null }>;
   playback: { url?: string; poster_url?: string; expires_at?: string } | null;
   renewals: Array<{ at: string; position: number; reason: string }>;
+  /** Sources loaded in place of the first (the full ladder replacing the first rendition). */
+  reloads: Array<{ at: string; position: number; wasPlaying: boolean; url: string }>;
+  /** True while a reloaded source has not yet come back to where playback was. */
+  reloading: boolean;
   wasPlaying?: boolean;
 }
