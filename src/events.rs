@@ -73,9 +73,13 @@ pub enum VideoEvent {
 }
 
 impl VideoEvent {
-    /// True for the events after which a viewer's right to watch must be checked again.
+    /// True for the events after which a viewer's right to watch must be checked again (a
+    /// failed video is its owner's only).
     pub fn changes_access(&self) -> bool {
-        matches!(self, VideoEvent::VideoPrivacy { .. } | VideoEvent::VideoDeleted)
+        matches!(
+            self,
+            VideoEvent::VideoPrivacy { .. } | VideoEvent::VideoDeleted | VideoEvent::VideoFailed { .. }
+        )
     }
 }
 

@@ -6,6 +6,10 @@
 //!   signed grant, is refused it in a signed-out browser, and signs out.
 //! - `engage.mjs` posts hostile comments that must render inert, sees a comment arrive live on
 //!   a second user's page, types in the search box, and resumes playback where it stopped.
+//! - `playable.mjs` plays a video while it is still processing (playable first), then follows
+//!   it onto the full ladder when it is ready without going back to the start.
+//! - `upload-page.mjs` drops a file on the Upload page, reloads it mid-upload, drops the file
+//!   again, and sees the upload resume from the server's offset and the row reach ready.
 
 mod common;
 
@@ -53,6 +57,37 @@ async fn run_check(server: &Server, script: &str, args: Vec<String>) -> serde_js
         .unwrap_or_else(|e| panic!("{script} printed no JSON summary ({e}): {text}"))
 }
 
+/// Makes `name` in `dir` with ffmpeg: a `size` test pattern at 30 fps with a tone, `secs`
+/// long, H.264 (x264 ultrafast, a keyframe every 2 s) + AAC in MP4.
+fn make_clip(dir: &Path, name: &str, size: &str, secs: u32) -> PathBuf {
+    let out = dir.join(name);
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=size={size}:rate=30:duration={secs}"),
+        ])
+        .args(["-f", "lavfi", "-i", &format!("sine=frequency=440:duration={secs}")])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "60",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-c:a", "aac", "-movflags", "+faststart"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg could not make {name}");
+    out
+}
+
 /// Uploads `file` with the harness's admin token and waits until it is ready.
 async fn ready(server: &Server, file: &str, timeout: Duration) -> String {
     let id = server.upload_ok(&media(file)).await;
@@ -95,5 +130,52 @@ async fn comments_are_inert_and_live_search_types_ahead_and_playback_resumes_in_
     // Long enough to resume inside (the page resumes past 5 s and before 95 %).
     let id = ready(&server, "people-432p-10fps-noaudio-139s.mp4", Duration::from_secs(480)).await;
     let summary = run_check(&server, "engage.mjs", vec![server.base.clone(), id]).await;
+    assert_eq!(summary["ok"], true, "{summary}");
+}
+
+#[tokio::test]
+async fn a_video_plays_while_processing_and_moves_onto_the_ladder_in_chromium() {
+    if browser_missing().is_some() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Long enough that its ladder takes many seconds after the remux is playable.
+    let clip = make_clip(dir.path(), "long-lecture.mp4", "1280x720", 75);
+    let server = Server::start(&[]);
+    let id = server.upload_ok(&clip).await;
+    let summary = run_check(
+        &server,
+        "playable.mjs",
+        vec![server.base.clone(), id, server.admin_token.clone()],
+    )
+    .await;
+    assert_eq!(summary["ok"], true, "{summary}");
+}
+
+#[tokio::test]
+async fn the_upload_page_resumes_a_dropped_file_after_a_reload_in_chromium() {
+    if browser_missing().is_some() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "clip.mp4", "640x360", 12);
+    let server = Server::start(&[]);
+    let out = common::kino_cli(
+        &server.data_dir,
+        &["users", "create", "uplr", "--role", "uploader", "--password-stdin"],
+        "uplr-password-1\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = run_check(
+        &server,
+        "upload-page.mjs",
+        vec![
+            server.base.clone(),
+            "uplr".into(),
+            "uplr-password-1".into(),
+            clip.display().to_string(),
+        ],
+    )
+    .await;
     assert_eq!(summary["ok"], true, "{summary}");
 }

@@ -34,7 +34,8 @@ fn account(server: &Server, name: &str, role: &str) -> String {
 async fn video(server: &Server, token: &str, title: &str, description: &str, privacy: &str, tags: &[&str]) -> String {
     let form = reqwest::multipart::Form::new().part(
         "file",
-        reqwest::multipart::Part::bytes(std::fs::read(media("bad-not-a-video.mp4")).unwrap()).file_name("x.mp4"),
+        // A real clip: a failed upload would be its owner's only.
+        reqwest::multipart::Part::bytes(std::fs::read(media("bbb-opus-audio-only.webm")).unwrap()).file_name("x.webm"),
     );
     let r = server
         .anon
@@ -430,13 +431,14 @@ async fn new_comments_reach_an_open_watch_page_over_the_websocket_within_a_secon
     let closed = tokio::time::timeout(Duration::from_secs(2), async {
         loop {
             match socket.next().await {
-                // The upload (not a media file) may still be processing: its progress and its
-                // failure can come first.
+                // The upload may still be processing: its progress, first rendition and
+                // outcome can come first.
                 Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) => {
                     let event: Value = serde_json::from_str(&text).unwrap();
                     assert!(
                         event["type"].as_str().unwrap().starts_with("job.")
                             || event["type"] == "video.ready"
+                            || event["type"] == "video.playable"
                             || event["type"] == "video.failed"
                             || event["type"] == "video.privacy",
                         "{event}"

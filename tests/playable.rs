@@ -89,6 +89,14 @@ fn media_playlist(text: &str) -> (u64, Vec<String>, bool, String) {
     (target, segments, text.contains("#EXT-X-ENDLIST"), kind)
 }
 
+/// The `EXTINF` durations of a media playlist, seconds.
+fn media_playlist_durations(text: &str) -> Vec<f64> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("#EXTINF:"))
+        .map(|d| d.trim_end_matches(',').split(',').next().unwrap().parse().unwrap())
+        .collect()
+}
+
 #[tokio::test]
 async fn an_h264_upload_plays_as_a_remux_before_its_ladder_then_moves_to_the_ladder() {
     let dir = tempfile::tempdir().unwrap();
@@ -138,8 +146,17 @@ async fn an_h264_upload_plays_as_a_remux_before_its_ladder_then_moves_to_the_lad
     let base = master.trim_end_matches("master.m3u8");
     let media = server.get(&format!("{base}source/index.m3u8")).await;
     assert_eq!(media.status(), 200);
-    let (target, segments, _, _) = media_playlist(&media.text().await.unwrap());
-    assert_eq!(target, 4, "segments of 4 s cut at the source's 2 s keyframes");
+    let text = media.text().await.unwrap();
+    let (target, segments, _, _) = media_playlist(&text);
+    // 4 s segments cut at the source's 2 s keyframes; the target allows one more keyframe gap
+    // from the start, so it never has to grow.
+    assert_eq!(target, 6);
+    assert!(
+        media_playlist_durations(&text)
+            .iter()
+            .all(|d| (*d - 4.0).abs() < 0.01 || *d < 4.0),
+        "{text}"
+    );
     let first = server.get(&format!("{base}source/{}", segments[0])).await;
     assert_eq!(first.status(), 200);
     assert_eq!(first.headers()["content-type"], "video/mp4");
@@ -220,7 +237,10 @@ async fn a_source_that_cannot_be_remuxed_plays_its_lowest_rung_first_from_a_grow
             last_count = segments.len();
         }
         if ended {
-            assert_eq!(kind, "VOD", "a finished playlist is VOD");
+            assert_eq!(
+                kind, "EVENT",
+                "a playlist published while growing stays EVENT (RFC 8216 §6.2.1)"
+            );
             break;
         }
         assert_eq!(kind, "EVENT", "a growing playlist is EVENT");

@@ -11,13 +11,15 @@ use std::time::{Duration, Instant};
 
 use common::{Server, media};
 
-/// Uploads a small file (it fails to transcode, but its original stays downloadable), then
-/// makes that stored original a sparse file of `size` bytes: a big blob without big writes.
+/// Uploads a short real clip (public, so its original is anyone's to download) and waits until
+/// it is processed, then makes that stored original a sparse file of `size` bytes: a big blob
+/// without big writes.
 async fn big_original(server: &Server, size: u64) -> String {
-    let (code, v) = server.upload(&media("bad-not-a-video.mp4"), None).await;
+    let (code, v) = server.upload(&media("bbb-opus-audio-only.webm"), None).await;
     assert_eq!(code, 201);
     let id = v["id"].as_str().unwrap().to_string();
-    server.wait_done(&id, Duration::from_secs(60)).await;
+    let done = server.wait_done(&id, Duration::from_secs(120)).await;
+    assert_eq!(done["status"], "ready", "{done}");
     let path = server.data_dir.join("media/sources").join(&id);
     std::fs::OpenOptions::new()
         .write(true)

@@ -130,11 +130,20 @@ pub enum MediaDenied {
 /// Whether this request may have the video's media. `grant` is the outcome of verifying the
 /// playback grant in the URL ([`super::playback::verify`]), `None` when the URL has none.
 /// Public videos: anyone. Others: a valid grant, or a signed-in caller who [`may_watch`].
+/// A video still uploading or whose processing failed (`owner_only`): its owner and
+/// administrators only, whatever its privacy and whatever grant the URL carries.
 pub fn media_access(
     caller: Option<&Principal>,
     acl: VideoAcl,
     grant: Option<Result<(), String>>,
 ) -> Result<MediaAccess, MediaDenied> {
+    if acl.owner_only {
+        return if caller.is_some() && may_watch(caller, acl) {
+            Ok(MediaAccess::Private)
+        } else {
+            Err(MediaDenied::NotFound)
+        };
+    }
     if let Some(verified) = grant {
         return verified.map(|()| MediaAccess::Private).map_err(MediaDenied::BadGrant);
     }
@@ -187,6 +196,30 @@ mod tests {
                 ..acl
             }
         ));
+    }
+
+    #[test]
+    fn media_of_a_failed_or_uploading_video_is_for_its_owner_and_admins_only() {
+        let acl = VideoAcl {
+            owner_id: Some(1),
+            privacy: Privacy::Public,
+            owner_only: true,
+        };
+        let owner = user(1, Role::Uploader, Role::Uploader.scopes());
+        let other = user(2, Role::Uploader, Role::Uploader.scopes());
+        let admin = user(3, Role::Admin, Role::Admin.scopes());
+        assert_eq!(media_access(Some(&owner), acl, None), Ok(MediaAccess::Private));
+        assert_eq!(media_access(Some(&admin), acl, None), Ok(MediaAccess::Private));
+        assert_eq!(media_access(None, acl, None), Err(MediaDenied::NotFound));
+        assert_eq!(
+            media_access(Some(&other), acl, Some(Ok(()))),
+            Err(MediaDenied::NotFound)
+        );
+        assert_eq!(
+            media_access(None, acl, Some(Ok(()))),
+            Err(MediaDenied::NotFound),
+            "a grant does not open it"
+        );
     }
 
     #[test]

@@ -318,19 +318,28 @@ impl Db {
         duration: Option<f64>,
         has_poster: bool,
     ) -> Result<(), DbError> {
-        query(
-            "UPDATE videos SET renditions = ?, duration_secs = COALESCE(?, duration_secs), has_poster = ?, updated_at = ?
-             WHERE id = ? AND status = 'processing'",
-        )
-        .bind(renditions_json)
-        .bind(duration)
-        .bind(has_poster)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map(|_| ())
-        .map_err(DbError::from)
+        // Two statements rather than `COALESCE(?, …)`: PostgreSQL through sqlx's Any driver
+        // refuses an optional float parameter there ("incorrect binary data format").
+        let q = match duration {
+            Some(secs) => query(
+                "UPDATE videos SET renditions = ?, duration_secs = ?, has_poster = ?, updated_at = ?
+                 WHERE id = ? AND status = 'processing'",
+            )
+            .bind(renditions_json)
+            .bind(secs),
+            None => query(
+                "UPDATE videos SET renditions = ?, has_poster = ?, updated_at = ?
+                 WHERE id = ? AND status = 'processing'",
+            )
+            .bind(renditions_json),
+        };
+        q.bind(has_poster)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(DbError::from)
     }
 
     /// Records transcode progress (percent) of a video still processing.

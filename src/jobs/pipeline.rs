@@ -83,12 +83,15 @@ impl Progress {
     }
 }
 
-/// Runs the whole job for `video_id`. On any error, blobs this attempt published are removed.
+/// Runs the whole job for `video_id`. On an error, what this attempt published is removed —
+/// unless `lease_lost()` says another worker owns the job now (its attempt may already have
+/// published under the same keys).
 pub async fn run(
     ctx: &WorkerContext,
     id: &VideoId,
     cancel: &CancellationToken,
     progress: &Progress,
+    lease_lost: &(dyn Fn() -> bool + Send + Sync),
 ) -> Result<Published, JobError> {
     let video_id = id.as_str();
     let scratch_root = ctx.config.scratch_dir();
@@ -103,6 +106,7 @@ pub async fn run(
     unpublish(ctx, video_id).await.map_err(JobError::Failed)?;
     let result = run_in(ctx, id, scratch.path(), cancel, progress).await;
     if result.is_err()
+        && !lease_lost()
         && let Err(e) = unpublish(ctx, video_id).await
     {
         tracing::warn!(video_id, error = %e, "could not remove a partly published ladder");
@@ -241,15 +245,22 @@ impl Job<'_> {
         let keyframe_secs = match &self.info.video {
             Some(v) if v.codec == "h264" => {
                 let timeout = Duration::from_secs(cfg.limits.probe_timeout_secs);
-                passthrough::keyframe_interval(&cfg.ffprobe, self.source, v.index, timeout, self.cancel)
-                    .await
-                    .map_err(|e| process_error(e, "probing keyframes"))?
+                // Only decides what goes first: a failure means "encode the lowest rung first".
+                match passthrough::keyframe_interval(&cfg.ffprobe, self.source, v.index, timeout, self.cancel).await {
+                    Ok(k) => k,
+                    Err(ProcessError::Cancelled { .. }) => return Err(JobError::Cancelled),
+                    Err(e) => {
+                        tracing::warn!(video_id = self.video_id, error = %e, "keyframe probe failed");
+                        None
+                    }
+                }
             }
             _ => None,
         };
         let kind = passthrough::choose(self.info, keyframe_secs, &cfg.ladder);
         let segment_secs = match &kind {
-            FirstRendition::Passthrough { .. } => self.ladder.segment_secs.max(keyframe_secs.unwrap_or(0.0)),
+            // ffmpeg cuts at the first keyframe after `segment_secs`.
+            FirstRendition::Passthrough { .. } => self.ladder.segment_secs + keyframe_secs.unwrap_or(0.0),
             FirstRendition::LowestRung { why } => {
                 tracing::info!(video_id = self.video_id, why, "lowest rung first");
                 self.ladder.segment_secs
@@ -318,16 +329,14 @@ impl Job<'_> {
         let ffmpeg = transcode::run_transcode(&self.ctx.config.ffmpeg, &args, timeout, self.cancel, &mut on_progress);
         tokio::pin!(ffmpeg);
         let mut tick = tokio::time::interval(PUBLISH_EVERY);
-        let mut announced = false;
         let finished = loop {
             tokio::select! {
                 r = &mut ffmpeg => break r,
                 _ = tick.tick() => {
-                    if let Some(mut so_far) = growing.sync(self.ctx).await? && !announced {
+                    if let Some(mut so_far) = growing.sync(self.ctx).await? {
                         so_far.bandwidth = so_far.bandwidth.max(estimate);
                         so_far.duration = info.duration;
                         self.announce(&so_far, false).await?;
-                        announced = true;
                     }
                 }
             }
@@ -344,8 +353,11 @@ impl Job<'_> {
             }
             Err(e) => return Err(transcode_error(e)),
         }
-        let measured = playlist::measure(&dir, &name, picture, has_audio)?;
+        let measured = playlist::measure(&dir, &name, picture, has_audio, playlist::Finish::KeepEvent)?;
         growing.finish(self.ctx).await?;
+        // Measured figures in the multivariant playlist (and a short source, remuxed before
+        // the first check, becomes playable here).
+        self.announce(&measured, false).await?;
         tracing::info!(
             video_id = self.video_id,
             rendition = name,
@@ -471,6 +483,7 @@ fn measure_all(out: &Path, info: &MediaInfo, ladder: &Ladder) -> Result<Vec<Rend
             Ladder::AUDIO_ONLY_NAME,
             None,
             has_audio,
+            playlist::Finish::Vod,
         )?]);
     }
     let fps = ladder.frame_rate.map(|f| f.fps());
@@ -483,7 +496,14 @@ fn measure_all(out: &Path, info: &MediaInfo, ladder: &Ladder) -> Result<Vec<Rend
                 height: r.height,
                 frame_rate: fps,
             };
-            playlist::measure(&out.join(&r.name), &r.name, Some(picture), has_audio).map_err(JobError::from)
+            playlist::measure(
+                &out.join(&r.name),
+                &r.name,
+                Some(picture),
+                has_audio,
+                playlist::Finish::Vod,
+            )
+            .map_err(JobError::from)
         })
         .collect()
 }

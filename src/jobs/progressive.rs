@@ -31,6 +31,8 @@ pub struct ProgressiveRendition {
     published: usize,
     /// Target duration (seconds) of the last published playlist; never lowered.
     target: u64,
+    /// The first publication has been reported by [`ProgressiveRendition::sync`].
+    reported: bool,
 }
 
 impl ProgressiveRendition {
@@ -52,6 +54,7 @@ impl ProgressiveRendition {
             has_audio,
             published: 0,
             target: playlist::required_target_duration(std::iter::once(expected_segment_secs)),
+            reported: false,
         }
     }
 
@@ -60,9 +63,9 @@ impl ProgressiveRendition {
         self.published
     }
 
-    /// Publishes what ffmpeg added since the last call. Returns the figures of everything
-    /// published so far when something new was published, `None` when nothing changed (or
-    /// ffmpeg has not written its first playlist yet).
+    /// Publishes what ffmpeg added since the last call. Returns the figures of what is
+    /// published the first time anything is (the rendition has become playable), `None`
+    /// otherwise.
     ///
     /// Errors: the blob store refused a write, or a listed file is missing.
     pub async fn sync(&mut self, ctx: &WorkerContext) -> anyhow::Result<Option<Rendition>> {
@@ -110,6 +113,10 @@ impl ProgressiveRendition {
             )
             .await
             .context("cannot store a growing media playlist")?;
+        if self.reported {
+            return Ok(None);
+        }
+        self.reported = true;
         playlist::figures(&self.dir, &self.name, self.picture, self.has_audio, &list).map(Some)
     }
 

@@ -96,7 +96,11 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
         progress.clone(),
     ));
 
-    let result = pipeline::run(ctx, &video_id, &work, &progress).await;
+    let lease_lost = {
+        let interrupt = interrupt.clone();
+        move || interrupt.get() == Some(&Interrupt::LeaseLost)
+    };
+    let result = pipeline::run(ctx, &video_id, &work, &progress, &lease_lost).await;
     watcher.abort();
     let _ = watcher.await;
 

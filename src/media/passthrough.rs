@@ -49,7 +49,7 @@ pub fn choose(info: &MediaInfo, keyframe_secs: Option<f64>, cfg: &LadderConfig) 
             copy_audio: info
                 .audio
                 .as_ref()
-                .is_none_or(|a| a.codec == "aac" && a.channels <= 2 && a.profile.as_deref().is_none_or(|p| p == "LC")),
+                .is_none_or(|a| a.codec == "aac" && a.channels <= 2 && a.profile.as_deref() == Some("LC")),
         },
         Some(why) => FirstRendition::LowestRung { why },
     }

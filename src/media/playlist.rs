@@ -37,14 +37,31 @@ pub struct Picture {
     pub frame_rate: Option<f64>,
 }
 
+/// How [`measure`] leaves the `EXT-X-PLAYLIST-TYPE` of a finished playlist ffmpeg wrote as
+/// `EVENT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// Published only now: `VOD`.
+    Vod,
+    /// Already published while growing: stays `EVENT`, now with `#EXT-X-ENDLIST` — a client
+    /// may reload it, and RFC 8216 §6.2.1 lets a server only append to such a playlist.
+    KeepEvent,
+}
+
 /// Measures one finished rendition directory (`index.m3u8`, its init segment and media
-/// segments) and finalises its playlist: `EXT-X-PLAYLIST-TYPE` `EVENT` becomes `VOD` (ffmpeg
-/// wrote it growing, RFC 8216 §4.3.3.5), and `EXT-X-TARGETDURATION` is corrected where ffmpeg
-/// 5.1 rounds it half-to-even below an `EXTINF` (a single 2.5 s segment under a target of 2
-/// breaks RFC 8216 §4.3.3.1). `picture` is `None` for an audio-only variant.
+/// segments) and finalises its playlist: `EVENT` becomes `VOD` as `finish` says (ffmpeg wrote
+/// it growing, RFC 8216 §4.3.3.5), and `EXT-X-TARGETDURATION` is corrected where ffmpeg 5.1
+/// rounds it half-to-even below an `EXTINF` (a single 2.5 s segment under a target of 2 breaks
+/// RFC 8216 §4.3.3.1). `picture` is `None` for an audio-only variant.
 ///
 /// Errors: a missing or unparsable playlist, a missing segment, or no segments at all.
-pub fn measure(dir: &Path, name: &str, picture: Option<Picture>, has_audio: bool) -> anyhow::Result<Rendition> {
+pub fn measure(
+    dir: &Path,
+    name: &str,
+    picture: Option<Picture>,
+    has_audio: bool,
+    finish: Finish,
+) -> anyhow::Result<Rendition> {
     let text =
         std::fs::read(dir.join(MEDIA_PLAYLIST)).with_context(|| format!("rendition {name}: no media playlist"))?;
     let playlist = match m3u8_rs::parse_playlist_res(&text) {
@@ -55,7 +72,7 @@ pub fn measure(dir: &Path, name: &str, picture: Option<Picture>, has_audio: bool
         bail!("rendition {name}: no segments were produced");
     }
     let target = required_target_duration(playlist.segments.iter().map(|s| f64::from(s.duration)));
-    let event = playlist.playlist_type == Some(m3u8_rs::MediaPlaylistType::Event);
+    let event = finish == Finish::Vod && playlist.playlist_type == Some(m3u8_rs::MediaPlaylistType::Event);
     if target > playlist.target_duration || event {
         let text = String::from_utf8_lossy(&text).replace("#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-PLAYLIST-TYPE:VOD");
         std::fs::write(

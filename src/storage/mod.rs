@@ -257,12 +257,34 @@ impl BlobStore {
     ///
     /// Errors: a part is missing or unreadable, or [`WriteError::Full`].
     pub async fn concat(&self, parts: &[Key], into: &Key) -> Result<u64, WriteError> {
-        // One part on the local store: a hard link (object_store's local copy), not a copy.
-        if let [part] = parts
-            && self.local.is_some()
-        {
-            self.inner.copy(part, into).await.map_err(WriteError::from)?;
-            return Ok(self.inner.head(into).await.map_err(WriteError::from)?.size);
+        if let Some(fs) = &self.local {
+            // One part: a hard link (object_store's local copy). More: the kernel copies
+            // (`std::io::copy` between files is `copy_file_range` on Linux), several times
+            // faster than streaming the bytes through Kino.
+            if let [part] = parts {
+                self.inner.copy(part, into).await.map_err(WriteError::from)?;
+                return Ok(self.inner.head(into).await.map_err(WriteError::from)?.size);
+            }
+            let sources = parts
+                .iter()
+                .map(|p| fs.path_to_filesystem(p))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(WriteError::from)?;
+            let dest = fs.path_to_filesystem(into).map_err(WriteError::from)?;
+            return tokio::task::spawn_blocking(move || join_files(&sources, &dest))
+                .await
+                .map_err(|e| {
+                    WriteError::Other(StoreError::Generic {
+                        store: "LocalFileSystem",
+                        source: e.into(),
+                    })
+                })?
+                .map_err(|e| {
+                    WriteError::from(StoreError::Generic {
+                        store: "LocalFileSystem",
+                        source: Box::new(e),
+                    })
+                });
         }
         let mut w = self.writer(into).await?;
         for part in parts {
@@ -306,6 +328,32 @@ impl BlobStore {
     pub async fn list(&self, prefix: &Key) -> Result<Vec<Key>, StoreError> {
         self.inner.list(Some(prefix)).map_ok(|m| m.location).try_collect().await
     }
+}
+
+/// Writes the files `sources`, in order, into `dest` through a temporary file in its directory
+/// renamed into place at the end (removed on error), so `dest` is whole or absent. Returns the
+/// bytes written.
+///
+/// Errors: a source is missing or unreadable, or the disk is full (`StorageFull`).
+fn join_files(sources: &[std::path::PathBuf], dest: &Path) -> std::io::Result<u64> {
+    let dir = dest
+        .parent()
+        .ok_or_else(|| std::io::Error::other("no parent directory"))?;
+    std::fs::create_dir_all(dir)?;
+    let staged = tempfile::NamedTempFile::new_in(dir)?;
+    let mut out = staged.as_file();
+    let mut total = 0;
+    for source in sources {
+        total += std::io::copy(&mut std::fs::File::open(source)?, &mut out)?;
+    }
+    out.sync_all()?;
+    // The mode object_store gives its own files (a temporary file starts at 0600).
+    #[cfg(unix)]
+    out.set_permissions(<std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(
+        0o644,
+    ))?;
+    staged.persist(dest).map_err(|e| e.error)?;
+    Ok(total)
 }
 
 /// Why a write to the store failed: the store is full (ENOSPC on the local backend, or an

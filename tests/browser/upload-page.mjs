@@ -113,13 +113,19 @@ async function dropFile(page) {
   }, { b64: fileB64, name: fileName, type: fileType, lastModified });
 }
 
-/** HEAD /api/uploads/{id} in the page (its session): the server's offset. */
+/**
+ * HEAD /api/uploads/{id} with the browser context's cookies (context.request: not one of the
+ * page's requests, so it neither shows in the page log nor counts as tus-js-client's): the
+ * server's offset.
+ */
 async function serverOffset(page, uploadUrl) {
-  const res = await page.evaluate(async (u) => {
-    const r = await fetch(u, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0', 'X-Kino-Test-Probe': '1' }, credentials: 'same-origin', cache: 'no-store' });
-    return { status: r.status, offset: r.headers.get('Upload-Offset'), length: r.headers.get('Upload-Length') };
-  }, uploadUrl);
-  return { status: res.status, offset: res.offset === null ? null : Number(res.offset), length: res.length === null ? null : Number(res.length) };
+  const res = await page.context().request.head(uploadUrl, { headers: { 'Tus-Resumable': '1.0.0' }, timeout: STEP_TIMEOUT_MS });
+  const h = res.headers();
+  return {
+    status: res.status(),
+    offset: h['upload-offset'] === undefined ? null : Number(h['upload-offset']),
+    length: h['upload-length'] === undefined ? null : Number(h['upload-length']),
+  };
 }
 
 async function setThrottle(cdp, bps) {
@@ -135,30 +141,27 @@ async function run() {
   const { context, page } = await newBrowser();
   summary.browser = browserVersion(context);
 
+  const entries = new Map(); // request → its tusLog entry
   page.on('request', (req) => {
     const u = req.url();
     if (!u.startsWith(`${base}/api/uploads`)) return;
     const h = req.headers();
-    if (h['x-kino-test-probe']) return; // this script's own HEAD, not tus-js-client's
-    tusLog.push({ phase, method: req.method(), url: u.slice(base.length), offset: h['upload-offset'] !== undefined ? Number(h['upload-offset']) : null });
+    const entry = { phase, method: req.method(), url: u.slice(base.length), offset: h['upload-offset'] !== undefined ? Number(h['upload-offset']) : null };
+    entries.set(req, entry);
+    tusLog.push(entry);
   });
   page.on('response', (res) => {
-    const u = res.url();
-    if (!u.startsWith(`${base}/api/uploads`)) return;
-    const entry = [...tusLog].reverse().find((e) => e.url === u.slice(base.length) && e.method === res.request().method() && e.status === undefined);
-    if (entry) {
-      entry.status = res.status();
-      const off = res.headers()['upload-offset'];
-      if (off !== undefined) entry.answerOffset = Number(off);
-      const loc = res.headers().location;
-      if (loc) entry.location = loc;
-    }
+    const entry = entries.get(res.request());
+    if (!entry) return;
+    entry.status = res.status();
+    const off = res.headers()['upload-offset'];
+    if (off !== undefined) entry.answerOffset = Number(off);
+    const loc = res.headers().location;
+    if (loc) entry.location = loc;
   });
   page.on('requestfailed', (req) => {
-    const u = req.url();
-    if (!u.startsWith(`${base}/api/uploads`)) return;
-    const entry = [...tusLog].reverse().find((e) => e.url === u.slice(base.length) && e.method === req.method() && e.status === undefined);
-    if (entry) entry.status = `failed: ${req.failure() && req.failure().errorText}`;
+    const entry = entries.get(req);
+    if (entry && entry.status === undefined) entry.status = `failed: ${req.failure() && req.failure().errorText}`;
   });
 
   await check('signs in through /signin', async () => {

@@ -527,6 +527,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // A failing test shows what the server said.
+        if std::thread::panicking() {
+            eprintln!("server log (last lines):\n{}", self.log_tail());
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
