@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Server, media};
+use common::{Server, make_clip, media};
 
 /// Why the browser tests cannot run here, if they cannot. CI installs both
 /// (`scripts/setup.sh --test`), so there a missing piece fails the test instead of skipping it.
@@ -55,37 +55,6 @@ async fn run_check(server: &Server, script: &str, args: Vec<String>) -> serde_js
     serde_json::from_str(text)
         .or_else(|_| serde_json::from_str(text.lines().last().unwrap_or_default()))
         .unwrap_or_else(|e| panic!("{script} printed no JSON summary ({e}): {text}"))
-}
-
-/// Makes `name` in `dir` with ffmpeg: a `size` test pattern at 30 fps with a tone, `secs`
-/// long, H.264 (x264 ultrafast, a keyframe every 2 s) + AAC in MP4.
-fn make_clip(dir: &Path, name: &str, size: &str, secs: u32) -> PathBuf {
-    let out = dir.join(name);
-    let status = Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("testsrc2=size={size}:rate=30:duration={secs}"),
-        ])
-        .args(["-f", "lavfi", "-i", &format!("sine=frequency=440:duration={secs}")])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "60",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-movflags", "+faststart"])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success(), "ffmpeg could not make {name}");
-    out
 }
 
 /// Uploads `file` with the harness's admin token and waits until it is ready.
@@ -140,7 +109,7 @@ async fn a_video_plays_while_processing_and_moves_onto_the_ladder_in_chromium() 
     }
     let dir = tempfile::tempdir().unwrap();
     // Long enough that its ladder takes many seconds after the remux is playable.
-    let clip = make_clip(dir.path(), "long-lecture.mp4", "1280x720", 75);
+    let clip = make_clip(dir.path(), "long-lecture.mp4", "1280x720", 75, common::H264_FAST);
     let server = Server::start(&[]);
     let id = server.upload_ok(&clip).await;
     let summary = run_check(
@@ -158,7 +127,7 @@ async fn the_upload_page_resumes_a_dropped_file_after_a_reload_in_chromium() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let clip = make_clip(dir.path(), "clip.mp4", "640x360", 12);
+    let clip = make_clip(dir.path(), "clip.mp4", "640x360", 12, common::H264_FAST);
     let server = Server::start(&[]);
     let out = common::kino_cli(
         &server.data_dir,

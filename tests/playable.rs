@@ -7,42 +7,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Server, ladder_check};
+use common::{Server, ladder_check, make_clip};
 use serde_json::Value;
 
 const DONE: Duration = Duration::from_secs(600);
-
-/// Makes `name` in `dir`: 1280x720 30 fps test pattern with AAC stereo, `secs` long, encoded
-/// with `video_args`.
-fn make_clip(dir: &Path, name: &str, secs: u32, video_args: &[&str]) -> PathBuf {
-    let out = dir.join(name);
-    let status = Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("testsrc2=size=1280x720:rate=30:duration={secs}"),
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("sine=frequency=440:sample_rate=48000:duration={secs}"),
-        ])
-        .args(["-map", "0:v", "-map", "1:a"])
-        .args(video_args)
-        .args(["-c:a", "aac", "-b:a", "96k", "-ac", "2"])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success(), "ffmpeg could not make {name}");
-    out
-}
 
 fn names(v: &Value) -> Vec<String> {
     v["renditions"]
@@ -97,25 +67,25 @@ fn media_playlist_durations(text: &str) -> Vec<f64> {
         .collect()
 }
 
+/// The semantic ladder checks of a ready 1280x720 source with audio.
+async fn check_720p_ladder(server: &Server, video: &Value) {
+    let scratch = tempfile::tempdir().unwrap();
+    let expect = ladder_check::Expect {
+        display: Some((1280, 720)),
+        audio: true,
+    };
+    ladder_check::check_ladder(server, video, expect, scratch.path()).await;
+}
+
 #[tokio::test]
 async fn an_h264_upload_plays_as_a_remux_before_its_ladder_then_moves_to_the_ladder() {
     let dir = tempfile::tempdir().unwrap();
     let clip = make_clip(
         dir.path(),
         "lecture.mp4",
+        "1280x720",
         45,
-        &[
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-g",
-            "60",
-            "-b:v",
-            "800k",
-        ],
+        &[common::H264_FAST, &["-b:v", "800k"]].concat(),
     );
     let server = Server::start(&[]);
     let id = server.upload_ok(&clip).await;
@@ -176,17 +146,7 @@ async fn an_h264_upload_plays_as_a_remux_before_its_ladder_then_moves_to_the_lad
     let (cache, uris) = variants(&server, &master).await;
     assert_eq!(uris, ["360p/index.m3u8", "720p/index.m3u8"]);
     assert_eq!(cache, "public, max-age=86400");
-    let scratch = tempfile::tempdir().unwrap();
-    ladder_check::check_ladder(
-        &server,
-        &v,
-        ladder_check::Expect {
-            display: Some((1280, 720)),
-            audio: true,
-        },
-        scratch.path(),
-    )
-    .await;
+    check_720p_ladder(&server, &v).await;
 }
 
 #[tokio::test]
@@ -196,6 +156,7 @@ async fn a_source_that_cannot_be_remuxed_plays_its_lowest_rung_first_from_a_grow
     let clip = make_clip(
         dir.path(),
         "old-camera.mp4",
+        "1280x720",
         60,
         &["-c:v", "mpeg4", "-q:v", "8", "-g", "30"],
     );
@@ -255,15 +216,5 @@ async fn a_source_that_cannot_be_remuxed_plays_its_lowest_rung_first_from_a_grow
     let v = server.wait_done(&id, DONE).await;
     assert_eq!(v["status"], "ready", "{v}");
     assert_eq!(names(&v), ["720p", "360p"]);
-    let scratch = tempfile::tempdir().unwrap();
-    ladder_check::check_ladder(
-        &server,
-        &v,
-        ladder_check::Expect {
-            display: Some((1280, 720)),
-            audio: true,
-        },
-        scratch.path(),
-    )
-    .await;
+    check_720p_ladder(&server, &v).await;
 }
