@@ -72,12 +72,7 @@ async fn cancelling_a_transcode_kills_ffmpeg_publishes_nothing_and_a_retry_start
     server
         .wait_for(&id, DONE, |v| v["progress"].as_f64().unwrap_or(0.0) > 1.0)
         .await;
-    let resp = server
-        .http
-        .post(server.url(&format!("/api/videos/{id}/cancel")))
-        .send()
-        .await
-        .unwrap();
+    let resp = server.post(&format!("/api/videos/{id}/cancel")).await;
     assert_eq!(resp.status(), 202);
     let v = server.wait_done(&id, Duration::from_secs(30)).await;
     assert_eq!(v["status"], "failed");
@@ -90,56 +85,26 @@ async fn cancelling_a_transcode_kills_ffmpeg_publishes_nothing_and_a_retry_start
     assert!(others.is_empty(), "ffmpeg still running after cancel: {others:?}");
     assert!(server.blobs(&format!("videos/{id}")).await.is_empty());
     // Nothing to cancel any more.
-    let again = server
-        .http
-        .post(server.url(&format!("/api/videos/{id}/cancel")))
-        .send()
-        .await
-        .unwrap();
+    let again = server.post(&format!("/api/videos/{id}/cancel")).await;
     assert_eq!(again.status(), 409);
 
     // A failed video is its owner's business: hidden from everyone else, listed for the owner.
-    let anon = server
-        .anon
-        .get(server.url(&format!("/api/videos/{id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(anon.status(), 404, "a failed video is not shown to others");
-    let library: serde_json::Value = server
-        .anon
-        .get(server.url("/api/videos"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        !library["videos"]
+    let listed = |list: &serde_json::Value| {
+        list["videos"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|v| v["id"] == id.as_str()),
-        "{library}"
-    );
+            .any(|v| v["id"] == id.as_str())
+    };
+    let (code, _) = server.anon_json(&format!("/api/videos/{id}")).await;
+    assert_eq!(code, 404, "a failed video is not shown to others");
+    let (_, library) = server.anon_json("/api/videos").await;
+    assert!(!listed(&library), "{library}");
     let mine: serde_json::Value = server.get("/api/me/videos").await.json().await.unwrap();
-    assert!(
-        mine["videos"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|v| v["id"] == id.as_str()),
-        "{mine}"
-    );
+    assert!(listed(&mine), "{mine}");
 
     // Retry queues it again; it plays again as soon as its first rendition is published.
-    let retry = server
-        .http
-        .post(server.url(&format!("/api/videos/{id}/retry")))
-        .send()
-        .await
-        .unwrap();
+    let retry = server.post(&format!("/api/videos/{id}/retry")).await;
     assert_eq!(retry.status(), 202);
     let body: serde_json::Value = retry.json().await.unwrap();
     assert_eq!(
@@ -151,12 +116,7 @@ async fn cancelling_a_transcode_kills_ffmpeg_publishes_nothing_and_a_retry_start
         .wait_for(&id, DONE, |v| v["playable"] == true || v["status"] == "failed")
         .await;
     assert_eq!(v["status"], "processing", "{v}");
-    let again = server
-        .http
-        .post(server.url(&format!("/api/videos/{id}/retry")))
-        .send()
-        .await
-        .unwrap();
+    let again = server.post(&format!("/api/videos/{id}/retry")).await;
     assert_eq!(again.status(), 409, "only failed videos are retried");
 }
 

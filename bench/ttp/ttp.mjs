@@ -19,24 +19,15 @@ import { dirname, join, basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 
+// Chromium and its flags: the browser tests' own.
+import { CHROMIUM, CHROMIUM_ARGS } from '../../tests/browser/common.mjs';
+
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../..');
 const require = createRequire(join(REPO, 'tests/browser/package.json'));
 const { chromium } = require('playwright-core');
 const HLS_JS = join(REPO, 'web/node_modules/hls.js/dist/hls.min.js');
 const HLS_VERSION = require(join(REPO, 'web/node_modules/hls.js/package.json')).version;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
 const POLL_MS = 100;
 
 const args = {};

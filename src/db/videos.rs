@@ -308,38 +308,43 @@ impl Db {
     }
 
     /// Records what a video still processing has published so far (playable first): its
-    /// renditions (a JSON array of [`crate::video::Rendition`]; `[]` when nothing is
-    /// published), duration in seconds and whether a poster exists. A video that is no longer
-    /// processing is left alone.
+    /// renditions (a JSON array of [`crate::video::Rendition`]), duration in seconds and
+    /// whether a poster exists. A video that is no longer processing is left alone.
     pub async fn set_published(
         &self,
         id: &str,
         renditions_json: &str,
-        duration: Option<f64>,
+        duration: f64,
         has_poster: bool,
     ) -> Result<(), DbError> {
-        // Two statements rather than `COALESCE(?, …)`: PostgreSQL through sqlx's Any driver
-        // refuses an optional float parameter there ("incorrect binary data format").
-        let q = match duration {
-            Some(secs) => query(
-                "UPDATE videos SET renditions = ?, duration_secs = ?, has_poster = ?, updated_at = ?
-                 WHERE id = ? AND status = 'processing'",
-            )
-            .bind(renditions_json)
-            .bind(secs),
-            None => query(
-                "UPDATE videos SET renditions = ?, has_poster = ?, updated_at = ?
-                 WHERE id = ? AND status = 'processing'",
-            )
-            .bind(renditions_json),
-        };
-        q.bind(has_poster)
-            .bind(now_ms())
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(DbError::from)
+        query(
+            "UPDATE videos SET renditions = ?, duration_secs = ?, has_poster = ?, updated_at = ?
+             WHERE id = ? AND status = 'processing'",
+        )
+        .bind(renditions_json)
+        .bind(duration)
+        .bind(has_poster)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+        .map_err(DbError::from)
+    }
+
+    /// Records that a video still processing has nothing published (a new attempt starts, or
+    /// one failed): no renditions, no poster.
+    pub async fn clear_published(&self, id: &str) -> Result<(), DbError> {
+        query(
+            "UPDATE videos SET renditions = '[]', has_poster = FALSE, updated_at = ?
+             WHERE id = ? AND status = 'processing'",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+        .map_err(DbError::from)
     }
 
     /// Records transcode progress (percent) of a video still processing.

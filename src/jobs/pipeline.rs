@@ -117,7 +117,7 @@ pub async fn run(
 /// Lists no rendition for `video_id` (while it is processing) and removes its derived blobs.
 async fn unpublish(ctx: &WorkerContext, video_id: &str) -> anyhow::Result<()> {
     ctx.db
-        .set_published(video_id, "[]", None, false)
+        .clear_published(video_id)
         .await
         .context("cannot reset the video's renditions")?;
     ctx.store
@@ -380,7 +380,7 @@ impl Job<'_> {
             .context("cannot store the multivariant playlist")?;
         let json = serde_json::to_string(std::slice::from_ref(first)).context("renditions to JSON")?;
         ctx.db
-            .set_published(self.video_id, &json, Some(self.info.duration), has_poster)
+            .set_published(self.video_id, &json, self.info.duration, has_poster)
             .await
             .context("cannot record the first rendition")?;
         ctx.events.publish(

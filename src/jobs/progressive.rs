@@ -69,6 +69,33 @@ impl ProgressiveRendition {
     ///
     /// Errors: the blob store refused a write, or a listed file is missing.
     pub async fn sync(&mut self, ctx: &WorkerContext) -> anyhow::Result<Option<Rendition>> {
+        let Some(list) = self.publish(ctx, false).await? else {
+            return Ok(None);
+        };
+        if self.reported {
+            return Ok(None);
+        }
+        self.reported = true;
+        playlist::figures(&self.dir, &self.name, self.picture, self.has_audio, &list).map(Some)
+    }
+
+    /// Publishes the finished rendition: any segments not yet stored, then its final playlist
+    /// (`#EXT-X-ENDLIST`, as [`playlist::measure`] left it), with a target duration no lower
+    /// than any version before.
+    ///
+    /// Errors: the playlist is missing or unparsable, the blob store refused a write, or a
+    /// listed file is missing.
+    pub async fn finish(&mut self, ctx: &WorkerContext) -> anyhow::Result<()> {
+        self.publish(ctx, true)
+            .await?
+            .map(|_| ())
+            .context("the finished media playlist is missing or does not parse")
+    }
+
+    /// Reads ffmpeg's current playlist and, when it lists new segments (or `always`), stores
+    /// them and then the playlist with a target duration that never went down. Returns the
+    /// playlist when it was published.
+    async fn publish(&mut self, ctx: &WorkerContext, always: bool) -> anyhow::Result<Option<m3u8_rs::MediaPlaylist>> {
         let text = match tokio::fs::read(self.dir.join(MEDIA_PLAYLIST)).await {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -82,7 +109,7 @@ impl ProgressiveRendition {
             );
             return Ok(None);
         };
-        if list.segments.len() <= self.published {
+        if list.segments.len() <= self.published && !always {
             return Ok(None);
         }
         if self.published == 0
@@ -90,10 +117,10 @@ impl ProgressiveRendition {
         {
             self.put(ctx, &map.uri).await?;
         }
-        for seg in &list.segments[self.published..] {
+        for seg in list.segments.iter().skip(self.published) {
             self.put(ctx, &seg.uri).await?;
         }
-        self.published = list.segments.len();
+        self.published = self.published.max(list.segments.len());
         let needed = playlist::required_target_duration(list.segments.iter().map(|s| f64::from(s.duration)));
         if needed > self.target {
             tracing::warn!(
@@ -112,37 +139,8 @@ impl ProgressiveRendition {
                 published,
             )
             .await
-            .context("cannot store a growing media playlist")?;
-        if self.reported {
-            return Ok(None);
-        }
-        self.reported = true;
-        playlist::figures(&self.dir, &self.name, self.picture, self.has_audio, &list).map(Some)
-    }
-
-    /// Publishes the finished rendition: any segments not yet stored, then its final playlist
-    /// (`VOD`, `#EXT-X-ENDLIST`, as [`playlist::measure`] left it), with a target duration no
-    /// lower than any version before.
-    ///
-    /// Errors: the blob store refused a write, or a listed file is missing.
-    pub async fn finish(&mut self, ctx: &WorkerContext) -> anyhow::Result<()> {
-        self.sync(ctx).await?;
-        let text = tokio::fs::read(self.dir.join(MEDIA_PLAYLIST))
-            .await
-            .context("cannot read a finished media playlist")?;
-        let text = String::from_utf8_lossy(&text);
-        let declared = text
-            .lines()
-            .find_map(|l| l.strip_prefix("#EXT-X-TARGETDURATION:")?.trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        let final_text = playlist::set_target_duration(&text, self.target.max(declared));
-        ctx.store
-            .put_bytes(
-                &keys::hls(&self.video_id, &format!("{}/{MEDIA_PLAYLIST}", self.name)),
-                final_text,
-            )
-            .await
-            .context("cannot store a media playlist")
+            .context("cannot store a media playlist")?;
+        Ok(Some(list))
     }
 
     async fn put(&self, ctx: &WorkerContext, file: &str) -> anyhow::Result<()> {

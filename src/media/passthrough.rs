@@ -23,7 +23,7 @@ use crate::config::LadderConfig;
 use crate::media::ladder::Ladder;
 use crate::media::probe::MediaInfo;
 use crate::media::process::{self, INPUT_GUARD, ProcessError};
-use crate::media::transcode::{MEDIA_PLAYLIST, hls_output_args};
+use crate::media::transcode::{MEDIA_PLAYLIST, hls_output_args, input_args};
 
 /// Variant name and directory of the remuxed passthrough rendition.
 pub const SOURCE_RENDITION: &str = "source";
@@ -101,19 +101,7 @@ pub fn passthrough_args(
     ladder: &Ladder,
     copy_audio: bool,
 ) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "-hide_banner",
-        "-nostdin",
-        "-v",
-        "error",
-        "-nostats",
-        "-progress",
-        "pipe:1",
-    ]
-    .map(String::from)
-    .to_vec();
-    a.extend(INPUT_GUARD.map(String::from));
-    a.extend(["-i".into(), input.display().to_string()]);
+    let mut a = input_args(input, false);
     if let Some(v) = &info.video {
         a.extend(["-map".into(), format!("0:{}", v.index), "-c:v".into(), "copy".into()]);
     }

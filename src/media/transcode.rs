@@ -49,21 +49,7 @@ pub fn prepare_filter(info: &MediaInfo, ladder: &Ladder) -> Vec<String> {
 /// (5.1 sources are downmixed), muxed into every video variant, or a lone audio variant for an
 /// audio-only source. Segments: see [`hls_output_args`].
 pub fn transcode_args(input: &Path, out_dir: &Path, info: &MediaInfo, ladder: &Ladder) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "-hide_banner",
-        "-nostdin",
-        "-v",
-        "error",
-        "-xerror",
-        "-nostats",
-        "-progress",
-        "pipe:1",
-    ]
-    .map(String::from)
-    .to_vec();
-    a.extend(INPUT_GUARD.map(String::from));
-    a.push("-i".into());
-    a.push(input.display().to_string());
+    let mut a = input_args(input, true);
 
     let mut var_streams = Vec::new();
     if let Some(video) = &info.video {
@@ -151,6 +137,30 @@ pub fn transcode_args(input: &Path, out_dir: &Path, info: &MediaInfo, ladder: &L
         "ffmpeg-master.m3u8".into(),
         playlist_pattern.display().to_string(),
     ]);
+    a
+}
+
+/// The start of every Kino ffmpeg command line that writes HLS: quiet, no stdin, progress on
+/// stdout (read by [`run_transcode`]), the input whitelists ([`INPUT_GUARD`]) and `-i input`.
+/// `xerror`: stop at the first decoding error (a transcode must not publish a short ladder; a
+/// remux falls back to the transcode instead).
+pub fn input_args(input: &Path, xerror: bool) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-nostats",
+        "-progress",
+        "pipe:1",
+    ]
+    .map(String::from)
+    .to_vec();
+    if xerror {
+        a.push("-xerror".into());
+    }
+    a.extend(INPUT_GUARD.map(String::from));
+    a.extend(["-i".into(), input.display().to_string()]);
     a
 }
 

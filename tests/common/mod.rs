@@ -547,6 +547,17 @@ impl Server {
         self.http.get(self.url(path)).send().await.unwrap()
     }
 
+    /// `POST path` with no body, as the harness's admin.
+    pub async fn post(&self, path: &str) -> reqwest::Response {
+        self.http.post(self.url(path)).send().await.unwrap()
+    }
+
+    /// `GET path` signed out, as JSON (`Null` when the body is not JSON), with its status.
+    pub async fn anon_json(&self, path: &str) -> (u16, Value) {
+        let r = self.anon.get(self.url(path)).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn bytes(&self, path: &str) -> Vec<u8> {
         let r = self.get(path).await;
         assert!(r.status().is_success(), "GET {path} answered {}", r.status());
