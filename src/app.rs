@@ -47,6 +47,8 @@ pub struct AppState {
     pub events: Events,
     /// Caps on open live-event WebSockets, per client address and in total.
     pub live_sockets: crate::http::live::SocketLimit,
+    /// Where this node's RTMP ingest listens, once started (`kino serve` only).
+    pub rtmp_addr: Option<std::net::SocketAddr>,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             proxies: crate::proxies::TrustedProxies::parse(&config_proxies)?,
             events,
             live_sockets,
+            rtmp_addr: None,
         })
     }
 
@@ -157,6 +160,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let pages = Router::new()
         .route("/", get(pages::library))
         .route("/upload", get(pages::upload))
+        .route("/live", get(pages::live))
         .route("/signin", get(pages::signin))
         .route("/signup", get(pages::signup))
         .route("/me", get(pages::me))
@@ -211,13 +215,20 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// `kino serve`: HTTP, pages, streaming, and (unless `workers` is false) transcode workers.
 /// Prints `kino listening on http://ADDR` on stdout once it accepts connections.
 pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
-    let state = AppState::open(config).await?;
+    let mut state = AppState::open(config).await?;
     let listener = tokio::net::TcpListener::bind(state.config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", state.config.listen))?;
     let addr = listener.local_addr()?;
-    let app = router(state.clone())?;
     let shutdown = CancellationToken::new();
+    let live = crate::live::LiveHub::new(
+        state.config.clone(),
+        state.db.clone(),
+        state.store.clone(),
+        state.events.clone(),
+    );
+    state.rtmp_addr = crate::live::start(live, shutdown.clone()).await?;
+    let app = router(state.clone())?;
     let workers = workers.then(|| {
         tokio::spawn(worker::run_workers(
             state.worker_context(),

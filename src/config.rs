@@ -58,6 +58,8 @@ pub struct Config {
     pub comments: CommentsConfig,
     /// Resumable (tus) uploads.
     pub uploads: UploadsConfig,
+    /// Live streaming: RTMP ingest, the live ladder, DVR and chat ([`crate::live`]).
+    pub live: LiveConfig,
     /// Where media blobs live (`KINO_STORAGE`): unset (default) for `<data_dir>/media`, or
     /// `s3://BUCKET/PREFIX` for an S3-compatible object store configured by [`S3Config`].
     /// Every node of a deployment must name the same store.
@@ -155,6 +157,70 @@ pub struct UploadsConfig {
 impl Default for UploadsConfig {
     fn default() -> Self {
         UploadsConfig { expire_hours: 24.0 }
+    }
+}
+
+/// Live streaming ([`crate::live`]): where publishers connect, what they may send, and how the
+/// broadcast is packaged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiveConfig {
+    /// Address of the RTMP ingest (default `127.0.0.1:1935`; `""` turns live ingest off on
+    /// this node). Publishers use `rtmp://HOST:PORT/live/STREAM_KEY`.
+    pub rtmp_listen: String,
+    /// Host (and port) put in the `rtmp_url` shown to creators (default: the host of
+    /// `rtmp_listen`, or the request's host when it listens on all addresses).
+    pub rtmp_public_host: Option<String>,
+    /// Segment duration, seconds (default 1): also the keyframe interval of encoded rungs. hls.js
+    /// stays about three segments behind the live edge.
+    pub segment_secs: f64,
+    /// DVR window, seconds a viewer can seek back (default 7200; 0 keeps the whole event in the
+    /// live playlist).
+    pub dvr_secs: f64,
+    /// Seconds a dropped publisher has to reconnect and resume the same event with a
+    /// discontinuity (default 30); a publisher that stops cleanly ends the event at once.
+    pub reconnect_grace_secs: f64,
+    /// Seconds without any media before a session is ended (default 10).
+    pub idle_timeout_secs: f64,
+    /// Highest ingest bitrate, bits/s, averaged over 5 s (default 20 Mbit/s); above it the
+    /// session is ended with the reason logged.
+    pub max_ingest_bitrate: u64,
+    /// Largest picture accepted, pixels (defaults 3840 × 2160) and highest frame rate (60).
+    pub max_width: u32,
+    pub max_height: u32,
+    pub max_frame_rate: f64,
+    /// Most live streams ingested at once on this node (default 4); a further publish is refused.
+    pub max_streams: usize,
+    /// Most rungs of `ladder.rungs` encoded below the source (default 2, the highest that fit).
+    /// Each costs about one core for 720p30 with `veryfast`.
+    pub encoded_rungs: usize,
+    /// x264 preset of the live rungs (default `veryfast`, with `-tune zerolatency`).
+    pub preset: String,
+    /// Chat: most messages a user may post per minute in one stream (default 20).
+    pub chat_per_minute: u32,
+    /// Longest chat message, characters (default 500).
+    pub chat_max_chars: usize,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            rtmp_listen: "127.0.0.1:1935".into(),
+            rtmp_public_host: None,
+            segment_secs: 1.0,
+            dvr_secs: 7200.0,
+            reconnect_grace_secs: 30.0,
+            idle_timeout_secs: 10.0,
+            max_ingest_bitrate: 20_000_000,
+            max_width: 3840,
+            max_height: 2160,
+            max_frame_rate: 60.0,
+            max_streams: 4,
+            encoded_rungs: 2,
+            preset: "veryfast".into(),
+            chat_per_minute: 20,
+            chat_max_chars: 500,
+        }
     }
 }
 
@@ -372,6 +438,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             comments: CommentsConfig::default(),
             uploads: UploadsConfig::default(),
+            live: LiveConfig::default(),
             storage: None,
             database_max_connections: None,
             s3: S3Config::default(),
@@ -434,6 +501,15 @@ pub struct FlagOverrides {
     pub listen: Option<SocketAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    /// `--rtmp-listen`: sets `live.rtmp_listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveFlags>,
+}
+
+/// The `live` settings a command-line flag can set.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LiveFlags {
+    pub rtmp_listen: String,
 }
 
 impl Config {
@@ -490,6 +566,25 @@ impl Config {
             );
         }
         anyhow::ensure!(self.workers <= 64, "workers must be at most 64");
+        let live = &self.live;
+        anyhow::ensure!(
+            (0.5..=10.0).contains(&live.segment_secs),
+            "live.segment_secs must be between 0.5 and 10"
+        );
+        anyhow::ensure!(live.dvr_secs >= 0.0, "live.dvr_secs must not be negative");
+        anyhow::ensure!(
+            live.reconnect_grace_secs >= 0.0 && live.idle_timeout_secs > 0.0,
+            "live.reconnect_grace_secs must not be negative and live.idle_timeout_secs must be positive"
+        );
+        anyhow::ensure!(live.max_streams >= 1, "live.max_streams must be at least 1");
+        if !live.rtmp_listen.is_empty() {
+            live.rtmp_listen.parse::<SocketAddr>().map_err(|_| {
+                anyhow::anyhow!(
+                    "live.rtmp_listen must be an address like 127.0.0.1:1935, or \"\" to turn ingest off (got {:?})",
+                    live.rtmp_listen
+                )
+            })?;
+        }
         anyhow::ensure!(self.jobs.lease_secs >= 1, "jobs.lease_secs must be at least 1");
         anyhow::ensure!(self.jobs.max_attempts >= 1, "jobs.max_attempts must be at least 1");
         anyhow::ensure!(self.http.max_streams >= 1, "http.max_streams must be at least 1");

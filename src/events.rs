@@ -1,5 +1,5 @@
 //! Events that open pages need — new, edited and deleted comments, transcode progress, a video
-//! becoming ready or failing; chat and viewer counts later — published by whichever process
+//! becoming ready or failing, a live broadcast starting and stopping, chat — published by whichever process
 //! causes them and delivered to every subscriber.
 //!
 //! Two transports behind the same [`Events::publish`] / [`Events::subscribe`]:
@@ -70,6 +70,20 @@ pub enum VideoEvent {
     /// The video was deleted.
     #[serde(rename = "video.deleted")]
     VideoDeleted,
+    /// A live stream's broadcast changed state (`live` when a publisher started, `ended` when
+    /// it stopped, `idle` when nothing usable came); `reason` says why it ended.
+    #[serde(rename = "live.state")]
+    LiveState {
+        state: crate::video::LiveState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A chat message was posted: `message` as `GET /api/videos/{id}/chat` lists it.
+    #[serde(rename = "chat.message")]
+    ChatMessage { message: serde_json::Value },
+    /// A chat message was removed by a moderator.
+    #[serde(rename = "chat.deleted")]
+    ChatDeleted { id: i64 },
 }
 
 impl VideoEvent {

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod import;
 pub mod ingest;
 pub mod jobs;
+pub mod live;
 pub mod media;
 pub mod operator;
 pub mod proxies;

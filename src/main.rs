@@ -1,4 +1,4 @@
-//! The `kino` command line: `serve`, `worker`, `import`. Every subcommand reads the same
+//! The `kino` command line: `serve`, `worker`, `import`, `users`, `tokens`, `live`. Every subcommand reads the same
 //! configuration (see `kino::config`), so they act on the same data.
 
 use std::path::PathBuf;
@@ -34,6 +34,10 @@ enum Command {
         /// Serve only; leave transcoding to `kino worker` processes.
         #[arg(long)]
         no_workers: bool,
+        /// Address of the RTMP ingest (sets `live.rtmp_listen`, default 127.0.0.1:1935; "" turns
+        /// live ingest off).
+        #[arg(long)]
+        rtmp_listen: Option<String>,
     },
     /// Run transcode workers only, against the same database and storage.
     Worker,
@@ -55,6 +59,27 @@ enum Command {
     Tokens {
         #[command(subcommand)]
         command: TokensCommand,
+    },
+    /// Manage live streams.
+    Live {
+        #[command(subcommand)]
+        command: LiveCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LiveCommand {
+    /// Create a live stream owned by account NAME; prints the RTMP URL and the stream key on
+    /// two lines (the key is shown this once).
+    Create {
+        /// The account that owns the stream (it must be able to upload).
+        name: String,
+        /// Title of the stream (and of its replay).
+        #[arg(long)]
+        title: String,
+        /// public, unlisted or private (default auth.default_privacy).
+        #[arg(long)]
+        privacy: Option<String>,
     },
 }
 
@@ -129,15 +154,18 @@ fn init_logging(default_level: &str) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     raise_open_file_limit();
-    let listen = match &cli.command {
-        Command::Serve { listen, .. } => *listen,
-        _ => None,
+    let (listen, rtmp_listen) = match &cli.command {
+        Command::Serve {
+            listen, rtmp_listen, ..
+        } => (*listen, rtmp_listen.clone()),
+        _ => (None, None),
     };
     let config = match Config::load(
         cli.config.as_deref(),
         FlagOverrides {
             listen,
             data_dir: cli.data_dir.clone(),
+            live: rtmp_listen.map(|rtmp_listen| kino::config::LiveFlags { rtmp_listen }),
         },
     ) {
         Ok(c) => c,
@@ -152,7 +180,7 @@ fn main() -> ExitCode {
     }
     let default_level = if matches!(
         cli.command,
-        Command::Import { .. } | Command::Users { .. } | Command::Tokens { .. }
+        Command::Import { .. } | Command::Users { .. } | Command::Tokens { .. } | Command::Live { .. }
     ) {
         "warn"
     } else {
@@ -173,6 +201,11 @@ fn main() -> ExitCode {
             Command::Tokens {
                 command: TokensCommand::Create { name, scope, label },
             } => kino::operator::create_token(config, &name, &scope, &label)
+                .await
+                .map(|_| true),
+            Command::Live {
+                command: LiveCommand::Create { name, title, privacy },
+            } => kino::operator::create_live_stream(config, &name, &title, privacy.as_deref())
                 .await
                 .map(|_| true),
         }

@@ -71,3 +71,59 @@ fn without_events(mut config: Config) -> Config {
     config.nats_url = None;
     config
 }
+
+/// `kino live create NAME --title T [--privacy P]`: creates a live stream owned by account
+/// `user` and prints its RTMP URL and stream key on two lines (the key is shown this once).
+///
+/// Errors: no such account, an account that cannot upload, a bad title or privacy, or the
+/// database is unreachable.
+pub async fn create_live_stream(config: Config, user: &str, title: &str, privacy: Option<&str>) -> anyhow::Result<()> {
+    let rtmp_url = match &config.live.rtmp_public_host {
+        Some(host) => format!("rtmp://{host}/{}", crate::live::RTMP_APP),
+        None => {
+            let addr: std::net::SocketAddr = config.live.rtmp_listen.parse().map_err(|_| {
+                anyhow::anyhow!("live ingest is off (live.rtmp_listen is empty); set it, or live.rtmp_public_host")
+            })?;
+            let host = if addr.ip().is_unspecified() {
+                format!("localhost:{}", addr.port())
+            } else {
+                addr.to_string()
+            };
+            format!("rtmp://{host}/{}", crate::live::RTMP_APP)
+        }
+    };
+    let title = title.trim();
+    anyhow::ensure!(
+        !title.is_empty() && title.chars().count() <= crate::video::MAX_TITLE_CHARS,
+        "the title must be 1–{} characters",
+        crate::video::MAX_TITLE_CHARS
+    );
+    let privacy = match privacy {
+        Some(p) => crate::auth::Privacy::parse(p).map_err(anyhow::Error::msg)?,
+        None => config.auth.default_privacy,
+    };
+    let state = AppState::open(without_events(config)).await?;
+    let account = state
+        .db
+        .user_by_login(&user.trim().to_ascii_lowercase())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account is named {user:?}; create it with `kino users create`"))?;
+    anyhow::ensure!(
+        account.role.scopes().has(crate::auth::Scope::Upload),
+        "account {user:?} cannot upload, so it cannot go live; give it the uploader role"
+    );
+    let key = crate::live::new_stream_key();
+    let video = crate::db::NewVideo {
+        id: crate::ids::VideoId::new(),
+        title: title.to_string(),
+        description: String::new(),
+        source_name: "live".into(),
+        source_bytes: 0,
+        owner_id: Some(account.id),
+        privacy,
+        tags: Vec::new(),
+    };
+    state.db.insert_live_stream(&video, &secret::digest(&key)).await?;
+    println!("{rtmp_url}\n{key}");
+    Ok(())
+}

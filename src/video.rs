@@ -25,6 +25,14 @@ pub enum VideoStatus {
     /// A resumable upload still arriving ([`crate::http::tus`]); seen by its owner only. Not a
     /// stored status: the row says `processing` with its `uploading` flag set.
     Uploading,
+    /// A live stream no publisher has sent to yet ([`crate::live`]). Like the next two, not a
+    /// stored status: the row says `processing` and its `live_streams` row has the state.
+    Idle,
+    /// A live stream receiving a broadcast; playable once its first segment is published.
+    Live,
+    /// A broadcast that stopped: waiting for a reconnect (`live.reconnect_grace_secs`) or
+    /// being turned into its replay, after which the video is `ready`.
+    Ended,
 }
 
 impl std::str::FromStr for VideoStatus {
@@ -37,6 +45,39 @@ impl std::str::FromStr for VideoStatus {
             "ready" => Ok(VideoStatus::Ready),
             "failed" => Ok(VideoStatus::Failed),
             other => Err(format!("unknown video status {other:?} in the database")),
+        }
+    }
+}
+
+/// Where a live stream's broadcast is (`live_streams.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LiveState {
+    /// Created; no publisher yet.
+    Idle,
+    /// A publisher is sending.
+    Live,
+    /// The broadcast stopped (its replay follows).
+    Ended,
+}
+
+impl LiveState {
+    /// The stored spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<LiveState> {
+        match s {
+            "idle" => Some(LiveState::Idle),
+            "live" => Some(LiveState::Live),
+            "ended" => Some(LiveState::Ended),
+            _ => None,
+        }
+    }
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LiveState::Idle => "idle",
+            LiveState::Live => "live",
+            LiveState::Ended => "ended",
         }
     }
 }
@@ -112,5 +153,7 @@ mod tests {
         assert_eq!("ready".parse::<VideoStatus>(), Ok(VideoStatus::Ready));
         assert!("processing ".parse::<VideoStatus>().is_err());
         assert!("live".parse::<VideoStatus>().unwrap_err().contains("live"));
+        assert_eq!(LiveState::parse("ended"), Some(LiveState::Ended));
+        assert_eq!(LiveState::parse("gone"), None);
     }
 }

@@ -21,6 +21,7 @@ pub mod comments;
 pub mod engagement;
 pub mod jobs;
 pub mod keys;
+pub mod live;
 pub mod search;
 pub mod sessions;
 pub mod uploads;

@@ -7,7 +7,7 @@ use super::{Db, DbError, now_ms, query, query_scalar};
 use crate::auth::Privacy;
 use crate::auth::policy::Listing;
 use crate::ids::VideoId;
-use crate::video::{Rendition, VideoAcl, VideoStatus};
+use crate::video::{LiveState, Rendition, VideoAcl, VideoStatus};
 
 /// A row of `videos`.
 #[derive(Debug, Clone)]
@@ -40,6 +40,8 @@ pub struct VideoRecord {
     /// Signed into playback grants; only increases (every privacy change and every "revoke
     /// all links" bumps it), so grants of an earlier generation never verify again.
     pub grant_generation: u64,
+    /// For a live stream: where its broadcast is and when it first went live (Unix ms).
+    pub live: Option<(LiveState, Option<i64>)>,
 }
 
 impl VideoRecord {
@@ -53,12 +55,13 @@ impl VideoRecord {
     }
 
     /// True when its multivariant playlist plays: `ready`, or still `processing` with a first
-    /// rendition published ("playable first", [`crate::jobs::pipeline`]).
+    /// rendition published ("playable first", [`crate::jobs::pipeline`]), or a live stream with
+    /// its first segments out.
     pub fn playable(&self) -> bool {
         match self.status {
             VideoStatus::Ready => true,
-            VideoStatus::Processing => !self.renditions.is_empty(),
-            VideoStatus::Failed | VideoStatus::Uploading => false,
+            VideoStatus::Processing | VideoStatus::Live | VideoStatus::Ended => !self.renditions.is_empty(),
+            VideoStatus::Failed | VideoStatus::Uploading | VideoStatus::Idle => false,
         }
     }
 }
@@ -70,6 +73,8 @@ pub enum VideoFilter {
     Any,
     /// The videos of one owner (`/api/me/videos`, user pages).
     OwnedBy(i64),
+    /// Live streams broadcasting now (the home page's "Live now").
+    LiveNow,
 }
 
 /// Order of a listing.
@@ -118,23 +123,38 @@ pub struct NewVideo {
     pub tags: Vec<String>,
 }
 
-pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, v.progress, v.error, v.source_name, v.source_bytes, v.duration_secs, v.renditions, v.has_poster, v.created_at, v.owner_id, v.privacy, v.tags, v.views, v.comments_enabled, v.grant_generation, v.uploading, u.username AS owner_name";
+pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, v.progress, v.error, v.source_name, v.source_bytes, v.duration_secs, v.renditions, v.has_poster, v.created_at, v.owner_id, v.privacy, v.tags, v.views, v.comments_enabled, v.grant_generation, v.uploading, u.username AS owner_name,
+    (SELECT ls.state FROM live_streams ls WHERE ls.video_id = v.id) AS live_state,
+    (SELECT ls.started_at FROM live_streams ls WHERE ls.video_id = v.id) AS live_started_at";
 /// `SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM}` reads [`VideoRecord`]s (for [`video_from_row`]).
 pub(crate) const VIDEO_FROM: &str = "videos v LEFT JOIN users u ON u.id = v.owner_id";
 
 pub(crate) fn video_from_row(row: &AnyRow) -> Result<VideoRecord, sqlx::Error> {
     let renditions: String = row.try_get("renditions")?;
+    let live = row
+        .try_get::<Option<String>, _>("live_state")?
+        .map(|s| {
+            LiveState::parse(&s)
+                .ok_or_else(|| sqlx::Error::Decode(format!("unknown live state {s:?} in the database").into()))
+        })
+        .transpose()?
+        .map(|state| Ok::<_, sqlx::Error>((state, row.try_get::<Option<i64>, _>("live_started_at")?)))
+        .transpose()?;
+    let stored: VideoStatus = row
+        .try_get::<&str, _>("status")?
+        .parse()
+        .map_err(|e: String| sqlx::Error::Decode(e.into()))?;
     Ok(VideoRecord {
         id: VideoId::parse(row.try_get::<&str, _>("id")?)
             .ok_or_else(|| sqlx::Error::Decode("a stored video id is malformed".into()))?,
         title: row.try_get("title")?,
         description: row.try_get("description")?,
-        status: if super::get_bool(row, "uploading")? {
-            VideoStatus::Uploading
-        } else {
-            row.try_get::<&str, _>("status")?
-                .parse()
-                .map_err(|e: String| sqlx::Error::Decode(e.into()))?
+        status: match (stored, live) {
+            _ if super::get_bool(row, "uploading")? => VideoStatus::Uploading,
+            (VideoStatus::Processing, Some((LiveState::Idle, _))) => VideoStatus::Idle,
+            (VideoStatus::Processing, Some((LiveState::Live, _))) => VideoStatus::Live,
+            (VideoStatus::Processing, Some((LiveState::Ended, _))) => VideoStatus::Ended,
+            (stored, _) => stored,
         },
         progress: row.try_get("progress")?,
         error: row.try_get("error")?,
@@ -157,6 +177,7 @@ pub(crate) fn video_from_row(row: &AnyRow) -> Result<VideoRecord, sqlx::Error> {
         views: row.try_get("views")?,
         comments_enabled: super::get_bool(row, "comments_enabled")?,
         grant_generation: row.try_get::<i64, _>("grant_generation")?.max(0) as u64,
+        live,
     })
 }
 
@@ -212,6 +233,12 @@ impl Db {
         let (mut cond, owner) = match listing.filter {
             VideoFilter::Any => (visible.to_string(), None),
             VideoFilter::OwnedBy(id) => (format!("{visible} AND v.owner_id = ?"), Some(id)),
+            VideoFilter::LiveNow => (
+                format!(
+                    "{visible} AND v.status = 'processing' AND v.id IN (SELECT video_id FROM live_streams WHERE state = 'live')"
+                ),
+                None,
+            ),
         };
         if listing.tag.is_some() {
             cond.push_str(" AND v.id IN (SELECT video_id FROM video_tags WHERE tag = ?)");

@@ -47,6 +47,9 @@ pub enum CachePolicy {
     /// Playlists of a video still processing: they grow, so a shared cache may hold them one
     /// second (under half a target duration, as RFC 8216 §6.2.2 asks of live playlists).
     Growing,
+    /// Playlists of a live stream: a shared cache may hold them this many whole seconds (half
+    /// a segment, rounded down; 0 = revalidate every time, `no-cache`).
+    Live(u32),
     /// Media of a video that is not public: no shared cache may store it.
     Private,
 }
@@ -54,12 +57,21 @@ pub enum CachePolicy {
 impl CachePolicy {
     /// The `Cache-Control` value.
     pub fn header_value(self) -> HeaderValue {
+        if let CachePolicy::Live(secs) = self {
+            return if secs == 0 {
+                HeaderValue::from_static("public, no-cache")
+            } else {
+                HeaderValue::from_str(&format!("public, max-age={secs}"))
+                    .unwrap_or(HeaderValue::from_static("no-cache"))
+            };
+        }
         HeaderValue::from_static(match self {
             CachePolicy::Immutable => "public, max-age=31536000, immutable",
             CachePolicy::LongLived => "public, max-age=86400",
             CachePolicy::Revalidate => "public, max-age=3600",
             CachePolicy::Growing => "public, max-age=1",
             CachePolicy::Private => "private, no-store",
+            CachePolicy::Live(_) => "public, no-cache",
         })
     }
 }

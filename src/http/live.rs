@@ -2,7 +2,8 @@
 //! watch page: `comment.created`, `comment.updated`, `comment.deleted`, and while the video is
 //! processing `job.progress` (`{"progress": percent}`), then `video.ready` or `video.failed`
 //! (`{"error": why}`) — from whichever node or worker caused them (see [`crate::events`]).
-//! Later chat and viewer counts. Server → client only; text frames of JSON.
+//! For live streams also `live.state`, `chat.message` and `chat.deleted`; the sockets open on a
+//! video are its viewer count. Server → client only; text frames of JSON.
 //!
 //! Access is checked at the handshake and again whenever the video's privacy changes
 //! (`video.privacy`, from any node) or it is deleted (`video.deleted`): a socket whose caller
@@ -32,6 +33,7 @@ use crate::app::AppState;
 use crate::http::caller::MediaCaller;
 use crate::http::error::ApiError;
 use crate::http::videos::find_watchable;
+use crate::ids::VideoId;
 
 /// Largest message or frame a client may send on a live socket, bytes (RFC 6455 §5.4); the
 /// route expects only control frames (ping, pong, close).
@@ -69,7 +71,7 @@ pub async fn live(
         ));
     }
     let video = find_watchable(&app, &id, caller.0.as_ref()).await?;
-    let slot = app.live_sockets.try_acquire(peer.ip())?;
+    let slot = app.live_sockets.try_acquire(peer.ip(), &video.id)?;
     let events = app.events.subscribe();
     Ok(ws
         .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
@@ -91,6 +93,8 @@ pub struct SocketLimit {
 #[derive(Debug, Default)]
 struct SocketCounts {
     by_address: HashMap<IpAddr, usize>,
+    /// Open sockets per video: the viewers of a live stream on this node.
+    by_video: HashMap<VideoId, usize>,
     total: usize,
 }
 
@@ -99,6 +103,7 @@ struct SocketCounts {
 pub struct SocketSlot {
     limit: SocketLimit,
     address: IpAddr,
+    video: VideoId,
 }
 
 impl SocketLimit {
@@ -111,9 +116,9 @@ impl SocketLimit {
         }
     }
 
-    /// Takes a place for a socket from `address`. Errors: 429 when that address has
-    /// `per_address` open, 503 when the node has `total`.
-    pub fn try_acquire(&self, address: IpAddr) -> Result<SocketSlot, ApiError> {
+    /// Takes a place for a socket from `address` watching `video`. Errors: 429 when that
+    /// address has `per_address` open, 503 when the node has `total`.
+    pub fn try_acquire(&self, address: IpAddr, video: &VideoId) -> Result<SocketSlot, ApiError> {
         let mut open = self.open.lock().expect("socket counts poisoned");
         if open.total >= self.total {
             return Err(ApiError::Overloaded {
@@ -127,10 +132,18 @@ impl SocketLimit {
         }
         *mine += 1;
         open.total += 1;
+        *open.by_video.entry(video.clone()).or_default() += 1;
         Ok(SocketSlot {
             limit: self.clone(),
             address,
+            video: video.clone(),
         })
+    }
+
+    /// Pages open on `video` on this node (its live viewers here).
+    pub fn watching(&self, video: &VideoId) -> usize {
+        let open = self.open.lock().expect("socket counts poisoned");
+        open.by_video.get(video).copied().unwrap_or(0)
     }
 
     /// Sockets open now from `address`.
@@ -144,6 +157,12 @@ impl Drop for SocketSlot {
     fn drop(&mut self) {
         let mut open = self.limit.open.lock().expect("socket counts poisoned");
         open.total -= 1;
+        if let Some(n) = open.by_video.get_mut(&self.video) {
+            *n -= 1;
+            if *n == 0 {
+                open.by_video.remove(&self.video);
+            }
+        }
         if let Some(n) = open.by_address.get_mut(&self.address) {
             *n -= 1;
             if *n == 0 {
@@ -215,16 +234,21 @@ mod tests {
     #[test]
     fn sockets_are_capped_per_address_and_in_total() {
         let limit = SocketLimit::new(2, 3);
+        let video = VideoId::new();
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        let a1 = limit.try_acquire(a).unwrap();
-        let _a2 = limit.try_acquire(a).unwrap();
-        assert!(matches!(limit.try_acquire(a), Err(ApiError::TooManyRequests { .. })));
-        let _b1 = limit.try_acquire(b).unwrap();
-        assert!(matches!(limit.try_acquire(b), Err(ApiError::Overloaded { .. })));
+        let a1 = limit.try_acquire(a, &video).unwrap();
+        let _a2 = limit.try_acquire(a, &VideoId::new()).unwrap();
+        assert_eq!(limit.watching(&video), 1);
+        assert!(matches!(
+            limit.try_acquire(a, &video),
+            Err(ApiError::TooManyRequests { .. })
+        ));
+        let _b1 = limit.try_acquire(b, &video).unwrap();
+        assert!(matches!(limit.try_acquire(b, &video), Err(ApiError::Overloaded { .. })));
         drop(a1);
         assert_eq!(limit.open_from(a), 1);
-        let _b2 = limit.try_acquire(b).unwrap();
+        let _b2 = limit.try_acquire(b, &video).unwrap();
         assert_eq!(limit.open_from(b), 2);
     }
 }

@@ -89,7 +89,7 @@ pub async fn multivariant(
     }
     let how = BlobResponse {
         content_type: PLAYLIST_TYPE,
-        cache: private.unwrap_or(playlist_cache(&video)),
+        cache: private.unwrap_or(playlist_cache(&app, &video)),
         disposition: None,
     };
     delivery::serve_blob(
@@ -126,7 +126,7 @@ pub async fn rendition_file(
     }
     let audio_only = rendition == Ladder::AUDIO_ONLY_NAME;
     let (content_type, cache) = match file.rsplit_once('.').map(|(_, ext)| ext) {
-        Some("m3u8") => (PLAYLIST_TYPE, playlist_cache(&video)),
+        Some("m3u8") => (PLAYLIST_TYPE, playlist_cache(&app, &video)),
         Some("m4s" | "mp4") if audio_only => ("audio/mp4", CachePolicy::Immutable),
         Some("m4s" | "mp4") => ("video/mp4", CachePolicy::Immutable),
         _ => return Err(ApiError::NotFound),
@@ -147,12 +147,15 @@ pub async fn rendition_file(
 }
 
 /// Playlists of a finished ladder are stable; while a video is still processing they grow
-/// (RFC 8216 §6.2.1), so caches may keep them only briefly.
-fn playlist_cache(video: &VideoRecord) -> CachePolicy {
-    if video.status == VideoStatus::Ready {
-        CachePolicy::LongLived
-    } else {
-        CachePolicy::Growing
+/// (RFC 8216 §6.2.1), so caches may keep them only briefly; a live stream's change every
+/// segment, so caches may keep them at most half a segment (whole seconds: none at 1 s).
+fn playlist_cache(app: &AppState, video: &VideoRecord) -> CachePolicy {
+    match video.status {
+        VideoStatus::Ready => CachePolicy::LongLived,
+        VideoStatus::Live | VideoStatus::Ended | VideoStatus::Idle => {
+            CachePolicy::Live((app.config.live.segment_secs / 2.0).floor() as u32)
+        }
+        _ => CachePolicy::Growing,
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod body_timeout;
 pub mod caller;
+pub mod chat;
 pub mod client_ip;
 pub mod comments;
 pub mod delivery;
@@ -12,6 +13,7 @@ pub mod engagement;
 pub mod error;
 pub mod form_limit;
 pub mod live;
+pub mod live_streams;
 pub mod media;
 pub mod openapi;
 pub mod pages;

@@ -19,7 +19,9 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::http::error::ErrorBody;
 use crate::http::security_headers::DOCS_POLICY;
-use crate::http::{auth, comments, engagement, live, search, site_config, tokens, tus, upload, users, videos};
+use crate::http::{
+    auth, chat, comments, engagement, live, live_streams, search, site_config, tokens, tus, upload, users, videos,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -37,6 +39,7 @@ use crate::http::{auth, comments, engagement, live, search, site_config, tokens,
     tags(
         (name = "videos", description = "Upload, list, read, change and delete videos; playback URLs; live events"),
         (name = "comments", description = "Comments and replies on videos"),
+        (name = "live", description = "Live streams: stream keys for RTMP publishers (OBS), chat beside the broadcast"),
         (name = "engagement", description = "Watch progress, history and view counts"),
         (name = "search", description = "Full-text search over titles and descriptions"),
         (name = "users", description = "Public profiles and their videos"),
@@ -86,6 +89,11 @@ pub fn api_routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::Ope
         .routes(routes!(comments::list, comments::create))
         .routes(routes!(comments::edit, comments::delete))
         .routes(routes!(live::live))
+        .routes(routes!(live_streams::create))
+        .routes(routes!(live_streams::rotate_key))
+        .routes(routes!(chat::list, chat::create))
+        .routes(routes!(chat::delete))
+        .routes(routes!(chat::ban))
         .routes(routes!(engagement::load, engagement::save))
         .routes(routes!(engagement::view))
         .routes(routes!(engagement::history))

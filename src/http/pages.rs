@@ -83,6 +83,12 @@ pub async fn upload() -> Response {
     respond("upload.html", "no-cache")
 }
 
+/// `GET /live` — go live: create a live stream, its stream key and OBS settings, and the
+/// broadcast's health while it runs.
+pub async fn live() -> Response {
+    respond("live.html", "no-cache")
+}
+
 /// `GET /signin` — the sign-in form.
 pub async fn signin() -> Response {
     respond("signin.html", "no-cache")

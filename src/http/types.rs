@@ -51,6 +51,8 @@ pub struct VideoView {
     /// Counted views (once per viewer per 24 h after 10 s of playback).
     pub views: i64,
     pub comments_enabled: bool,
+    /// For a live stream until it becomes its replay: the broadcast's state, start, viewers.
+    pub live: Option<crate::http::live_streams::LiveView>,
 }
 
 /// Unix milliseconds → RFC 3339 (empty if out of range).
@@ -118,7 +120,9 @@ impl VideoView {
         let acl = v.acl();
         let urls = policy::may_watch(caller, acl).then(|| MediaUrls::new(app, &v, client));
         let playable = v.playable();
+        let live = crate::http::live_streams::LiveView::of(app, &v);
         VideoView {
+            live,
             hls_url: urls.as_ref().filter(|_| playable).map(MediaUrls::playlist),
             poster_url: urls
                 .as_ref()

@@ -34,9 +34,11 @@ pub struct LibraryQuery {
     /// Items per page, 1–100 (default 24; values outside are clamped).
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
+    /// `true`: only live streams broadcasting now ("Live now").
+    pub live: Option<bool>,
 }
 
-/// `GET /api/videos?page=&per_page=&tag=` — public videos (with `tag`, when given), newest
+/// `GET /api/videos?page=&per_page=&tag=&live=` — public videos (with `tag`, when given), newest
 /// first.
 #[utoipa::path(
     get,
@@ -64,7 +66,11 @@ pub async fn list(
         None => None,
     };
     let listing = VideoListing {
-        filter: VideoFilter::Any,
+        filter: if q.live == Some(true) {
+            VideoFilter::LiveNow
+        } else {
+            VideoFilter::Any
+        },
         visible: policy::Listing::PublicOnly,
         tag,
         sort: VideoSort::Newest,
@@ -167,6 +173,11 @@ pub async fn playback(
             ));
         }
         VideoStatus::Uploading => return Err(ApiError::Conflict("the video is still uploading".into())),
+        VideoStatus::Idle | VideoStatus::Live | VideoStatus::Ended => {
+            return Err(ApiError::Conflict(
+                "the live stream has not started yet; it plays once its first segments are out".into(),
+            ));
+        }
         VideoStatus::Failed => {
             return Err(ApiError::Conflict(
                 "the video failed to process and cannot be played".into(),

@@ -52,6 +52,21 @@ pub struct Output {
     pub stderr_tail: String,
 }
 
+/// Makes the child get SIGKILL when Kino dies (Linux `PR_SET_PDEATHSIG`), so a crashed or
+/// killed node never leaves an ffmpeg running; `kill_on_drop` covers every other exit.
+pub fn die_with_parent(cmd: &mut Command) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs `cmd` to completion within `timeout`. Every stdout line is handed to `on_line` when
 /// given (ffmpeg `-progress pipe:1`); otherwise stdout is collected into [`Output::stdout`].
 ///
@@ -68,16 +83,7 @@ pub async fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    die_with_parent(&mut cmd);
     let mut child = cmd.spawn().map_err(|source| ProcessError::Spawn {
         program: program.clone(),
         source,

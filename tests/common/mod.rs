@@ -314,6 +314,8 @@ pub struct Server {
     pub anon: reqwest::Client,
     /// API token (scopes read, write, upload, admin) of the `admin` account every test server has.
     pub admin_token: String,
+    /// `rtmp://127.0.0.1:PORT/live`: the server's RTMP ingest (on a free port).
+    pub rtmp: Option<String>,
 }
 
 /// Runs `kino ARGS --data-dir DIR` to completion, feeding `stdin`; returns its output.
@@ -399,6 +401,7 @@ impl Server {
             .arg(data_dir)
             .env("KINO_LOG", "info")
             .env("KINO_JOBS__POLL_SECS", "0.2")
+            .env("KINO_LIVE__RTMP_LISTEN", "127.0.0.1:0")
             .envs(all_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -406,9 +409,13 @@ impl Server {
         let mut child = cmd.spawn().expect("start kino");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
+        let mut rtmp = None;
         let base = loop {
             match lines.next() {
                 Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("kino RTMP ingest on ") {
+                        rtmp = Some(url.trim().to_string());
+                    }
                     if let Some(url) = line.strip_prefix("kino listening on ") {
                         break url.trim().to_string();
                     }
@@ -443,6 +450,7 @@ impl Server {
             http,
             anon,
             admin_token: token,
+            rtmp,
         }
     }
 

@@ -1,0 +1,336 @@
+//! One publishing session, from the first media message to the replay: look at the first
+//! seconds of the publish (codecs, picture, keyframe interval), plan the live ladder, run one
+//! ffmpeg fed FLV on stdin while the [`Packager`] stores segments, and when the publisher
+//! stops — cleanly, by dropping, by going idle or by breaking a limit — end the session and,
+//! after the reconnect grace, turn the event into its replay ([`super::finish_broadcast`]).
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use bytes::Bytes;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::flv::{self, VideoCodec};
+use super::packager::Packager;
+use super::plan::{self, AudioIn, SourceInfo};
+use super::{LiveHub, finish_broadcast};
+use crate::db::now_ms;
+use crate::events::VideoEvent;
+use crate::ids::VideoId;
+use crate::video::LiveState;
+
+/// What the RTMP session hands a broadcast.
+#[derive(Debug)]
+pub enum Media {
+    /// The publisher's `onMetaData`.
+    Meta(StreamMeta),
+    /// An audio or video message: [`flv::TAG_AUDIO`] or [`flv::TAG_VIDEO`], its RTMP timestamp
+    /// (ms) and body.
+    Tag { kind: u8, timestamp_ms: u32, body: Bytes },
+    /// The publisher is gone: `clean` when it unpublished (the event ends now), else it
+    /// dropped (a reconnect within the grace resumes it). `reason` is logged.
+    End { clean: bool, reason: String },
+}
+
+/// What `onMetaData` declares (every field optional: publishers differ).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StreamMeta {
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub frame_rate: Option<f64>,
+    /// Video plus audio bitrate, bits/s.
+    pub bitrate: Option<u64>,
+}
+
+/// How long the first seconds of a publish may take to show two keyframes.
+const PROBE_SECS: f64 = 6.0;
+/// Most bytes held while probing.
+const PROBE_MAX_BYTES: usize = 64 << 20;
+/// How often the packager looks for new segments.
+const SYNC_EVERY: Duration = Duration::from_millis(100);
+/// How often the ingest node renews its claim on a broadcast.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+/// Window over which the ingest bitrate is checked.
+const BITRATE_WINDOW: Duration = Duration::from_secs(5);
+
+/// Runs session `session` of `video_id` until the publisher stops, then ends it and makes
+/// the replay (after `live.reconnect_grace_secs` unless the stop was clean). Never fails:
+/// errors are logged and end the session.
+pub async fn run(hub: Arc<LiveHub>, video_id: VideoId, session: u64, mut rx: mpsc::Receiver<Media>) {
+    let (clean, reason) = match broadcast(&hub, &video_id, session, &mut rx).await {
+        Ok(end) => end,
+        Err(e) => (false, format!("{e:#}")),
+    };
+    drop(rx);
+    hub.release(&video_id);
+    tracing::info!(%video_id, session, clean, reason, "live session ended");
+    match hub.db.end_live(&video_id, session).await {
+        Ok(true) => {}
+        Ok(false) => return, // another session took over
+        Err(e) => tracing::warn!(%video_id, error = %e, "cannot record the end of a live session"),
+    }
+    hub.events.publish(
+        &video_id,
+        VideoEvent::LiveState {
+            state: LiveState::Ended,
+            reason: Some(reason),
+        },
+    );
+    if !clean {
+        tokio::time::sleep(Duration::from_secs_f64(hub.config.live.reconnect_grace_secs)).await;
+    }
+    if let Err(e) = finish_broadcast(&hub, &video_id, session).await {
+        tracing::error!(%video_id, error = %format!("{e:#}"), "cannot turn a broadcast into its replay");
+    }
+}
+
+/// The session itself; returns whether it ended cleanly and why.
+async fn broadcast(
+    hub: &Arc<LiveHub>,
+    video_id: &VideoId,
+    session: u64,
+    rx: &mut mpsc::Receiver<Media>,
+) -> anyhow::Result<(bool, String)> {
+    let cfg = &hub.config.live;
+    // 1. The first seconds: codecs, picture, keyframe interval.
+    let mut held: Vec<(u8, u32, Bytes)> = Vec::new();
+    let (mut held_bytes, mut meta, mut keyframes, mut audio) = (0usize, StreamMeta::default(), Vec::new(), None);
+    let deadline = Instant::now() + Duration::from_secs_f64(PROBE_SECS.max(cfg.segment_secs * 3.0));
+    while keyframes.len() < 2 && held_bytes < PROBE_MAX_BYTES {
+        let msg = tokio::select! {
+            msg = rx.recv() => msg,
+            _ = tokio::time::sleep_until(deadline) => break,
+        };
+        match msg {
+            None => return Ok((false, "the publisher went away".into())),
+            Some(Media::End { clean, reason }) => return Ok((clean, reason)),
+            Some(Media::Meta(m)) => meta = m,
+            Some(Media::Tag {
+                kind,
+                timestamp_ms,
+                body,
+            }) => {
+                if kind == flv::TAG_VIDEO {
+                    match flv::video_codec(&body) {
+                        Some(VideoCodec::Avc) | None => {}
+                        Some(VideoCodec::Enhanced(fourcc)) => {
+                            return Ok((
+                                false,
+                                format!(
+                                    "refused: Enhanced RTMP video ({}) is not supported; set the encoder to H.264 (x264 or a hardware H.264 encoder)",
+                                    String::from_utf8_lossy(&fourcc)
+                                ),
+                            ));
+                        }
+                        Some(VideoCodec::Other(id)) => {
+                            return Ok((
+                                false,
+                                format!("refused: FLV video codec id {id} is not supported; send H.264"),
+                            ));
+                        }
+                    }
+                    if flv::is_avc_keyframe(&body) {
+                        keyframes.push(timestamp_ms);
+                    }
+                } else if audio.is_none() {
+                    audio = Some(if flv::is_aac(&body) {
+                        AudioIn::Aac
+                    } else {
+                        AudioIn::Other
+                    });
+                }
+                held_bytes += body.len();
+                held.push((kind, timestamp_ms, body));
+            }
+        }
+    }
+    if !held.iter().any(|(k, _, _)| *k == flv::TAG_VIDEO) {
+        return Ok((
+            false,
+            format!("refused: no video arrived in the first {PROBE_SECS} s; a live stream needs video"),
+        ));
+    }
+    let source = SourceInfo {
+        width: meta.width,
+        height: meta.height,
+        frame_rate: meta.frame_rate,
+        bitrate: meta.bitrate,
+        avc: true,
+        audio,
+        keyframe_secs: (keyframes.len() >= 2).then(|| f64::from(keyframes[1].wrapping_sub(keyframes[0])) / 1000.0),
+    };
+    let plan = match plan::plan(&source, cfg, &hub.config.ladder) {
+        Ok(plan) => plan,
+        Err(why) => return Ok((false, format!("refused: {why}"))),
+    };
+    tracing::info!(%video_id, session, ?source, renditions = ?plan.rungs.iter().map(|r| &r.name).collect::<Vec<_>>(), "live session starts");
+
+    // 2. ffmpeg, fed what was held and then everything that arrives.
+    let dir = hub.config.scratch_dir().join(format!("live-{video_id}-{session}"));
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let _cleanup = RemoveOnDrop(dir.clone());
+    let mut cmd = Command::new(&hub.config.ffmpeg);
+    cmd.args(plan::ffmpeg_args(&plan, &cfg.preset, &dir))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    crate::media::process::die_with_parent(&mut cmd);
+    let mut child = cmd.spawn().context("cannot start ffmpeg for a live stream")?;
+    let mut stdin = child.stdin.take().context("ffmpeg's stdin")?;
+    let stderr = child.stderr.take().context("ffmpeg's stderr")?;
+    let stderr_tail = tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        let mut last = String::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            last = line;
+        }
+        last
+    });
+    let span_ms = held
+        .iter()
+        .map(|(_, t, _)| *t)
+        .max()
+        .unwrap_or(0)
+        .saturating_sub(held.iter().map(|(_, t, _)| *t).min().unwrap_or(0));
+    let start_ms = now_ms() - i64::from(span_ms);
+    let packager = Packager::new(hub, video_id, session, dir.clone(), &plan, start_ms).await?;
+    let has_audio = plan.audio_copy.is_some();
+    let mut head = flv::header(has_audio, true);
+    for (kind, ts, body) in held.drain(..) {
+        if kind == flv::TAG_AUDIO && !has_audio {
+            continue;
+        }
+        head.extend(flv::tag(kind, ts, &body));
+    }
+    let stop = CancellationToken::new();
+    let packaging = tokio::spawn(package(hub.clone(), packager, video_id.clone(), session, stop.clone()));
+    hub.events.publish(
+        video_id,
+        VideoEvent::LiveState {
+            state: LiveState::Live,
+            reason: None,
+        },
+    );
+
+    let mut end = (false, String::from("the publisher went away"));
+    let mut fed = stdin.write_all(&head).await;
+    let (mut window_start, mut window_bytes) = (Instant::now(), 0u64);
+    while fed.is_ok() {
+        let msg = tokio::select! {
+            msg = rx.recv() => msg,
+            _ = stop.cancelled() => { end = (false, "the broadcast was taken over or could not be stored".into()); break }
+        };
+        match msg {
+            None => break,
+            Some(Media::End { clean, reason }) => {
+                end = (clean, reason);
+                break;
+            }
+            Some(Media::Meta(_)) => {}
+            Some(Media::Tag {
+                kind,
+                timestamp_ms,
+                body,
+            }) => {
+                if kind == flv::TAG_AUDIO && !has_audio {
+                    continue;
+                }
+                window_bytes += body.len() as u64;
+                if window_start.elapsed() >= BITRATE_WINDOW {
+                    let bitrate = window_bytes * 8 / window_start.elapsed().as_secs().max(1);
+                    if bitrate > cfg.max_ingest_bitrate {
+                        end = (
+                            false,
+                            format!(
+                                "ended: the ingest bitrate reached {bitrate} bits/s, over this server's limit of {}",
+                                cfg.max_ingest_bitrate
+                            ),
+                        );
+                        break;
+                    }
+                    (window_start, window_bytes) = (Instant::now(), 0);
+                }
+                fed = stdin.write_all(&flv::tag(kind, timestamp_ms, &body)).await;
+            }
+        }
+    }
+    if fed.is_err() {
+        end = (false, "ffmpeg stopped taking the stream".into());
+    }
+    // 3. ffmpeg writes its last segment when its input ends.
+    drop(stdin);
+    match tokio::time::timeout(Duration::from_secs(15), child.wait()).await {
+        Ok(Ok(status)) if !status.success() => {
+            let last = stderr_tail.await.unwrap_or_default();
+            tracing::warn!(%video_id, session, %status, ffmpeg = last, "live ffmpeg failed");
+            if !end.0 {
+                end.1 = format!("{}; ffmpeg: {last}", end.1);
+            }
+        }
+        Ok(_) => {}
+        Err(_) => {
+            let _ = child.kill().await;
+        }
+    }
+    stop.cancel();
+    match packaging.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(%video_id, error = %format!("{e:#}"), "live packaging failed"),
+        Err(e) => tracing::error!(%video_id, error = %e, "live packaging panicked"),
+    }
+    Ok(end)
+}
+
+/// Stores segments every [`SYNC_EVERY`] and renews the claim every [`HEARTBEAT_EVERY`] until
+/// `stop`, then syncs once more (ffmpeg's last segment). Cancels `stop` itself when the claim
+/// was lost or a write failed, which ends the session.
+async fn package(
+    hub: Arc<LiveHub>,
+    mut packager: Packager,
+    video_id: VideoId,
+    session: u64,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut beat = Instant::now();
+    loop {
+        let last = stop.is_cancelled();
+        if let Err(e) = packager.sync(&hub).await {
+            stop.cancel();
+            return Err(e);
+        }
+        if last {
+            return Ok(());
+        }
+        if beat.elapsed() >= HEARTBEAT_EVERY {
+            beat = Instant::now();
+            if !hub.db.live_heartbeat(&video_id, session).await.unwrap_or(true) {
+                tracing::warn!(%video_id, session, "another session took this broadcast over");
+                stop.cancel();
+                return Ok(());
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SYNC_EVERY) => {}
+            _ = stop.cancelled() => {}
+        }
+    }
+}
+
+/// Removes a scratch directory when dropped.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

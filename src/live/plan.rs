@@ -1,0 +1,415 @@
+//! The live ladder of one broadcast and the ffmpeg command that makes it: one process per
+//! stream, fed FLV on stdin, decoding once and writing every rendition's CMAF segments with
+//! keyframes at the same instants, so a player switching renditions lands on a segment
+//! boundary in each.
+//!
+//! [`plan`] and [`ffmpeg_args`] are pure and unit-tested; [`crate::live::broadcast`] runs them.
+
+use std::path::Path;
+
+use crate::config::{LadderConfig, LiveConfig};
+use crate::media::passthrough::SOURCE_RENDITION;
+
+/// What the first seconds of a publish said about its source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceInfo {
+    /// Picture size from the publisher's `onMetaData`, pixels.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Frames/s from `onMetaData`.
+    pub frame_rate: Option<f64>,
+    /// Video and audio bitrate from `onMetaData`, bits/s.
+    pub bitrate: Option<u64>,
+    /// The video is H.264 (the only codec a browser plays as it is).
+    pub avc: bool,
+    /// Audio present, and whether it is AAC.
+    pub audio: Option<AudioIn>,
+    /// Seconds between the first two keyframes; `None` when a second one did not come in time.
+    pub keyframe_secs: Option<f64>,
+}
+
+/// The codec family of the source's audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioIn {
+    Aac,
+    Other,
+}
+
+/// Where the encoded rungs put their keyframes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Keyframes {
+    /// On the source's keyframes (`-force_key_frames source`), which come at least once a
+    /// segment: every rung, the copied one included, is cut at the same instants.
+    Source,
+    /// Every `n` seconds (the source's own are too far apart, so nothing is copied).
+    Every(f64),
+}
+
+/// One rendition of a live stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveRung {
+    /// Variant name and directory: [`SOURCE_RENDITION`] for the copied source, else `NNNp`.
+    pub name: String,
+    /// The source's video is copied as it is (`-c:v copy`).
+    pub copy: bool,
+    /// Picture size, pixels.
+    pub width: u32,
+    pub height: u32,
+    /// Peak bitrate the variant is declared with until measured (`BANDWIDTH`), bits/s; for an
+    /// encoded rung also its x264 `maxrate`.
+    pub max_bitrate: u64,
+}
+
+/// How one broadcast is packaged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LivePlan {
+    /// Renditions, largest first.
+    pub rungs: Vec<LiveRung>,
+    /// Audio: `None` without, `Some(true)` copied (AAC), `Some(false)` encoded to AAC-LC.
+    pub audio_copy: Option<bool>,
+    /// AAC-LC bitrate when encoded, bits/s.
+    pub audio_bitrate: u32,
+    pub keyframes: Keyframes,
+    /// Target segment duration, seconds.
+    pub segment_secs: f64,
+    /// Frames/s of the source, when known.
+    pub frame_rate: Option<f64>,
+}
+
+/// Why a publish cannot be packaged: the sentence logged and shown on the creator's page.
+pub type Refusal = String;
+
+/// Plans the live ladder for `src` under the limits of `live` with the rungs of `ladder`:
+/// the source copied when it is H.264 with keyframes at most one segment apart (plus a little
+/// slack), then up to `live.encoded_rungs` rungs of `ladder.rungs` below it — all keyed on
+/// the source's keyframes; otherwise every rung encoded with a keyframe each segment.
+///
+/// Errors: no video, an Enhanced RTMP codec already refused upstream, a picture or frame rate
+/// over `live.max_*`, or no size in the metadata of a source that must be encoded.
+pub fn plan(src: &SourceInfo, live: &LiveConfig, ladder: &LadderConfig) -> Result<LivePlan, Refusal> {
+    if let (Some(w), Some(h)) = (src.width, src.height)
+        && (w > live.max_width || h > live.max_height || w < 16 || h < 16)
+    {
+        return Err(format!(
+            "the picture is {w}x{h}; this server takes 16x16 up to {}x{}",
+            live.max_width, live.max_height
+        ));
+    }
+    if let Some(fps) = src.frame_rate
+        && (fps.is_nan() || fps > live.max_frame_rate)
+    {
+        return Err(format!(
+            "the frame rate is {fps} fps; this server takes at most {}",
+            live.max_frame_rate
+        ));
+    }
+    let seg = live.segment_secs;
+    let copy = src.avc && src.keyframe_secs.is_some_and(|k| k <= seg * 1.25 + 0.05);
+    let mut rungs = Vec::new();
+    let size = src.width.zip(src.height);
+    if copy {
+        let (w, h) = size.unwrap_or((0, 0));
+        rungs.push(LiveRung {
+            name: SOURCE_RENDITION.to_string(),
+            copy: true,
+            width: w,
+            height: h,
+            max_bitrate: src
+                .bitrate
+                .map(|b| b + b / 5)
+                .unwrap_or(live.max_ingest_bitrate)
+                .min(live.max_ingest_bitrate),
+        });
+    }
+    if let Some((w, h)) = size {
+        let short = w.min(h);
+        let mut below: Vec<_> = ladder
+            .rungs
+            .iter()
+            .filter(|r| if copy { r.height < short } else { r.height <= short })
+            .collect();
+        below.sort_by_key(|r| std::cmp::Reverse(r.height));
+        if below.is_empty() && !copy {
+            // A source smaller than every rung is encoded at its own size.
+            let lowest = ladder.rungs.iter().min_by_key(|r| r.height);
+            rungs.push(encoded(
+                w,
+                h,
+                short,
+                lowest.map_or(1_000_000, |r| u64::from(r.max_bitrate)),
+            ));
+        }
+        for r in below.into_iter().take(live.encoded_rungs.max(usize::from(!copy))) {
+            rungs.push(encoded(w, h, r.height, u64::from(r.max_bitrate)));
+        }
+    } else if !copy {
+        return Err("the publisher sent no picture size (onMetaData width/height); H.264 with keyframes every segment can be relayed without it".into());
+    }
+    Ok(LivePlan {
+        rungs,
+        audio_copy: src.audio.map(|a| a == AudioIn::Aac),
+        audio_bitrate: ladder.audio_bitrate,
+        keyframes: if copy { Keyframes::Source } else { Keyframes::Every(seg) },
+        segment_secs: seg,
+        frame_rate: src.frame_rate,
+    })
+}
+
+/// An encoded rung whose short side is `short` pixels, keeping the source's aspect ratio.
+fn encoded(src_w: u32, src_h: u32, short: u32, max_bitrate: u64) -> LiveRung {
+    let even = |x: f64| ((x / 2.0).round() as u32 * 2).max(2);
+    let (width, height) = if src_w >= src_h {
+        (even(f64::from(short) * f64::from(src_w) / f64::from(src_h)), short)
+    } else {
+        (short, even(f64::from(short) * f64::from(src_h) / f64::from(src_w)))
+    };
+    LiveRung {
+        name: format!("{short}p"),
+        copy: false,
+        width,
+        height,
+        max_bitrate,
+    }
+}
+
+/// ffmpeg's command line for `plan`: FLV from `pipe:0` (only the `pipe` protocol and the
+/// `flv` demuxer allowed; no `-fflags nobuffer`, which in ffmpeg 5.1 drops the copied
+/// rendition's first seconds), `-tune zerolatency` x264 for encoded rungs (no B-frames, no
+/// look-ahead), AAC copied or encoded, and per rendition `out_dir/<name>/index.m3u8` with
+/// `seg_NNNNN.m4s` CMAF segments and `init.mp4` — a short list that ffmpeg trims, since
+/// [`crate::live::packager`] stores each segment as soon as it is listed and writes the real
+/// playlists itself.
+pub fn ffmpeg_args(plan: &LivePlan, preset: &str, out_dir: &Path) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-nostats",
+        "-protocol_whitelist",
+        "pipe",
+        "-format_whitelist",
+        "flv",
+        "-analyzeduration",
+        "1000000",
+        "-f",
+        "flv",
+        "-i",
+        "pipe:0",
+    ]
+    .map(String::from)
+    .to_vec();
+    let encoded: Vec<&LiveRung> = plan.rungs.iter().filter(|r| !r.copy).collect();
+    if !encoded.is_empty() {
+        let mut graph = format!("[0:v:0]split={}", encoded.len());
+        for i in 0..encoded.len() {
+            graph.push_str(&format!("[s{i}]"));
+        }
+        for (i, r) in encoded.iter().enumerate() {
+            graph.push_str(&format!(
+                ";[s{i}]scale={}:{}:flags=bicubic,setsar=1,format=yuv420p[v{i}]",
+                r.width, r.height
+            ));
+        }
+        a.extend(["-filter_complex".into(), graph]);
+    }
+    let mut var_streams = Vec::new();
+    let mut next_encoded = 0;
+    for (i, r) in plan.rungs.iter().enumerate() {
+        if r.copy {
+            a.extend(["-map".into(), "0:v:0".into(), format!("-c:v:{i}"), "copy".into()]);
+        } else {
+            let max = r.max_bitrate.to_string();
+            a.extend([
+                "-map".into(),
+                format!("[v{next_encoded}]"),
+                format!("-c:v:{i}"),
+                "libx264".into(),
+                format!("-maxrate:v:{i}"),
+                max.clone(),
+                format!("-bufsize:v:{i}"),
+                max,
+                format!("-profile:v:{i}"),
+                "main".into(),
+            ]);
+            next_encoded += 1;
+        }
+        if plan.audio_copy.is_some() {
+            a.extend(["-map".into(), "0:a:0".into()]);
+        }
+        let audio = if plan.audio_copy.is_some() {
+            format!(",a:{i}")
+        } else {
+            String::new()
+        };
+        var_streams.push(format!("v:{i}{audio},name:{}", r.name));
+    }
+    if !encoded.is_empty() {
+        let force = match plan.keyframes {
+            Keyframes::Source => "source".to_string(),
+            Keyframes::Every(secs) => format!("expr:gte(t,n_forced*{secs})"),
+        };
+        let gop = plan
+            .frame_rate
+            .map_or(600, |fps| (fps * plan.segment_secs * 10.0).ceil() as u32)
+            .max(10);
+        a.extend(
+            [
+                "-preset",
+                preset,
+                "-tune",
+                "zerolatency",
+                "-crf",
+                "23",
+                "-g",
+                &gop.to_string(),
+                "-sc_threshold",
+                "0",
+                "-force_key_frames",
+                &force,
+            ]
+            .map(String::from),
+        );
+    }
+    match plan.audio_copy {
+        Some(true) => a.extend(["-c:a".into(), "copy".into()]),
+        Some(false) => a.extend(
+            [
+                "-c:a",
+                "aac",
+                "-b:a",
+                &plan.audio_bitrate.to_string(),
+                "-ac",
+                "2",
+                "-ar",
+                "48000",
+            ]
+            .map(String::from),
+        ),
+        None => {}
+    }
+    a.extend(
+        [
+            "-map_metadata",
+            "-1",
+            "-f",
+            "hls",
+            "-hls_time",
+            &format!("{:.3}", plan.segment_secs),
+            "-hls_list_size",
+            "10",
+            "-hls_segment_type",
+            "fmp4",
+            "-hls_flags",
+            "independent_segments+temp_file+delete_segments",
+            "-hls_fmp4_init_filename",
+            "init.mp4",
+            "-hls_segment_filename",
+        ]
+        .map(String::from),
+    );
+    a.push(out_dir.join("%v").join("seg_%05d.m4s").display().to_string());
+    a.extend([
+        "-var_stream_map".into(),
+        var_streams.join(" "),
+        "-master_pl_name".into(),
+        "ffmpeg-master.m3u8".into(),
+        out_dir
+            .join("%v")
+            .join(crate::media::transcode::MEDIA_PLAYLIST)
+            .display()
+            .to_string(),
+    ]);
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(w: u32, h: u32, keyframe_secs: Option<f64>) -> SourceInfo {
+        SourceInfo {
+            width: Some(w),
+            height: Some(h),
+            frame_rate: Some(30.0),
+            bitrate: Some(2_500_000),
+            avc: true,
+            audio: Some(AudioIn::Aac),
+            keyframe_secs,
+        }
+    }
+
+    #[test]
+    fn h264_keyed_every_segment_is_copied_with_rungs_below_it() {
+        let p = plan(
+            &source(1280, 720, Some(1.0)),
+            &LiveConfig::default(),
+            &LadderConfig::default(),
+        )
+        .unwrap();
+        let names: Vec<_> = p.rungs.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["source", "480p", "360p"]);
+        assert!(p.rungs[0].copy && !p.rungs[1].copy);
+        assert_eq!((p.rungs[1].width, p.rungs[1].height), (854, 480));
+        assert_eq!(p.rungs[0].max_bitrate, 3_000_000);
+        assert_eq!(p.keyframes, Keyframes::Source);
+        assert_eq!(p.audio_copy, Some(true));
+        let args = ffmpeg_args(&p, "veryfast", Path::new("/x"));
+        let text = args.join(" ");
+        assert!(text.contains("-c:v:0 copy"), "{text}");
+        assert!(text.contains("-c:v:1 libx264"), "{text}");
+        assert!(text.contains("-force_key_frames source"), "{text}");
+        assert!(
+            text.contains("v:0,a:0,name:source v:1,a:1,name:480p v:2,a:2,name:360p"),
+            "{text}"
+        );
+        assert!(
+            text.contains("-protocol_whitelist pipe -format_whitelist flv"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn long_gops_are_encoded_with_a_keyframe_each_segment() {
+        let p = plan(
+            &source(854, 480, Some(4.0)),
+            &LiveConfig::default(),
+            &LadderConfig::default(),
+        )
+        .unwrap();
+        let names: Vec<_> = p.rungs.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["480p", "360p"]);
+        assert_eq!(p.keyframes, Keyframes::Every(1.0));
+        let text = ffmpeg_args(&p, "veryfast", Path::new("/x")).join(" ");
+        assert!(text.contains("expr:gte(t,n_forced*1)"), "{text}");
+        assert!(!text.contains("copy -"), "nothing copied: {text}");
+    }
+
+    #[test]
+    fn small_sources_get_one_rung_at_their_own_size() {
+        let mut src = source(320, 240, None);
+        src.audio = Some(AudioIn::Other);
+        let p = plan(&src, &LiveConfig::default(), &LadderConfig::default()).unwrap();
+        assert_eq!(p.rungs.len(), 1);
+        assert_eq!((p.rungs[0].width, p.rungs[0].height), (320, 240));
+        assert_eq!(p.audio_copy, Some(false));
+        assert!(
+            ffmpeg_args(&p, "veryfast", Path::new("/x"))
+                .join(" ")
+                .contains("-c:a aac")
+        );
+    }
+
+    #[test]
+    fn absurd_pictures_are_refused_with_the_limit() {
+        let cfg = LiveConfig::default();
+        let err = plan(&source(7680, 4320, Some(1.0)), &cfg, &LadderConfig::default()).unwrap_err();
+        assert!(err.contains("7680x4320") && err.contains("3840x2160"), "{err}");
+        let mut fast = source(1280, 720, Some(1.0));
+        fast.frame_rate = Some(240.0);
+        assert!(plan(&fast, &cfg, &LadderConfig::default()).unwrap_err().contains("240"));
+        let mut nosize = source(0, 0, Some(5.0));
+        (nosize.width, nosize.height) = (None, None);
+        assert!(plan(&nosize, &cfg, &LadderConfig::default()).is_err());
+    }
+}

@@ -1,0 +1,355 @@
+//! Live streaming end to end: a real RTMP publisher (ffmpeg, as OBS would send: H.264 keyed
+//! every second + AAC) goes live on a stream key made through the API, the live playlists are
+//! Kino's own sliding window with program date-times, chat flows, and when the publisher stops
+//! the broadcast becomes a ready VOD video without re-encoding. Bad keys, a second publisher,
+//! a publish without video and garbage on the socket are refused without writing anything.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Server, kino_cli};
+use serde_json::{Value, json};
+
+/// Starts `ffmpeg -re` publishing `secs` seconds of a 854x480 30 fps test picture (keyframe
+/// every second) and a tone to `url`; `video` false publishes audio only.
+fn publish(url: &str, secs: u32, video: bool) -> Child {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-nostdin", "-v", "error", "-re"]);
+    if video {
+        cmd.args(["-f", "lavfi", "-i", "testsrc2=size=854x480:rate=30"]);
+    }
+    cmd.args([
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        &secs.to_string(),
+    ]);
+    if video {
+        cmd.args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+        ]);
+    }
+    cmd.args(["-c:a", "aac", "-f", "flv", url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ffmpeg runs")
+}
+
+/// Waits for a publisher to exit; returns (success, stderr).
+fn finish(child: Child) -> (bool, String) {
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Creates a live stream through the API; returns (id, publish URL).
+async fn create_stream(server: &Server, title: &str) -> (String, String) {
+    let r = server
+        .http
+        .post(server.url("/api/live"))
+        .json(&json!({"title": title, "privacy": "public", "tags": ["live"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    let key = body["stream_key"].as_str().unwrap();
+    assert!(key.starts_with("live_"), "{body}");
+    assert_eq!(body["rtmp_url"].as_str(), server.rtmp.as_deref(), "{body}");
+    assert_eq!(body["obs_settings"]["keyframe_interval_secs"], 1.0);
+    (
+        body["id"].as_str().unwrap().to_string(),
+        format!("{}/{key}", body["rtmp_url"].as_str().unwrap()),
+    )
+}
+
+async fn text(server: &Server, path: &str) -> (u16, String, String) {
+    let r = server.anon.get(server.url(path)).send().await.unwrap();
+    let cache = r
+        .headers()
+        .get("cache-control")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (r.status().as_u16(), cache, r.text().await.unwrap())
+}
+
+fn media_playlist(text: &str) -> m3u8_rs::MediaPlaylist {
+    match m3u8_rs::parse_playlist_res(text.as_bytes()) {
+        Ok(m3u8_rs::Playlist::MediaPlaylist(p)) => p,
+        other => panic!("not a media playlist: {other:?}\n{text}"),
+    }
+}
+
+fn variants(text: &str) -> Vec<String> {
+    match m3u8_rs::parse_playlist_res(text.as_bytes()) {
+        Ok(m3u8_rs::Playlist::MasterPlaylist(m)) => m.variants.into_iter().map(|v| v.uri).collect(),
+        other => panic!("not a multivariant playlist: {other:?}\n{text}"),
+    }
+}
+
+#[tokio::test]
+async fn a_publisher_goes_live_and_the_broadcast_becomes_a_replay() {
+    let server = Server::start(&[]);
+    let (id, url) = create_stream(&server, "Launch day").await;
+    let v = server.video(&id).await;
+    assert_eq!(v["status"], "idle", "{v}");
+    assert_eq!(v["live"]["state"], "idle");
+    assert_eq!(v["playable"], false);
+
+    let publisher = publish(&url, 8, true);
+    let v = server
+        .wait_for(&id, Duration::from_secs(30), |v| {
+            v["status"] == "live" && v["playable"] == true
+        })
+        .await;
+    assert_eq!(v["live"]["state"], "live", "{v}");
+    assert!(v["live"]["started_at"].is_string(), "{v}");
+    let (_, listed) = server.anon_json("/api/videos?live=true").await;
+    assert_eq!(listed["videos"][0]["id"], id.as_str(), "Live now lists it: {listed}");
+
+    // The ladder: the copied source and the 360p rung below it, both in Kino's live window.
+    let (status, _, master) = text(&server, &format!("/hls/{id}/master.m3u8")).await;
+    assert_eq!(status, 200);
+    let uris = variants(&master);
+    assert_eq!(uris, ["360p/index.m3u8", "source/index.m3u8"], "{master}");
+    for uri in &uris {
+        let (status, cache, body) = text(&server, &format!("/hls/{id}/{uri}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(cache, "public, no-cache", "live playlists are revalidated: {cache}");
+        let list = media_playlist(&body);
+        assert!(!list.end_list, "a live playlist has no ENDLIST:\n{body}");
+        assert!(!list.segments.is_empty());
+        assert!(list.segments[0].program_date_time.is_some(), "{body}");
+        assert!(list.target_duration <= 2, "{body}");
+        let seg = &list.segments[0].uri;
+        let r = server
+            .anon
+            .get(server.url(&format!("/hls/{id}/{}", uri.replace("index.m3u8", seg))))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
+    }
+
+    // Chat beside the broadcast, kept at its broadcast time.
+    let r = server
+        .http
+        .post(server.url(&format!("/api/videos/{id}/chat")))
+        .json(&json!({"body": "  hello from the front row "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let sent: Value = r.json().await.unwrap();
+    assert_eq!(sent["body"], "hello from the front row");
+    assert!(sent["offset_secs"].as_f64().unwrap() > 0.0, "{sent}");
+    let r = server
+        .http
+        .post(server.url(&format!("/api/videos/{id}/chat")))
+        .json(&json!({"body": "   "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // The publisher stops: the event becomes a VOD video of the same segments.
+    let (ok, err) = finish(publisher);
+    assert!(ok, "publisher failed: {err}");
+    let v = server.wait_done(&id, Duration::from_secs(30)).await;
+    assert_eq!(v["status"], "ready", "{v}");
+    assert!(v["live"].is_null(), "{v}");
+    assert!(v["poster_url"].is_string(), "{v}");
+    let duration = v["duration"].as_f64().unwrap();
+    assert!(
+        (6.5..=9.5).contains(&duration),
+        "8 s were published, the replay lasts {duration}"
+    );
+    let mut timelines = Vec::new();
+    for uri in variants(&text(&server, &format!("/hls/{id}/master.m3u8")).await.2) {
+        let (_, cache, body) = text(&server, &format!("/hls/{id}/{uri}")).await;
+        assert_eq!(cache, "public, max-age=86400");
+        let list = media_playlist(&body);
+        assert!(list.end_list, "{body}");
+        assert_eq!(list.playlist_type, Some(m3u8_rs::MediaPlaylistType::Vod));
+        assert_eq!(list.media_sequence, 0);
+        timelines.push(list.segments.iter().map(|s| f64::from(s.duration)).collect::<Vec<_>>());
+    }
+    // Rungs keyed on the source's keyframes: segment for segment the same length.
+    assert_eq!(timelines[0].len(), timelines[1].len(), "{timelines:?}");
+    for (a, b) in timelines[0].iter().zip(&timelines[1]) {
+        assert!((a - b).abs() < 0.1, "segments not aligned: {timelines:?}");
+    }
+    let r = server
+        .anon
+        .get(server.url(&format!("/media/{id}/poster.jpg")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Chat replay stays; posting is closed.
+    let (status, chat) = server.anon_json(&format!("/api/videos/{id}/chat")).await;
+    assert_eq!(status, 200);
+    assert_eq!(chat["messages"][0]["body"], "hello from the front row", "{chat}");
+    let r = server
+        .http
+        .post(server.url(&format!("/api/videos/{id}/chat")))
+        .json(&json!({"body": "too late"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    // A stream that is now a replay cannot be published to again.
+    let (ok, err) = finish(publish(&url, 2, true));
+    assert!(!ok && err.contains("is now a video"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_publishes_are_refused_and_write_nothing() {
+    let server = Server::start(&[]);
+    let rtmp = server.rtmp.clone().expect("RTMP ingest is on");
+    // Garbage instead of a handshake: the connection is dropped, the server goes on.
+    {
+        use std::io::{Read, Write};
+        let addr = rtmp.trim_start_matches("rtmp://").trim_end_matches("/live");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s.write_all(&[0xff; 4000]).unwrap();
+        let mut buf = [0u8; 8192];
+        let start = Instant::now();
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 || start.elapsed() > Duration::from_secs(15) {
+                break;
+            }
+        }
+    }
+    for (url, says) in [
+        (format!("{rtmp}/live_not-a-real-key"), "bad stream key"),
+        (format!("{rtmp}/no-prefix"), "bad stream key"),
+        (rtmp.replace("/live", "/other/live_x"), "unknown application"),
+    ] {
+        let (ok, err) = finish(publish(&url, 2, true));
+        assert!(!ok, "{url} was accepted");
+        assert!(err.contains(says), "{url}: the publisher was told: {err}");
+    }
+
+    // The CLI makes streams too: RTMP URL and key on two lines.
+    let out = kino_cli(
+        &server.data_dir,
+        &[
+            "live",
+            "create",
+            "admin",
+            "--title",
+            "From the CLI",
+            "--privacy",
+            "unlisted",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    assert!(
+        lines[0].starts_with("rtmp://") && lines[1].starts_with("live_"),
+        "{printed}"
+    );
+
+    // A replaced key stops working; the new one works, once at a time.
+    let (id, old_url) = create_stream(&server, "Keys").await;
+    let r = server.post(&format!("/api/live/{id}/key")).await;
+    assert_eq!(r.status(), 200);
+    let fresh: Value = r.json().await.unwrap();
+    let new_url = format!(
+        "{}/{}",
+        fresh["rtmp_url"].as_str().unwrap(),
+        fresh["stream_key"].as_str().unwrap()
+    );
+    let (ok, err) = finish(publish(&old_url, 2, true));
+    assert!(!ok && err.contains("bad stream key"), "{err}");
+    assert_eq!(server.video(&id).await["status"], "idle");
+
+    let first = publish(&new_url, 6, true);
+    server
+        .wait_for(&id, Duration::from_secs(30), |v| v["status"] == "live")
+        .await;
+    let (ok, err) = finish(publish(&new_url, 2, true));
+    assert!(!ok && err.contains("already live"), "a second publisher: {err}");
+    let (ok, err) = finish(first);
+    assert!(ok, "{err}");
+    server.wait_done(&id, Duration::from_secs(30)).await;
+
+    // A publish with no video is ended: nothing listed, the stream waits again.
+    let (audio_id, audio_url) = create_stream(&server, "Radio").await;
+    let _ = finish(publish(&audio_url, 8, false));
+    let v = server
+        .wait_for(&audio_id, Duration::from_secs(30), |v| v["status"] == "idle")
+        .await;
+    assert_eq!(v["playable"], false, "{v}");
+    assert!(server.blobs(&format!("hls/{audio_id}")).await.is_empty());
+    let log = std::fs::read_to_string(server.data_dir.join("server.log")).unwrap();
+    assert!(log.contains("a live stream needs video"), "the reason is logged");
+}
+
+#[tokio::test]
+async fn a_dropped_publisher_resumes_the_same_event_within_the_grace() {
+    let server = Server::start(&[("KINO_LIVE__RECONNECT_GRACE_SECS", "20")]);
+    let (id, url) = create_stream(&server, "Flaky uplink").await;
+    let mut first = publish(&url, 30, true);
+    server
+        .wait_for(&id, Duration::from_secs(30), |v| {
+            v["status"] == "live" && v["playable"] == true
+        })
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The uplink dies: no unpublish, the socket just closes.
+    first.kill().unwrap();
+    let _ = first.wait();
+    let v = server
+        .wait_for(&id, Duration::from_secs(30), |v| v["status"] == "ended")
+        .await;
+    assert_eq!(v["playable"], true, "the DVR window stays playable: {v}");
+
+    let second = publish(&url, 4, true);
+    server
+        .wait_for(&id, Duration::from_secs(30), |v| v["status"] == "live")
+        .await;
+    let start = Instant::now();
+    let list = loop {
+        let (_, _, body) = text(&server, &format!("/hls/{id}/source/index.m3u8")).await;
+        let list = media_playlist(&body);
+        if list.segments.iter().any(|s| s.discontinuity) || start.elapsed() > Duration::from_secs(20) {
+            break list;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        list.segments.iter().any(|s| s.discontinuity),
+        "the reconnect is marked: {list:?}"
+    );
+    let (ok, err) = finish(second);
+    assert!(ok, "{err}");
+    let v = server.wait_done(&id, Duration::from_secs(30)).await;
+    assert_eq!(v["status"], "ready");
+    let (_, _, body) = text(&server, &format!("/hls/{id}/source/index.m3u8")).await;
+    assert_eq!(body.matches("#EXT-X-DISCONTINUITY\n").count(), 1, "{body}");
+    assert_eq!(body.matches("#EXT-X-MAP:").count(), 2, "{body}");
+    assert_eq!(media_playlist(&body).media_sequence, 0);
+}
