@@ -11,7 +11,8 @@
 #   KINO_STORAGE        s3://bucket/prefix shared by every node (with KINO_S3__ENDPOINT etc.)
 # and passes every other variable (KINO_NATS_URL, KINO_S3__*, KINO_LOG, AWS_*, …) to every node.
 # It starts, each with its own data directory (scratch space) DIR/NAME:
-#   api-a, api-b   $KINO_BIN --data-dir DIR/api-X serve --listen 127.0.0.1:0 --no-workers
+#   api-a, api-b   $KINO_BIN --data-dir DIR/api-X serve --listen 127.0.0.1:0 --rtmp-listen 127.0.0.1:0
+#                  --no-workers (each also an RTMP ingest: DIR/api-X.rtmp holds rtmp://ADDR/live)
 #   worker-1, -2   $KINO_BIN --data-dir DIR/worker-N worker
 #   nginx          the caching proxy of deploy/nginx-kino.conf on a free 127.0.0.1 port, in
 #                  front of both API nodes (config, cache and access log under DIR/nginx);
@@ -140,6 +141,8 @@ wait_listening() {
     sleep 0.1
   done
   printf '%s\n' "${line#kino listening on }" >"$dir/$name.url"
+  line=$(grep -a -m1 -o 'kino RTMP ingest on rtmp://[^[:space:]]*' "$dir/$name.log" || true)
+  [ -z "$line" ] || printf '%s\n' "${line#kino RTMP ingest on }" >"$dir/$name.rtmp"
 }
 
 # A free TCP port on 127.0.0.1 (free when asked: nginx's start is checked below).
@@ -296,9 +299,9 @@ up() {
   done
   rm -f "$dir"/*.pid "$dir/api-a.url" "$dir/api-b.url" "$dir/proxy.url"
 
-  start_node api-a serve --listen 127.0.0.1:0 --no-workers
+  start_node api-a serve --listen 127.0.0.1:0 --rtmp-listen 127.0.0.1:0 --no-workers
   wait_listening api-a
-  start_node api-b serve --listen 127.0.0.1:0 --no-workers
+  start_node api-b serve --listen 127.0.0.1:0 --rtmp-listen 127.0.0.1:0 --no-workers
   start_node worker-1 worker
   start_node worker-2 worker
   wait_listening api-b

@@ -49,6 +49,8 @@ pub struct AppState {
     pub live_sockets: crate::http::live::SocketLimit,
     /// Where this node's RTMP ingest listens, once started (`kino serve` only).
     pub rtmp_addr: Option<std::net::SocketAddr>,
+    /// Live streaming on this node: ingest, replays, clips.
+    pub live: Arc<crate::live::LiveHub>,
 }
 
 impl AppState {
@@ -81,8 +83,10 @@ impl AppState {
             },
             config.comments.per_minute,
         );
+        let config = Arc::new(config);
+        let live = crate::live::LiveHub::new(config.clone(), db.clone(), store.clone(), events.clone());
         Ok(AppState {
-            config: Arc::new(config),
+            config,
             db,
             store,
             wake_workers: Arc::new(Notify::new()),
@@ -93,6 +97,7 @@ impl AppState {
             events,
             live_sockets,
             rtmp_addr: None,
+            live,
         })
     }
 
@@ -221,13 +226,7 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", state.config.listen))?;
     let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
-    let live = crate::live::LiveHub::new(
-        state.config.clone(),
-        state.db.clone(),
-        state.store.clone(),
-        state.events.clone(),
-    );
-    state.rtmp_addr = crate::live::start(live, shutdown.clone()).await?;
+    state.rtmp_addr = crate::live::start(state.live.clone(), shutdown.clone()).await?;
     let app = router(state.clone())?;
     let workers = workers.then(|| {
         tokio::spawn(worker::run_workers(

@@ -78,6 +78,16 @@ pub enum VideoEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// Ingest health of a live broadcast, every 2 s from the ingest node: what the publisher
+    /// sends (bits/s, frames/s), seconds between its last two keyframes, and frames missing
+    /// against its declared frame rate over the window (a sign of a congested uplink).
+    #[serde(rename = "live.health")]
+    LiveHealth {
+        bitrate: u64,
+        frame_rate: f64,
+        keyframe_interval_secs: Option<f64>,
+        frames_missing: u64,
+    },
     /// A chat message was posted: `message` as `GET /api/videos/{id}/chat` lists it.
     #[serde(rename = "chat.message")]
     ChatMessage { message: serde_json::Value },

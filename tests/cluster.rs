@@ -436,3 +436,180 @@ async fn queue_job(db: &kino::db::Db, id: &str) {
     };
     db.insert_video_with_job(&v, 3).await.unwrap();
 }
+
+/// A live stream on the scale-out set: node A holds the RTMP session and encodes; node B (and
+/// the caching proxy, when nginx runs) serves the live playlists and segments from the shared
+/// bucket, chat posted on node B reaches a page on node A over NATS, and when node A is killed
+/// mid-broadcast node B finds the broadcast abandoned and makes its replay from what was stored.
+#[tokio::test]
+async fn a_broadcast_ingested_on_one_node_is_served_by_the_other_and_survives_its_death() {
+    if !scale_out_servers_present("a_broadcast_ingested_on_one_node_is_served_by_the_other_and_survives_its_death") {
+        return;
+    }
+    let dir = tempfile::Builder::new().prefix("kino-cluster-live-").tempdir().unwrap();
+    let mut env = scale_out_env(dir.path());
+    env.push(("KINO_LIVE__RECONNECT_GRACE_SECS".into(), "1".into()));
+    let admin_dir = dir.path().join("operator");
+    std::fs::create_dir_all(&admin_dir).unwrap();
+    let out = kino_cli_env(
+        &admin_dir,
+        &["users", "create", "admin", "--role", "admin", "--password-stdin"],
+        "admin-password-1\n",
+        &env,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kino_cli_env(
+        &admin_dir,
+        &["tokens", "create", "admin", "--scope", "read,write,upload,admin"],
+        "",
+        &env,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+
+    let cluster = Cluster::up(dir.path(), &env);
+    let (a, b) = (cluster.url("api-a"), cluster.url("api-b"));
+    let rtmp_a = std::fs::read_to_string(dir.path().join("api-a.rtmp"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+
+    let created: Value = http
+        .post(format!("{b}/api/live"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"title": "cluster live", "privacy": "public"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let key = created["stream_key"].as_str().unwrap();
+    let mut publisher = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=30",
+        ])
+        .args(["-f", "lavfi", "-i", "sine=sample_rate=48000", "-t", "60"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "30",
+            "-c:a",
+            "aac",
+        ])
+        .args(["-f", "flv", &format!("{rtmp_a}/{key}")])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Node B serves what node A ingests.
+    let started = Instant::now();
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(60), "never live on node B");
+        let v = video_on(&http, &b, &token, &id).await;
+        if v["status"] == "live" && v["playable"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let base = std::fs::read_to_string(dir.path().join("proxy.url")).map_or(b.clone(), |u| u.trim().to_string());
+    let list = http
+        .get(format!("{base}/hls/{id}/source/index.m3u8"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+    let text = list.text().await.unwrap();
+    assert!(text.contains("#EXT-X-PROGRAM-DATE-TIME:"), "{text}");
+    let segment = text.lines().rfind(|l| l.ends_with(".m4s")).unwrap().to_string();
+    let seg = http
+        .get(format!("{base}/hls/{id}/source/{segment}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seg.status(), 200);
+
+    // Chat posted on node B reaches a page on node A.
+    let ws_url = format!("{}/api/videos/{id}/live", a.replace("http://", "ws://"));
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws_url).unwrap();
+    req.headers_mut()
+        .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("WebSocket on node A");
+    let posted = http
+        .post(format!("{b}/api/videos/{id}/chat"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"body": "hi from node B"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 201);
+    let got = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(msg)) = socket.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = msg {
+                let event: Value = serde_json::from_str(&text).unwrap();
+                if event["type"] == "chat.message" {
+                    return event;
+                }
+            }
+        }
+        panic!("the WebSocket closed before the chat message");
+    })
+    .await
+    .expect("chat crosses nodes");
+    assert_eq!(got["message"]["body"], "hi from node B");
+
+    // Node A dies mid-broadcast: node B finds it abandoned and makes the replay.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let killed = Command::new("kill")
+        .args(["-9", &cluster.pid("api-a").to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let _ = publisher.wait();
+    let v = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no replay after the ingest node died; node B's log:\n{}",
+            std::fs::read_to_string(dir.path().join("api-b.log")).unwrap_or_default()
+        );
+        let v = video_on(&http, &b, &token, &id).await;
+        if v["status"] == "ready" {
+            break v;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(v["duration"].as_f64().unwrap() >= 2.0, "{v}");
+    let replay = http
+        .get(format!("{b}/hls/{id}/source/index.m3u8"))
+        .send()
+        .await
+        .unwrap();
+    let text = replay.text().await.unwrap();
+    assert!(
+        text.contains("#EXT-X-ENDLIST") && text.contains("#EXT-X-PLAYLIST-TYPE:VOD"),
+        "{text}"
+    );
+    let log_b = std::fs::read_to_string(dir.path().join("api-b.log")).unwrap();
+    assert!(log_b.contains("ingest node stopped"), "node B made the replay");
+}

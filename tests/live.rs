@@ -214,6 +214,48 @@ async fn a_publisher_goes_live_and_the_broadcast_becomes_a_replay() {
         .await
         .unwrap();
     assert_eq!(r.status(), 409);
+    // A clip of the replay, without re-encoding: segment-aligned, ready at once.
+    let r = server
+        .http
+        .post(server.url(&format!("/api/videos/{id}/clips")))
+        .json(&json!({"start_secs": 2.2, "end_secs": 4.5, "title": "The good part"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let clip: Value = r.json().await.unwrap();
+    assert_eq!(clip["status"], "ready", "{clip}");
+    assert_eq!(clip["title"], "The good part");
+    let clip_secs = clip["duration"].as_f64().unwrap();
+    assert!(
+        (2.0..=4.2).contains(&clip_secs),
+        "2.3 s widened to whole segments: {clip_secs}"
+    );
+    let clip_id = clip["id"].as_str().unwrap();
+    let (_, _, body) = text(&server, &format!("/hls/{clip_id}/source/index.m3u8")).await;
+    let list = media_playlist(&body);
+    assert!(list.end_list && list.media_sequence == 0, "{body}");
+    let seg = server
+        .anon
+        .get(server.url(&format!("/hls/{clip_id}/source/{}", list.segments[0].uri)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seg.status(), 200);
+    for bad in [
+        json!({"start_secs": 50, "end_secs": 60}),
+        json!({"start_secs": 3, "end_secs": 1}),
+    ] {
+        let r = server
+            .http
+            .post(server.url(&format!("/api/videos/{id}/clips")))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+
     // A stream that is now a replay cannot be published to again.
     let (ok, err) = finish(publish(&url, 2, true));
     assert!(!ok && err.contains("is now a video"), "{err}");

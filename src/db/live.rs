@@ -210,6 +210,55 @@ impl Db {
         Ok(done)
     }
 
+    /// Inserts clip `v` as a `ready` video with `renditions_json`, `duration` seconds and the
+    /// segment index of each rendition (`indexes`: name and segments), in one transaction.
+    pub async fn insert_clip(
+        &self,
+        v: &NewVideo,
+        renditions_json: &str,
+        duration: f64,
+        indexes: &[(String, Vec<LiveSegment>)],
+    ) -> Result<(), DbError> {
+        let now = self.clock_ms().await?;
+        let mut tx = self.write_tx().await?;
+        insert_video(&mut tx, v, false, now).await?;
+        query("UPDATE videos SET status = 'ready', progress = 100, renditions = ?, duration_secs = ? WHERE id = ?")
+            .bind(renditions_json)
+            .bind(duration)
+            .bind(v.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        for (rendition, segments) in indexes {
+            for s in segments {
+                query(
+                    "INSERT INTO live_segments (video_id, rendition, seq, duration, bytes, init, discontinuity, program_date_time)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(v.id.as_str())
+                .bind(rendition)
+                .bind(s.seq as i64)
+                .bind(s.duration)
+                .bind(s.bytes as i64)
+                .bind(&s.init)
+                .bind(s.discontinuity)
+                .bind(s.program_date_time_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await.map_err(DbError::from)
+    }
+
+    /// Records that a video's poster is stored.
+    pub async fn set_poster(&self, video_id: &str) -> Result<(), DbError> {
+        query("UPDATE videos SET has_poster = TRUE, updated_at = ? WHERE id = ?")
+            .bind(now_ms())
+            .bind(video_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Puts a broadcast whose session `session` produced nothing back to `idle`.
     pub async fn reset_live(&self, video_id: &str, session: u64) -> Result<(), DbError> {
         query("UPDATE live_streams SET state = 'idle', node = NULL WHERE video_id = ? AND sessions = ?")

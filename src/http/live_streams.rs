@@ -1,5 +1,6 @@
 //! Live streams over the API: `POST /api/live` creates one (a video in `idle` with a stream
-//! key shown once), `POST /api/live/{id}/key` replaces its key. Deleting is `DELETE
+//! key shown once), `POST /api/live/{id}/key` replaces its key, `POST
+//! /api/videos/{id}/clips` cuts a clip of a replay without re-encoding. Deleting is `DELETE
 //! /api/videos/{id}`, as for any video. The broadcast itself arrives over RTMP
 //! ([`crate::live`]).
 
@@ -230,4 +231,88 @@ pub async fn rotate_key(
         return Err(ApiError::NotFound);
     }
     Ok(Json(key_view(&app, &headers, &video.id, key)?))
+}
+
+/// Body of `POST /api/videos/{id}/clips`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClip {
+    /// Start of the range, seconds into the replay.
+    #[schema(minimum = 0)]
+    pub start_secs: f64,
+    /// End of the range, seconds (after `start_secs`).
+    pub end_secs: f64,
+    /// Default "Clip of {title}".
+    #[schema(max_length = 200)]
+    pub title: Option<String>,
+}
+
+/// `POST /api/videos/{id}/clips` — the owner (or an admin) of a live stream's replay cuts
+/// `[start_secs, end_secs)` into a new video, without re-encoding: segment-aligned (each end
+/// widened to the segment holding it), ready at once, same privacy and tags. 201 with the
+/// clip. 400 for a range outside the video, 409 when the video is no replay (not ready, or
+/// never live).
+#[utoipa::path(
+    post,
+    path = "/api/videos/{id}/clips",
+    tag = "live",
+    operation_id = "create_clip",
+    params(("id" = String, Path, description = "The replay's video id")),
+    request_body(content = NewClip, content_type = "application/json"),
+    responses((status = 201, description = "The clip, ready", body = crate::http::types::VideoView), (status = 400, description = "The range is empty or outside the video", body = ErrorBody), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "The caller can see the video but not manage it", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody), (status = 409, description = "Not the replay of a live stream", body = ErrorBody)),
+    security(("bearer" = ["upload"]), ("session" = []))
+)]
+pub async fn create_clip(
+    State(app): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<NewClip>,
+) -> Result<(StatusCode, Json<crate::http::types::VideoView>), ApiError> {
+    let who = uploader(&caller)?;
+    let source = find(&app, &id).await?;
+    if !policy::may_watch(Some(&who), source.acl()) {
+        return Err(ApiError::NotFound);
+    }
+    if !policy::may_manage(Some(&who), source.acl()) {
+        return Err(ApiError::Forbidden(
+            "only the video's owner or an administrator can clip it".into(),
+        ));
+    }
+    if source.status != crate::video::VideoStatus::Ready {
+        return Err(ApiError::Conflict("only a ready replay can be clipped".into()));
+    }
+    let title = match body.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
+        Some(t) => limited_text(t, MAX_TITLE_CHARS, "title")?,
+        None => format!("Clip of {}", source.title)
+            .chars()
+            .take(MAX_TITLE_CHARS)
+            .collect(),
+    };
+    let clip = NewVideo {
+        id: VideoId::new(),
+        title,
+        description: String::new(),
+        source_name: "clip".into(),
+        source_bytes: 0,
+        owner_id: Some(who.user_id),
+        privacy: source.privacy,
+        tags: source.tags.clone(),
+    };
+    match crate::live::clip::cut(&app.live, &source, &clip, body.start_secs, body.end_secs).await {
+        Ok(_) => {}
+        Err(crate::live::clip::ClipError::Range(why)) => return Err(ApiError::BadRequest(why)),
+        Err(e @ crate::live::clip::ClipError::NotAReplay) => return Err(ApiError::Conflict(e.to_string())),
+        Err(crate::live::clip::ClipError::Internal(e)) => return Err(ApiError::Internal(e)),
+    }
+    let made = find(&app, &clip.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::http::types::VideoView::for_caller(
+            &app,
+            made,
+            Some(&who),
+            Some(peer.ip()),
+        )),
+    ))
 }

@@ -91,6 +91,7 @@ pub fn api_routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::Ope
         .routes(routes!(live::live))
         .routes(routes!(live_streams::create))
         .routes(routes!(live_streams::rotate_key))
+        .routes(routes!(live_streams::create_clip))
         .routes(routes!(chat::list, chat::create))
         .routes(routes!(chat::delete))
         .routes(routes!(chat::ban))

@@ -225,6 +225,7 @@ async fn broadcast(
     let mut end = (false, String::from("the publisher went away"));
     let mut fed = stdin.write_all(&head).await;
     let (mut window_start, mut window_bytes) = (Instant::now(), 0u64);
+    let mut health = Health::new(meta.frame_rate, keyframes.last().copied());
     while fed.is_ok() {
         let msg = tokio::select! {
             msg = rx.recv() => msg,
@@ -246,6 +247,10 @@ async fn broadcast(
                     continue;
                 }
                 window_bytes += body.len() as u64;
+                health.saw(kind, timestamp_ms, &body);
+                if let Some(report) = health.report() {
+                    hub.events.publish(video_id, report);
+                }
                 if window_start.elapsed() >= BITRATE_WINDOW {
                     let bitrate = window_bytes * 8 / window_start.elapsed().as_secs().max(1);
                     if bitrate > cfg.max_ingest_bitrate {
@@ -323,6 +328,65 @@ async fn package(
             _ = tokio::time::sleep(SYNC_EVERY) => {}
             _ = stop.cancelled() => {}
         }
+    }
+}
+
+/// Ingest health over windows of [`HEALTH_EVERY`]: what the creator's page shows live.
+struct Health {
+    declared_fps: Option<f64>,
+    since: Instant,
+    bytes: u64,
+    frames: u64,
+    last_keyframe_ms: Option<u32>,
+    keyframe_interval: Option<f64>,
+}
+
+/// How often ingest health is reported.
+const HEALTH_EVERY: Duration = Duration::from_secs(2);
+
+impl Health {
+    fn new(declared_fps: Option<f64>, last_keyframe_ms: Option<u32>) -> Health {
+        Health {
+            declared_fps,
+            since: Instant::now(),
+            bytes: 0,
+            frames: 0,
+            last_keyframe_ms,
+            keyframe_interval: None,
+        }
+    }
+
+    fn saw(&mut self, kind: u8, timestamp_ms: u32, body: &[u8]) {
+        self.bytes += body.len() as u64;
+        if kind == flv::TAG_VIDEO && body.get(1) == Some(&1) {
+            self.frames += 1;
+            if flv::is_avc_keyframe(body) {
+                if let Some(last) = self.last_keyframe_ms {
+                    self.keyframe_interval = Some(f64::from(timestamp_ms.wrapping_sub(last)) / 1000.0);
+                }
+                self.last_keyframe_ms = Some(timestamp_ms);
+            }
+        }
+    }
+
+    /// The `live.health` event once a window has passed, and a new window.
+    fn report(&mut self) -> Option<VideoEvent> {
+        let secs = self.since.elapsed().as_secs_f64();
+        if secs < HEALTH_EVERY.as_secs_f64() {
+            return None;
+        }
+        let fps = self.frames as f64 / secs;
+        let missing = self
+            .declared_fps
+            .map_or(0, |d| (d * secs - self.frames as f64).max(0.0).floor() as u64);
+        let event = VideoEvent::LiveHealth {
+            bitrate: (self.bytes as f64 * 8.0 / secs) as u64,
+            frame_rate: (fps * 100.0).round() / 100.0,
+            keyframe_interval_secs: self.keyframe_interval,
+            frames_missing: missing,
+        };
+        (self.since, self.bytes, self.frames) = (Instant::now(), 0, 0);
+        Some(event)
     }
 }
 

@@ -14,6 +14,7 @@
 //! `live_streams` row holds the key's hash and who holds the broadcast.
 
 pub mod broadcast;
+pub mod clip;
 pub mod flv;
 pub mod packager;
 pub mod plan;

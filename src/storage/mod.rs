@@ -251,6 +251,14 @@ impl BlobStore {
         self.inner.get_opts(key, opts).await
     }
 
+    /// Copies blob `from` to `to` inside the store: a hard link on the local store, a
+    /// server-side `CopyObject` on S3 — no bytes pass through Kino.
+    ///
+    /// Errors: `from` is missing, or the store refused.
+    pub async fn copy(&self, from: &Key, to: &Key) -> Result<(), StoreError> {
+        self.inner.copy(from, to).await
+    }
+
     /// Writes the blobs `parts`, in order, one after the other into a new blob `into`
     /// (streamed: memory stays at one store part; a single part on the local store is hard
     /// linked instead). Returns its size in bytes.
