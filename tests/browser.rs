@@ -10,6 +10,10 @@
 //!   it onto the full ladder when it is ready without going back to the start.
 //! - `upload-page.mjs` drops a file on the Upload page, reloads it mid-upload, drops the file
 //!   again, and sees the upload resume from the server's offset and the row reach ready.
+//! - `live.mjs` waits on the watch page of an idle live stream, publishes to it with ffmpeg
+//!   over RTMP, plays it live by itself, reports the latency behind the live edge, uses the
+//!   live-edge button, chats between two users, and follows the stream onto its replay with
+//!   the chat replayed at its broadcast times.
 
 mod common;
 
@@ -147,4 +151,33 @@ async fn the_upload_page_resumes_a_dropped_file_after_a_reload_in_chromium() {
     )
     .await;
     assert_eq!(summary["ok"], true, "{summary}");
+}
+
+#[tokio::test]
+async fn a_live_stream_plays_with_chat_and_becomes_its_replay_in_chromium() {
+    if browser_missing().is_some() {
+        return;
+    }
+    let server = Server::start(&[("KINO_LIVE__RECONNECT_GRACE_SECS", "5")]);
+    let (id, publish_url) = server.create_live_stream("browser live").await;
+    let base = server.base.clone();
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/live.mjs");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(path)
+            .args([base, id, publish_url])
+            .env("LIVE_PUBLISH_SECS", "30")
+            .output()
+            .expect("run node")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "live.mjs failed\nstdout: {stdout}\nstderr: {}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.log_tail()
+    );
+    eprintln!("live.mjs: {}", String::from_utf8_lossy(&out.stderr));
 }

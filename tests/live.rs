@@ -56,25 +56,8 @@ fn finish(child: Child) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-/// Creates a live stream through the API; returns (id, publish URL).
 async fn create_stream(server: &Server, title: &str) -> (String, String) {
-    let r = server
-        .http
-        .post(server.url("/api/live"))
-        .json(&json!({"title": title, "privacy": "public", "tags": ["live"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let body: Value = r.json().await.unwrap();
-    let key = body["stream_key"].as_str().unwrap();
-    assert!(key.starts_with("live_"), "{body}");
-    assert_eq!(body["rtmp_url"].as_str(), server.rtmp.as_deref(), "{body}");
-    assert_eq!(body["obs_settings"]["keyframe_interval_secs"], 1.0);
-    (
-        body["id"].as_str().unwrap().to_string(),
-        format!("{}/{key}", body["rtmp_url"].as_str().unwrap()),
-    )
+    server.create_live_stream(title).await
 }
 
 async fn text(server: &Server, path: &str) -> (u16, String, String) {
@@ -394,4 +377,124 @@ async fn a_dropped_publisher_resumes_the_same_event_within_the_grace() {
     assert_eq!(body.matches("#EXT-X-DISCONTINUITY\n").count(), 1, "{body}");
     assert_eq!(body.matches("#EXT-X-MAP:").count(), 2, "{body}");
     assert_eq!(media_playlist(&body).media_sequence, 0);
+}
+
+#[tokio::test]
+async fn chat_is_moderated_by_the_stream_s_owner() {
+    let server = Server::start(&[]);
+    let (id, _) = create_stream(&server, "Q&A").await;
+    let out = kino_cli(
+        &server.data_dir,
+        &["users", "create", "viewer", "--role", "viewer", "--password-stdin"],
+        "viewer-password-1\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kino_cli(
+        &server.data_dir,
+        &["tokens", "create", "viewer", "--scope", "read,write"],
+        "",
+    );
+    let viewer = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let chat = format!("/api/videos/{id}/chat");
+    let say = |token: Option<&str>, body: &str| {
+        let mut req = server.anon.post(server.url(&chat)).json(&json!({ "body": body }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+
+    let r = say(Some(&viewer), "first!").await.unwrap();
+    assert_eq!(r.status(), 201);
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(say(None, "anonymous").await.unwrap().status(), 401);
+    let long = "x".repeat(501);
+    assert_eq!(say(Some(&viewer), &long).await.unwrap().status(), 400);
+
+    // Slow mode: the viewer waits, the owner does not.
+    let r = server
+        .http
+        .put(server.url(&format!("{chat}/settings")))
+        .json(&json!({"slow_mode_secs": 30}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = say(Some(&viewer), "second").await.unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    assert_eq!(say(Some(&server.admin_token), "welcome").await.unwrap().status(), 201);
+    let r = server
+        .anon
+        .put(server.url(&format!("{chat}/settings")))
+        .bearer_auth(&viewer)
+        .json(&json!({"slow_mode_secs": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "viewers do not moderate");
+
+    // Delete a message; time the viewer out; the owner cannot be kept out.
+    let r = server
+        .anon
+        .delete(server.url(&format!("{chat}/{}", first["id"])))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = server
+        .http
+        .delete(server.url(&format!("{chat}/{}", first["id"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (_, page) = server.anon_json(&chat).await;
+    let bodies: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["welcome"]);
+    assert_eq!(page["slow_mode_secs"], 30);
+    let r = server
+        .http
+        .post(server.url(&format!("{chat}/bans")))
+        .json(&json!({"user": "viewer", "minutes": 10}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = server
+        .http
+        .put(server.url(&format!("{chat}/settings")))
+        .json(&json!({"slow_mode_secs": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = say(Some(&viewer), "let me back").await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("kept you out"));
+    let r = server
+        .http
+        .post(server.url(&format!("{chat}/bans")))
+        .json(&json!({"user": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = server
+        .anon
+        .get(server.url(&chat))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    let page: Value = r.json().await.unwrap();
+    assert_eq!(page["open"], false, "a timed-out viewer's composer is closed: {page}");
+    assert_eq!(page["can_moderate"], false);
 }

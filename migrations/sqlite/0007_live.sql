@@ -10,7 +10,8 @@ CREATE TABLE live_streams (
     sessions     INTEGER NOT NULL DEFAULT 0,  -- publishing sessions so far (a reconnect adds one)
     started_at   INTEGER,                     -- Unix ms the first session started
     ended_at     INTEGER,                     -- Unix ms the broadcast ended
-    heartbeat_at INTEGER                      -- Unix ms, renewed by the ingest node while live
+    heartbeat_at INTEGER,                     -- Unix ms, renewed by the ingest node while live
+    chat_slow_mode_secs INTEGER NOT NULL DEFAULT 0 -- seconds between two messages of one viewer (0 = off)
 );
 -- The segment index: one row per finished segment per rendition, written by the ingest node
 -- after the segment's bytes are stored. Every playlist of a live stream is rendered from it.

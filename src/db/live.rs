@@ -24,9 +24,12 @@ pub struct LiveStreamRecord {
     pub started_at: Option<i64>,
     /// The video is `ready` (the broadcast became its replay).
     pub replayed: bool,
+    /// Seconds a viewer waits between two chat messages (0 = off).
+    pub chat_slow_mode_secs: u32,
 }
 
-const LIVE_SELECT: &str = "SELECT ls.video_id, ls.state, ls.sessions, ls.heartbeat_at, ls.started_at, v.status
+const LIVE_SELECT: &str =
+    "SELECT ls.video_id, ls.state, ls.sessions, ls.heartbeat_at, ls.started_at, ls.chat_slow_mode_secs, v.status
      FROM live_streams ls JOIN videos v ON v.id = ls.video_id";
 
 fn live_from_row(row: &AnyRow) -> Result<LiveStreamRecord, sqlx::Error> {
@@ -40,6 +43,9 @@ fn live_from_row(row: &AnyRow) -> Result<LiveStreamRecord, sqlx::Error> {
         heartbeat_at: row.try_get("heartbeat_at")?,
         started_at: row.try_get("started_at")?,
         replayed: row.try_get::<&str, _>("status")? == "ready",
+        chat_slow_mode_secs: row
+            .try_get::<i64, _>("chat_slow_mode_secs")?
+            .clamp(0, i64::from(u32::MAX)) as u32,
     })
 }
 
@@ -394,6 +400,27 @@ impl Db {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets a live stream's chat slow mode (seconds between two messages of one viewer, 0 =
+    /// off). False when `video_id` is no live stream.
+    pub async fn set_chat_slow_mode(&self, video_id: &str, secs: u32) -> Result<bool, DbError> {
+        let done = query("UPDATE live_streams SET chat_slow_mode_secs = ? WHERE video_id = ?")
+            .bind(i64::from(secs))
+            .bind(video_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// When `author_id` last posted in a video's chat (Unix ms).
+    pub async fn last_chat_at(&self, video_id: &str, author_id: i64) -> Result<Option<i64>, DbError> {
+        query_scalar("SELECT MAX(created_at) FROM chat_messages WHERE video_id = ? AND author_id = ?")
+            .bind(video_id)
+            .bind(author_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(DbError::from)
     }
 
     /// Messages `author_id` posted in a video's chat since `since` (Unix ms), for the rate limit.

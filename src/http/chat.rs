@@ -1,6 +1,6 @@
 //! Chat beside a live stream: `GET`/`POST /api/videos/{id}/chat`, moderation by the stream's
 //! owner and administrators (`DELETE /api/videos/{id}/chat/{mid}`, `POST
-//! /api/videos/{id}/chat/bans`). Messages travel to open pages over the video's WebSocket
+//! /api/videos/{id}/chat/bans`, slow mode with `PUT /api/videos/{id}/chat/settings`). Messages travel to open pages over the video's WebSocket
 //! (`chat.message`, `chat.deleted`, from any node) and are kept with the broadcast time they
 //! were sent at, so the replay lists them in sync with the video (`from_secs`).
 
@@ -55,6 +55,8 @@ pub struct ChatPage {
     pub open: bool,
     /// True when the caller may delete messages and ban users.
     pub can_moderate: bool,
+    /// Seconds a viewer waits between two messages (0 = off; moderators are exempt).
+    pub slow_mode_secs: u32,
 }
 
 /// Query of `GET /api/videos/{id}/chat`.
@@ -76,6 +78,17 @@ pub struct NewChatMessage {
     pub body: String,
 }
 
+/// Body of `PUT /api/videos/{id}/chat/settings`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSettings {
+    /// Slow mode: seconds a viewer waits between two messages, 0–3600 (0 = off; moderators
+    /// are exempt).
+    #[schema(minimum = 0, maximum = 3600)]
+    #[serde(deserialize_with = "whole_u32")]
+    pub slow_mode_secs: u32,
+}
+
 /// Body of `POST /api/videos/{id}/chat/bans`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -84,7 +97,24 @@ pub struct ChatBan {
     pub user: String,
     /// A time-out of this many minutes (1–10080); absent bans for good.
     #[schema(minimum = 1, maximum = 10080)]
+    #[serde(default, deserialize_with = "optional_whole_u32")]
     pub minutes: Option<u32>,
+}
+
+/// A JSON integer in `u32`, also when written with a zero fraction (`3.0`): JSON Schema counts
+/// that as an integer (JSON Schema 2020-12 §6.1.1), serde does not.
+fn whole_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_u64()
+        .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number from 0 to 4294967295")))
+}
+
+fn optional_whole_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_u32")] u32);
+    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
 }
 
 /// The live stream `id` as `caller` may see it; 404 for videos that are no live stream.
@@ -119,6 +149,7 @@ pub async fn list(
     let from = q.from_secs.filter(|f| f.is_finite()).unwrap_or(0.0).max(0.0);
     let limit = q.limit.unwrap_or(200).clamp(1, 500);
     let messages = app.db.chat_messages(&id, from, limit).await?;
+    let slow_mode_secs = app.db.live_stream(&id).await?.map_or(0, |l| l.chat_slow_mode_secs);
     let open = match &caller.0 {
         Some(who) => video.status != VideoStatus::Ready && !app.db.chat_banned(&id, who.user_id).await?,
         None => false,
@@ -127,6 +158,7 @@ pub async fn list(
         messages: messages.into_iter().map(ChatView::from).collect(),
         open,
         can_moderate: policy::may_manage(caller.0.as_ref(), video.acl()),
+        slow_mode_secs,
     }))
 }
 
@@ -172,6 +204,18 @@ pub async fn create(
         ));
     }
     let now = now_ms();
+    let slow = app.db.live_stream(&id).await?.map_or(0, |l| l.chat_slow_mode_secs);
+    if slow > 0
+        && !policy::may_manage(Some(&who), video.acl())
+        && let Some(last) = app.db.last_chat_at(&id, who.user_id).await?
+    {
+        let wait_ms = i64::from(slow) * 1000 - (now - last);
+        if wait_ms > 0 {
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: ((wait_ms + 999) / 1000) as u64,
+            });
+        }
+    }
     if app.db.recent_chat_count(&id, who.user_id, now - 60_000).await? >= i64::from(app.config.live.chat_per_minute) {
         return Err(ApiError::TooManyRequests { retry_after_secs: 10 });
     }
@@ -261,4 +305,32 @@ pub async fn ban(
     };
     app.db.ban_from_chat(&id, user.id, until).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/videos/{id}/chat/settings` — the stream's owner or an admin sets slow mode; 200
+/// with the settings.
+#[utoipa::path(
+    put,
+    path = "/api/videos/{id}/chat/settings",
+    tag = "live",
+    operation_id = "set_chat_settings",
+    params(("id" = String, Path, description = "Video id")),
+    request_body(content = ChatSettings, content_type = "application/json"),
+    responses((status = 200, description = "The settings now", body = ChatSettings), (status = 400, description = "Out of range", body = ErrorBody), (status = 401, description = "Not signed in, or the credentials do not work", body = ErrorBody), (status = 403, description = "Not the stream's owner or an admin", body = ErrorBody), (status = 404, description = "No such live stream", body = ErrorBody)),
+    security(("bearer" = ["write"]), ("session" = []))
+)]
+pub async fn settings(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<ChatSettings>,
+) -> Result<Json<ChatSettings>, ApiError> {
+    moderated(&app, &id, caller).await?;
+    if body.slow_mode_secs > 3600 {
+        return Err(ApiError::BadRequest("slow_mode_secs must be between 0 and 3600".into()));
+    }
+    if !app.db.set_chat_slow_mode(&id, body.slow_mode_secs).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(body))
 }

@@ -95,6 +95,7 @@ pub fn api_routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::Ope
         .routes(routes!(chat::list, chat::create))
         .routes(routes!(chat::delete))
         .routes(routes!(chat::ban))
+        .routes(routes!(chat::settings))
         .routes(routes!(engagement::load, engagement::save))
         .routes(routes!(engagement::view))
         .routes(routes!(engagement::history))

@@ -35,7 +35,8 @@ pub struct VideoView {
     /// URL of the multivariant playlist, once playable.
     pub hls_url: Option<String>,
     pub poster_url: Option<String>,
-    /// URL of the original upload (supports Range); null when the caller may not watch.
+    /// URL of the original upload (supports Range); null when the caller may not watch, and for
+    /// live streams and clips, which have none.
     pub download_url: Option<String>,
     /// Bytes of the original upload.
     pub source_bytes: i64,
@@ -129,7 +130,8 @@ impl VideoView {
                 .filter(|_| playable && v.has_poster)
                 .map(MediaUrls::poster),
             playable,
-            download_url: urls.as_ref().map(MediaUrls::original),
+            // Live streams and clips have no original upload.
+            download_url: urls.as_ref().filter(|_| v.source_bytes > 0).map(MediaUrls::original),
             can_edit: policy::may_manage(caller, acl),
             created_at: rfc3339(v.created_at),
             privacy: v.privacy,

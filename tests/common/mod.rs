@@ -555,6 +555,28 @@ impl Server {
         self.http.get(self.url(path)).send().await.unwrap()
     }
 
+    /// Creates a public live stream through `POST /api/live` as the admin; returns its id and
+    /// the URL a publisher sends to (`rtmp://…/live/STREAM_KEY`).
+    pub async fn create_live_stream(&self, title: &str) -> (String, String) {
+        let r = self
+            .http
+            .post(self.url("/api/live"))
+            .json(&serde_json::json!({"title": title, "privacy": "public", "tags": ["live"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let body: Value = r.json().await.unwrap();
+        let key = body["stream_key"].as_str().unwrap();
+        assert!(key.starts_with("live_"), "{body}");
+        assert_eq!(body["rtmp_url"].as_str(), self.rtmp.as_deref(), "{body}");
+        assert_eq!(body["obs_settings"]["keyframe_interval_secs"], 1.0);
+        (
+            body["id"].as_str().unwrap().to_string(),
+            format!("{}/{key}", body["rtmp_url"].as_str().unwrap()),
+        )
+    }
+
     /// `POST path` with no body, as the harness's admin.
     pub async fn post(&self, path: &str) -> reqwest::Response {
         self.http.post(self.url(path)).send().await.unwrap()

@@ -3,6 +3,10 @@
 // the pager under a grid of cards.
 import { el } from './dom.js';
 import { formatDate, formatDuration, formatViews, percent } from './format.js';
+import { formatWatching, isLiveStream, liveBadge, liveLabel, liveStateOf } from './live-status.js';
+
+/** What a live stream's card shows before it has a poster. */
+const LIVE_PLACEHOLDERS = { idle: 'Not started yet', live: 'Broadcasting', ended: 'Replay on the way' };
 
 /**
  * A video as the API describes it (only the fields the pages read).
@@ -13,10 +17,12 @@ import { formatDate, formatDuration, formatViews, percent } from './format.js';
  *   tags?: string[], can_edit?: boolean, comments_enabled?: boolean,
  *   playable?: boolean, hls_url?: string | null, media?: { hls?: string | null } | null,
  *   renditions?: Array<{ name: string, width?: number | null, height?: number | null }>,
+ *   source_bytes?: number, live?: import('./live-status.js').LiveInfo | null,
  * }} Video
  * `playable`: watchable now — ready, or processing with a first rendition published (then
  * `renditions` lists what is published so far and the playlist grows until ready).
  * `hls_url` (or `media.hls`): the multivariant playlist, null while it may not be played.
+ * `live`: for a live stream until it becomes its replay (then `status` is idle, live or ended).
  */
 
 /**
@@ -24,6 +30,7 @@ import { formatDate, formatDuration, formatViews, percent } from './format.js';
  * @param {Video} video
  */
 export function statusBadge(video) {
+  if (liveLabel(video.status)) return liveBadge(video.status);
   /** @type {Record<string, string>} */
   const labels = { processing: 'Processing', ready: 'Ready', failed: 'Failed' };
   return el('span', { class: `badge badge-${video.status}`, text: labels[video.status] || video.status });
@@ -62,12 +69,15 @@ export function userHref(name) {
  */
 export function videoCard(video, options = {}) {
   const ready = video.status === 'ready';
+  const liveState = isLiveStream(video) ? liveStateOf(video) : null;
   const thumb = el('div', { class: 'thumb' });
   if (video.poster_url) {
     thumb.append(el('img', { src: video.poster_url, alt: '', loading: 'lazy', decoding: 'async' }));
   } else {
-    thumb.append(el('div', { class: 'placeholder', text: video.status === 'failed' ? 'No preview' : 'Processing…' }));
+    const placeholder = liveState ? LIVE_PLACEHOLDERS[liveState] : video.status === 'failed' ? 'No preview' : 'Processing…';
+    thumb.append(el('div', { class: 'placeholder', text: placeholder }));
   }
+  if (liveState) thumb.append(liveBadge(liveState, { class: `badge badge-${liveState} thumb-live` }));
   const duration = ready ? formatDuration(video.duration) : '';
   if (duration) thumb.append(el('span', { class: 'duration', text: duration }));
   const watched = options.progress;
@@ -79,11 +89,11 @@ export function videoCard(video, options = {}) {
     thumb.append(el('div', { class: 'watched', title: `Watched ${formatDuration(Number(watched.position))} of ${formatDuration(total)}` }, fill));
   }
 
-  const views = formatViews(video.views);
+  const views = liveState === 'live' ? formatWatching(video.live && video.live.viewers) : formatViews(video.views);
   const body = el('div', { class: 'card-body' },
     el('h2', { class: 'card-title', text: video.title || 'Untitled', title: video.title || 'Untitled' }),
     el('div', { class: 'card-meta' },
-      ready ? null : statusBadge(video),
+      ready || liveState ? null : statusBadge(video),
       privacyBadge(video),
       options.owner !== false && video.owner ? el('span', { class: 'card-owner', text: video.owner }) : null,
       views ? el('span', { class: 'card-views', text: views }) : null,
@@ -101,8 +111,8 @@ export function videoCard(video, options = {}) {
   }
   if (options.extra) body.append(options.extra);
 
-  const attrs = { class: 'card', 'data-id': video.id, 'data-status': video.status };
-  return ready ? el('a', { ...attrs, href: `/watch/${encodeURIComponent(video.id)}` }, thumb, body) : el('div', attrs, thumb, body);
+  const attrs = { class: `card${liveState ? ' live-card' : ''}`, 'data-id': video.id, 'data-status': video.status };
+  return ready || liveState ? el('a', { ...attrs, href: `/watch/${encodeURIComponent(video.id)}` }, thumb, body) : el('div', attrs, thumb, body);
 }
 
 /**

@@ -1,6 +1,6 @@
 // @ts-check
 // The site header: marks the current page's link, fills the account area (username + Sign out,
-// or Sign in / Sign up) and adds the search box.
+// or Sign in / Sign up), shows "Go live" to those who may upload, and adds the search box.
 import { currentUser, herePath, safeNext, signOut } from './api.js';
 import { el } from './dom.js';
 import { initSearchBox } from './search-box.js';
@@ -56,7 +56,17 @@ function renderAccount(box, user) {
       el('a', { href: `/signup${nextQuery}`, id: 'signup-link', class: 'signup-link', text: 'Sign up' }));
   }
   box.dataset.state = user ? 'signed-in' : 'signed-out';
+  showGoLive(user);
   markNav();
+}
+
+/**
+ * "Go live" beside Upload, for signed-in users who may upload (live streams are uploads).
+ * @param {import('./api.js').User | null} user
+ */
+function showGoLive(user) {
+  const link = document.getElementById('go-live-link');
+  if (link) link.hidden = !(user && user.can_upload === true);
 }
 
 /**

@@ -1,10 +1,12 @@
 // @ts-check
-// The library page: a grid of video cards, refreshed every 2 s while anything is processing.
+// The library page: a grid of video cards, refreshed every 2 s while anything is processing,
+// under the "Live now" row of the streams broadcasting now (live-now.js; first page, no tag).
 // `/?tag=TAG` shows only the public videos with that tag.
 import { getJSON, sessionGeneration } from './api.js';
 import { fillPager, stableKey, videoCard } from './cards.js';
 import { el } from './dom.js';
 import { initHeader } from './header.js';
+import { refreshLiveNow } from './live-now.js';
 import { tagHref } from './tags.js';
 
 const PER_PAGE = 24;
@@ -17,6 +19,7 @@ const loadError = document.getElementById('load-error');
 const params = new URLSearchParams(location.search);
 const page = Math.max(1, parseInt(params.get('page'), 10) || 1);
 const tag = (params.get('tag') || '').trim().toLowerCase();
+const showLiveNow = page === 1 && !tag;
 
 /** id → { json, node }: cards are rebuilt only when their video changed (no poster flicker). */
 const cards = new Map();
@@ -72,7 +75,7 @@ async function refresh() {
   try {
     const q = new URLSearchParams({ page: String(page), per_page: String(PER_PAGE) });
     if (tag) q.set('tag', tag);
-    const list = await getJSON(`/api/videos?${q}`);
+    const [list] = await Promise.all([getJSON(`/api/videos?${q}`), showLiveNow ? refreshLiveNow() : null]);
     if (seq !== latest) return; // a newer request is on its way
     render(list);
     loadError.hidden = true;

@@ -31,6 +31,7 @@ const POLICY_VIOLATION = 1008;
  * @property {(listener: StateListener) => () => void} onState
  *   Calls `listener` on every state change; returns the unsubscribe function.
  * @property {() => void} start Connects (once; later calls do nothing while connected).
+ * @property {() => void} stop Closes the socket and stays closed (until start is called again).
  * @property {() => LiveState} state
  */
 
@@ -188,8 +189,21 @@ function createChannel(path) {
       };
     },
     start() {
-      started = true;
+      if (!started) {
+        started = true;
+        stopped = false;
+        attempt = 0;
+      }
       connect();
+    },
+    stop() {
+      started = false;
+      stopped = true;
+      clearTimeout(retryTimer);
+      const ws = socket;
+      socket = null;
+      if (ws) ws.close(1000);
+      if (current !== 'closed') setState('closed');
     },
     state: () => current,
   };

@@ -7,6 +7,7 @@ import { statusBadge } from './cards.js';
 import { applyMaxLength, limitsNow, loadConfig } from './config.js';
 import { el } from './dom.js';
 import { formatDate, formatDuration, formatViews, percent } from './format.js';
+import { isLiveStream } from './live-status.js';
 import { failed, goSignIn, setStatus } from './me-common.js';
 import { retryProcessing } from './retry.js';
 import { parseTags, tagsOf } from './tags.js';
@@ -58,6 +59,12 @@ function thumb(video) {
 }
 
 function watchLink(video) {
+  if (isLiveStream(video)) {
+    return el('span', { class: 'small' },
+      el('a', { href: `/watch/${encodeURIComponent(video.id)}`, text: 'Watch' }),
+      ' · ',
+      el('a', { href: `/live?id=${encodeURIComponent(video.id)}`, text: 'Stream key and state' }));
+  }
   if (video.status === 'processing' && video.playable === true) {
     return el('span', { class: 'small' },
       el('a', { href: `/watch/${encodeURIComponent(video.id)}`, text: 'Watch' }),

@@ -1,7 +1,9 @@
 // @ts-check
 // The watch page's player: hls.js (Safari: native HLS) with the quality menu, and the renewal of
 // time-limited stream grants (unlisted and private videos) before or when they expire, so that
-// playback goes on without a reload. Exposes window.kinoPlayer for tests and debugging.
+// playback goes on without a reload. Live streams play from the live edge (hls.js's defaults:
+// three segments behind it) and tell where that edge is. Exposes window.kinoPlayer for tests and
+// debugging.
 import { formatBitrate } from './format.js';
 
 const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page view
@@ -17,6 +19,7 @@ const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page vi
  * @property {HTMLVideoElement} video
  * @property {() => Promise<Playback>} fetchPlayback A fresh grant.
  * @property {(message: string) => void} showError
+ * @property {boolean} [live] A live stream (a sliding-window playlist): start at its live edge.
  */
 
 /**
@@ -26,7 +29,28 @@ const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page vi
  *   rewritten multivariant playlist) instead of the current source: from where playback is (or
  *   `startAt`), paused or playing as it was, quality back to Auto.
  * @property {() => void} stop Stops loading (the video failed meanwhile); reload starts again.
+ * @property {() => number | null} liveEdge Live streams: where playback at the live edge is on the
+ *   media timeline (hls.js's liveSyncPosition, three segments behind the newest); null otherwise.
+ * @property {() => number | null} latency Live streams: seconds between the position and the
+ *   newest media of the playlist (hls.js's estimate); null when unknown.
+ * @property {() => Date | null} playingDate The wall-clock time the frame shown was captured at
+ *   (EXT-X-PROGRAM-DATE-TIME), or null.
+ * @property {(startedAt?: string | null) => number} broadcastPosition Seconds into the broadcast
+ *   of the frame shown: the position to take onto the replay (whose timeline starts with the
+ *   broadcast). `startedAt` (RFC 3339) is used when the live window no longer starts there.
  */
+
+/** A PlayerControl that does nothing (no stream to play). */
+function idleControl(/** @type {HTMLVideoElement} */ video) {
+  return {
+    reload: () => {},
+    stop: () => {},
+    liveEdge: () => null,
+    latency: () => null,
+    playingDate: () => null,
+    broadcastPosition: () => video.currentTime,
+  };
+}
 
 const playerBar = document.getElementById('player-bar');
 const quality = /** @type {HTMLSelectElement} */ (document.getElementById('quality'));
@@ -109,7 +133,7 @@ function renewDelayMs(expiresAt) {
  * @param {PlayerContext} ctx
  * @returns {PlayerControl}
  */
-function startHls(playback, startAt, { video, fetchPlayback, showError }) {
+function startHls(playback, startAt, { video, fetchPlayback, showError, live = false }) {
   const Hls = window.Hls;
   // Signed streams: every playlist and segment URL lives under the playback URL's directory,
   // which carries the grant. When the grant is renewed, requests still aimed at an old
@@ -125,6 +149,8 @@ function startHls(playback, startAt, { video, fetchPlayback, showError }) {
     capLevelToPlayerSize: false,
     // 0 is meant: a growing (EVENT) playlist would otherwise start at its live edge.
     startPosition: Number.isFinite(startAt) && startAt >= 0 ? startAt : -1,
+    // Live: hls.js's default distance from the live edge, said out loud (three segments).
+    ...(live ? { liveSyncDurationCount: 3 } : {}),
     xhrSetup: (xhr, url) => {
       const target = rebase(url);
       if (target !== url) xhr.open('GET', target, true);
@@ -275,8 +301,40 @@ function startHls(playback, startAt, { video, fetchPlayback, showError }) {
     stop() {
       if (!destroyed) hls.stopLoad();
     },
+    liveEdge() {
+      const edge = destroyed ? null : hls.liveSyncPosition;
+      return Number.isFinite(edge) ? edge : null;
+    },
+    latency() {
+      if (destroyed || !levelDetails(hls) || !levelDetails(hls).live) return null;
+      const latency = hls.latency;
+      return Number.isFinite(latency) ? latency : null;
+    },
+    playingDate() {
+      const date = destroyed ? null : hls.playingDate;
+      return date && Number.isFinite(date.getTime()) ? date : null;
+    },
+    broadcastPosition(startedAt = null) {
+      // A live window that still holds the first segment (media sequence 0) has the replay's
+      // timeline; past the DVR window, the capture time of the frame tells.
+      const details = destroyed ? null : levelDetails(hls);
+      if (!details || details.startSN === 0) return video.currentTime;
+      const started = startedAt ? Date.parse(startedAt) : NaN;
+      const date = control.playingDate();
+      if (!date || !Number.isFinite(started)) return video.currentTime;
+      return Math.max(0, (date.getTime() - started) / 1000);
+    },
   };
   return control;
+}
+
+/**
+ * The playlist details of the level playing (or the first one), once loaded.
+ * @param {InstanceType<HlsClass>} hls
+ */
+function levelDetails(hls) {
+  const level = hls.levels[hls.currentLevel >= 0 ? hls.currentLevel : 0];
+  return (level && level.details) || null;
 }
 
 /**
@@ -323,7 +381,7 @@ export function startPlayer(v, playback, startAt, ctx) {
   const poster = playback.poster_url || v.poster_url;
   if (poster) video.poster = poster;
   /** @type {PlayerControl} */
-  let control = { reload: () => {}, stop: () => {} };
+  let control = idleControl(video);
   if (!playback.url) {
     showError('This video has no stream to play.');
     return control;
@@ -382,7 +440,19 @@ export function startPlayer(v, playback, startAt, ctx) {
  * @returns {PlayerControl}
  */
 function nativeControl(video) {
+  /** The end of what can be played (Safari's live edge), or null. */
+  const seekableEnd = () => (video.seekable.length ? video.seekable.end(video.seekable.length - 1) : null);
+  const isLive = () => video.duration === Infinity;
   return {
+    ...idleControl(video),
+    liveEdge() {
+      const end = isLive() ? seekableEnd() : null;
+      return end === null ? null : Math.max(0, end - 3);
+    },
+    latency() {
+      const end = isLive() ? seekableEnd() : null;
+      return end === null ? null : Math.max(0, end - video.currentTime);
+    },
     reload(fresh, startAt = null) {
       const player = window.kinoPlayer;
       if (!fresh || !fresh.url || !player) return;

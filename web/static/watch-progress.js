@@ -54,8 +54,10 @@ function showResumed(video, at) {
  * @param {{ user: any }} ctx.state the page's state: `user` (null: signed out, nothing saved)
  * @param {Record<string, any>} ctx.stats window.kinoWatch (playedSeconds, viewPing, resumedAt, saves)
  * @param {(views: number) => void} ctx.showViews
+ * @param {() => boolean} [ctx.saving] whether the position is worth saving now (not while a live
+ *   stream plays: its place is the live edge); default always
  */
-export function trackPlayback({ id, video, startAt, state, stats, showViews }) {
+export function trackPlayback({ id, video, startAt, state, stats, showViews, saving = () => true }) {
   let started = false; // nothing is saved before playback began: that would overwrite the saved place
   let lastSaved = null;
   let lastSaveAt = 0;
@@ -71,7 +73,7 @@ export function trackPlayback({ id, video, startAt, state, stats, showViews }) {
 
   function save({ leaving = false } = {}) {
     // A source being reloaded (player.js) sits at 0 for a moment: that is not where the viewer is.
-    if (!started || !state.user || (window.kinoPlayer && window.kinoPlayer.reloading)) return;
+    if (!started || !state.user || (window.kinoPlayer && window.kinoPlayer.reloading) || !saving()) return;
     const pos = position();
     if (pos === null || (lastSaved !== null && Math.abs(pos - lastSaved) < 0.25)) return;
     lastSaved = pos;

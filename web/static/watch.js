@@ -7,23 +7,30 @@
 // ladder when `video.ready` comes, where it is. A failed video offers its owner (and admins)
 // "Retry processing". One live connection (live.js) brings comments, transcoding news and the
 // viewer count; watch-progress.js resumes and saves the viewer's place and counts the view.
+// A live stream waits for its broadcast ("Starting soon"), plays from the live edge once its
+// first segments are out (watch-live.js: the edge button, the notes), has its chat beside the
+// player (chat.js), and moves onto its replay where the viewer is when `video.ready` comes;
+// the replay's chat shows each message at the video time it was sent at.
 import { currentUser, getJSON, sessionGeneration, signInHref, withSession } from './api.js';
 import { privacyBadge, statusBadge, userHref } from './cards.js';
+import { initChat } from './chat.js';
 import { initComments } from './comments.js';
 import { el } from './dom.js';
 import { formatDate, formatDuration, formatViews, percent } from './format.js';
 import { initHeader } from './header.js';
+import { isLiveStream, liveBadge, liveStateOf } from './live-status.js';
 import { liveChannel } from './live.js';
 import { loadMoreFrom } from './more-from.js';
 import { hideQuality, startPlayer } from './player.js';
 import { retryBox } from './retry.js';
 import { tagChips, tagsOf } from './tags.js';
+import { createLiveBar } from './watch-live.js';
 import { resumePosition, trackPlayback } from './watch-progress.js';
 
 /** @typedef {import('./cards.js').Video} Video */
 
-const POLL_MS = 2000; // while processing and the live socket is not open
-const LIVE_POLL_MS = 15_000; // while processing with the socket open: events do the work
+const POLL_MS = 2000; // while processing (or waiting for a broadcast) and the live socket is not open
+const LIVE_POLL_MS = 15_000; // the same with the socket open: events do the work
 
 const id = decodeURIComponent(location.pathname.replace(/\/+$/, '').split('/').pop() || '');
 const video = /** @type {HTMLVideoElement} */ (document.getElementById('player'));
@@ -32,6 +39,7 @@ const processing = document.getElementById('processing');
 const playerBar = document.getElementById('player-bar');
 const wrap = video.closest('.player-wrap');
 const note = document.getElementById('processing-note');
+const liveBar = createLiveBar({ video, player: () => state.player });
 
 /**
  * Watchable now: ready, or processing with a first rendition published.
@@ -74,7 +82,8 @@ function showInfo(v) {
     ownerLink.href = userHref(v.owner);
   }
   owner.hidden = !v.owner;
-  const meta = [formatDuration(v.duration), formatDate(v.created_at)].filter(Boolean).join(' · ');
+  const liveNow = isLiveStream(v);
+  const meta = [liveNow ? '' : formatDuration(v.duration), formatDate(v.created_at)].filter(Boolean).join(' · ');
   document.getElementById('meta').textContent = meta;
   showViews(v.views);
   const tags = tagsOf(v);
@@ -84,7 +93,9 @@ function showInfo(v) {
   document.getElementById('manage').hidden = v.can_edit !== true;
   const download = /** @type {HTMLAnchorElement} */ (document.getElementById('download'));
   if (v.download_url) download.href = v.download_url;
-  download.hidden = !v.download_url;
+  // A live stream has no original file to download (nor has its replay).
+  download.hidden = !v.download_url || liveNow || state.wasLive;
+  if (liveNow && v.live) showViewers(v.live.viewers);
 }
 
 /** GET /api/videos/{id}/playback: {url, poster_url, expires_at}. */
@@ -157,13 +168,15 @@ async function load() {
     v = await fetchVideo();
   } catch (err) {
     if (look !== looks) return;
-    if (state.phase === 'early') {
-      // Playing while processed: a 404 means it was deleted, made private or failed (failed
-      // videos are their owner's); anything else is passing trouble that must not stop playback.
+    if (state.phase === 'early' || state.phase === 'live') {
+      // Playing while processed (or live): a 404 means it was deleted, made private or failed
+      // (failed videos are their owner's); anything else is passing trouble that must not stop
+      // playback.
       if (err.status === 404) {
         state.phase = 'gone';
         video.pause();
         hideNote();
+        liveBar.stop();
         if (state.failedError !== null) showError(`Processing failed: ${state.failedError || 'unknown error'}`);
         else showNotFound(err);
       } else poll(POLL_MS);
@@ -196,6 +209,16 @@ async function show(v) {
   showInfo(v);
   infoShown = true;
   startExtras(v);
+  if (isLiveStream(v)) {
+    await showLive(v);
+    return;
+  }
+  if (state.phase === 'live' || state.phase === 'waiting') {
+    if (v.status === 'ready') await startReplay(v);
+    else if (v.status === 'failed') showFailed(v);
+    else poll(POLL_MS);
+    return;
+  }
   if (state.phase === 'early') {
     if (v.status === 'ready') await upgrade();
     else if (v.status === 'failed') showFailed(v);
@@ -262,6 +285,97 @@ async function startEarly(v) {
 }
 
 /**
+ * A live stream (idle, live or ended): waiting for its broadcast, or playing it from the live
+ * edge (once its first segments are out).
+ * @param {Video} v
+ */
+async function showLive(v) {
+  const liveState = liveStateOf(v) || 'idle';
+  if (v.live && v.live.started_at) state.startedAt = v.live.started_at;
+  if (v.playable && state.phase === 'live') {
+    liveBar.follow(liveState);
+    poll(state.liveOpen ? LIVE_POLL_MS : POLL_MS);
+    return;
+  }
+  if (v.playable) {
+    await startLive(v);
+    return;
+  }
+  // Nothing to play yet (or any more: a broadcast that sent nothing usable is idle again).
+  if (state.player) state.player.stop();
+  video.pause();
+  showWaiting(liveState);
+}
+
+/**
+ * Plays a live stream from its live edge (and by itself: a viewer opened it to watch it now).
+ * @param {Video} v
+ */
+async function startLive(v) {
+  state.phase = 'live';
+  let playback;
+  try {
+    playback = await fetchStream();
+  } catch (err) {
+    if (err.status === 404) {
+      showNotFound(err);
+      return;
+    }
+    showWaiting(liveStateOf(v) || 'live'); // not out after all: the next look tries again
+    return;
+  }
+  liveBar.hideWaiting();
+  stats.liveStarts += 1;
+  play(v, playback || {}, null);
+  liveBar.follow(liveStateOf(v) || 'live');
+  liveBar.autoplay();
+  poll(state.liveOpen ? LIVE_POLL_MS : POLL_MS);
+}
+
+/**
+ * Nothing to play yet: "Starting soon" (or what the broadcast is doing) over the player.
+ * @param {'idle' | 'live' | 'ended'} liveState
+ */
+function showWaiting(liveState) {
+  state.phase = 'waiting';
+  playerError.hidden = true;
+  processing.hidden = true;
+  hideNote();
+  wrap.classList.add('inactive');
+  liveBar.stop();
+  liveBar.showWaiting(liveState);
+  stats.sawWaiting = true;
+  poll(state.liveOpen ? LIVE_POLL_MS : POLL_MS);
+}
+
+/**
+ * The live stream is now its replay (a VOD): the player moves onto it where the viewer was in
+ * the broadcast, the chat becomes its replay.
+ * @param {Video} v
+ */
+async function startReplay(v) {
+  state.wasLive = true;
+  liveBar.hideWaiting();
+  liveBar.stop();
+  if (state.chat) state.chat.toReplay();
+  if (!state.player) {
+    await startReady(v); // it was waiting: the replay from the start
+    return;
+  }
+  state.phase = 'ready';
+  let playback;
+  try {
+    playback = await fetchPlayback();
+  } catch {
+    state.phase = 'live'; // keep playing what there is; the next look tries again
+    poll(POLL_MS);
+    return;
+  }
+  stats.replayReloads += 1;
+  play(v, playback || {}, state.player.broadcastPosition(state.startedAt));
+}
+
+/**
  * Starts the player, or (after a retried failure) loads the new stream in the one there is.
  * @param {Video} v
  * @param {import('./player.js').Playback} playback
@@ -275,8 +389,8 @@ function play(v, playback, startAt) {
     state.player.reload(playback, startAt);
     return;
   }
-  state.player = startPlayer(v, playback, startAt, { video, fetchPlayback: fetchStream, showError });
-  trackPlayback({ id, video, startAt, state, stats, showViews });
+  state.player = startPlayer(v, playback, startAt, { video, fetchPlayback: fetchStream, showError, live: isLiveStream(v) });
+  trackPlayback({ id, video, startAt, state, stats, showViews, saving: () => state.phase !== 'live' });
 }
 
 /** The full ladder is published: the player moves to it where it is (quality back to Auto). */
@@ -389,18 +503,38 @@ function onJobEvent(msg) {
   load();
 }
 
+/**
+ * Live-stream news: the broadcast started or stopped (`live.state`: the badge follows at once),
+ * its first segments are out (`video.playable`), its replay is ready (`video.ready`). Each makes
+ * the page look at the video again.
+ * @param {{ type: string, state?: string }} msg
+ */
+function onLiveEvent(msg) {
+  if (msg.type === 'live.state' && liveStateOf({ status: msg.state })) {
+    document.getElementById('status').replaceChildren(liveBadge(msg.state));
+  }
+  if (state.phase !== 'waiting' && state.phase !== 'live') return;
+  stats.liveEvents += 1;
+  clearTimeout(pollTimer);
+  load();
+}
+
 // ---------------------------------------------------------------------------------------------
-// Around the player: views, "More from", comments, resume and watch progress.
+// Around the player: views, "More from", comments, chat, resume and watch progress.
 
 /**
  * phase: null (not looked yet), 'processing' (not playable yet), 'early' (playing while the
  * rest is processed), 'ready' (playing the full ladder), 'failed', 'retry' (the stream could not
- * be had: looking again), 'gone' (no longer visible while playing).
- * @type {{ user: any, video: Video | null, comments: any, extrasStarted: boolean, phase: string | null, liveOpen: boolean, player: import('./player.js').PlayerControl | null, failedError: string | null }}
+ * be had: looking again), 'gone' (no longer visible while playing), 'waiting' (a live stream
+ * with nothing to play yet), 'live' (playing a live stream).
+ * @type {{ user: any, video: Video | null, comments: any, chat: Awaited<ReturnType<typeof initChat>>, extrasStarted: boolean, phase: string | null, liveOpen: boolean, player: import('./player.js').PlayerControl | null, failedError: string | null, startedAt: string | null, wasLive: boolean }}
  * failedError: the reason of a `video.failed` this page heard (then a 404 means "failed").
+ * startedAt: when the live stream's broadcast began; wasLive: the video is (the replay of) a
+ * live stream.
  */
 const state = {
-  user: null, video: null, comments: null, extrasStarted: false, phase: null, liveOpen: false, player: null, failedError: null,
+  user: null, video: null, comments: null, chat: null, extrasStarted: false, phase: null, liveOpen: false, player: null, failedError: null,
+  startedAt: null, wasLive: false,
 };
 // For tests and debugging: what this page did about progress, views and transcoding news.
 const stats = {
@@ -408,6 +542,9 @@ const stats = {
   // Played while processing (a first rendition); full-ladder reloads; what made the latest look
   // while playing early (poll, event, reopen).
   earlyStart: false, upgrades: 0, upgradedVia: null,
+  // Live streams: waited for the broadcast, players started on the live edge, moves onto the
+  // replay, live-stream events heard.
+  sawWaiting: false, liveStarts: 0, replayReloads: 0, liveEvents: 0,
 };
 window.kinoWatch = stats;
 
@@ -452,7 +589,24 @@ async function startExtras(v) {
       state.video = { ...state.video, ...fresh };
     },
   });
+  // Live streams and their replays have a chat; uploads (whose source has bytes) do not.
+  if (isLiveStream(v) || !(Number(v.source_bytes) > 0)) startChat(v);
   live.start();
+}
+
+/**
+ * The chat panel (subscribed to the live channel before it starts); absent for a video that
+ * never was a live stream.
+ * @param {Video} v
+ */
+function startChat(v) {
+  initChat({ videoId: id, video, user: state.user, owner: v.owner || null, live, replay: v.status === 'ready' }).then((chat) => {
+    state.chat = chat;
+    if (!chat) return;
+    state.wasLive = true;
+    document.getElementById('download').hidden = true;
+    if (state.video && state.video.status === 'ready') chat.toReplay();
+  }, () => {});
 }
 
 
@@ -462,7 +616,12 @@ const live = liveChannel(id);
 live.onState((liveState) => {
   if (liveState === 'open') onJobEvent({ type: 'live.open' }); // news sent before this moment was missed: look again
   else if (liveState === 'closed') onJobEvent({ type: 'live.closed' }); // no news until it reopens: poll meanwhile
+  if ((liveState === 'open' || liveState === 'closed') && (state.phase === 'waiting' || state.phase === 'live')) {
+    if (liveState === 'open') load();
+    else poll(POLL_MS);
+  }
 });
+for (const type of ['live.state', 'video.playable', 'video.ready']) live.on(type, onLiveEvent);
 for (const type of ['job.progress', 'video.playable', 'video.ready', 'video.failed']) live.on(type, onJobEvent); // from whichever worker runs the job
 live.on('viewers', (msg) => {
   if (Number.isFinite(msg.count)) showViewers(msg.count);
@@ -475,6 +634,7 @@ initHeader().then((user) => {
   if (state.comments && user && !state.user) {
     state.user = user;
     state.comments.setUser(user);
+    if (state.chat) state.chat.setUser(user);
   }
   if (infoShown && sessionGeneration() !== startGeneration) {
     fetchVideo().then((v) => {
