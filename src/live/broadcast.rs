@@ -70,6 +70,13 @@ pub async fn run(hub: Arc<LiveHub>, video_id: VideoId, session: u64, mut rx: mps
     drop(rx);
     hub.release(&video_id);
     tracing::info!(%video_id, session, clean, reason, "live session ended");
+    if matches!(hub.db.video(&video_id).await, Ok(None)) {
+        // Deleted while live: segments stored after the delete removed its blobs go too.
+        if let Err(e) = crate::jobs::remove_blobs(&hub.store, &video_id).await {
+            tracing::warn!(%video_id, error = %format!("{e:#}"), "cannot remove a deleted stream's last segments");
+        }
+        return;
+    }
     match hub.db.end_live(&video_id, session).await {
         Ok(true) => {}
         Ok(false) => return, // another session took over
@@ -226,10 +233,18 @@ async fn broadcast(
     let mut fed = stdin.write_all(&head).await;
     let (mut window_start, mut window_bytes) = (Instant::now(), 0u64);
     let mut health = Health::new(meta.frame_rate, keyframes.last().copied());
+    let mut events = hub.events.subscribe();
     while fed.is_ok() {
         let msg = tokio::select! {
             msg = rx.recv() => msg,
             _ = stop.cancelled() => { end = (false, "the broadcast was taken over or could not be stored".into()); break }
+            event = events.recv() => match event {
+                Ok(e) if e.video_id == *video_id && e.kind == VideoEvent::VideoDeleted => {
+                    end = (true, "the live stream was deleted".into());
+                    break;
+                }
+                _ => continue,
+            },
         };
         match msg {
             None => break,

@@ -10,6 +10,12 @@
 // stream must still be idle. Without PUBLISH_URL, someone else is publishing it (or is about to):
 // the script checks the live parts only, not the replay.
 //
+// LIVE_OWNER (env, `username:password`) names the stream's owner (any uploader account will do):
+// with it and PUBLISH_URL, a third browser signs in as that account and follows the stream on
+// the Go live page (/live?id=VIDEO_ID), which must show the ingest health while publishing.
+// Without it the Go live checks are skipped (the summary says so): accounts signed up here are
+// viewers, who cannot open the Go live page.
+//
 // Signs up two fresh users (A and B, POST /api/auth/register, each in its own browser profile),
 // then checks:
 // 1. (own publisher) A's watch page, opened while the stream is idle, waits ("Starting soon");
@@ -27,6 +33,9 @@
 // 6. (own publisher) the publisher stops; A's page moves onto the replay (a VOD, no reload of the
 //    page), the chat panel becomes "Chat replay", and its messages follow the video's time: none
 //    before the first message's time, the message after it.
+// 7. (own publisher, LIVE_OWNER) the Go live page: no ingest health while the stream is idle;
+//    while publishing, fresh figures (updated within 3 s) with a bitrate > 0 and a frame rate
+//    within HEALTH_FPS_SLACK of the publisher's 30 fps, updating; none once the broadcast is over.
 // Prints a JSON summary on stdout in every case; exits 1 (naming the failed check) on failure.
 
 import { spawn } from 'node:child_process';
@@ -52,9 +61,13 @@ const EDGE_SLACK_S = 2; // after "Go to live edge": this close to hls.js's live 
 const CHAT_TIMEOUT_MS = 5000; // accepted post → shown in the other page
 const REPLAY_TIMEOUT_MS = 120_000; // publisher exited → the page plays the replay
 const OVERALL_TIMEOUT_MS = 300_000;
+const PUBLISH_FPS = 30;
+const HEALTH_FPS_SLACK = 3; // a window's frame rate may be off by arrival jitter
+const HEALTH_TIMEOUT_MS = 20_000; // live → a fresh health sample near PUBLISH_FPS
+const OWNER = process.env.LIVE_OWNER || '';
 
 const suffix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`.slice(-10);
-const summary = { ok: false, base, videoId, publishing: Boolean(publishUrl), users: [], latency: null, checks: [], failed: null };
+const summary = { ok: false, base, videoId, publishing: Boolean(publishUrl), users: [], latency: null, goLive: null, checks: [], failed: null };
 const { check, newBrowser, pageLog, main } = createHarness({
   summary,
   profilePrefix: 'kino-live',
@@ -76,10 +89,10 @@ let publisherStderr = '';
 function startPublisher() {
   publisher = spawn(FFMPEG, [
     '-hide_banner', '-nostdin', '-v', 'error', '-re',
-    '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=30',
+    '-f', 'lavfi', '-i', `testsrc2=size=854x480:rate=${PUBLISH_FPS}`,
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
     '-t', String(PUBLISH_SECS),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '30', '-pix_fmt', 'yuv420p',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(PUBLISH_FPS), '-pix_fmt', 'yuv420p',
     '-c:a', 'aac', '-f', 'flv', publishUrl,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   publisher.stderr.on('data', (chunk) => {
@@ -243,6 +256,36 @@ async function seesChat(page, body, since, label) {
   return Date.now() - since;
 }
 
+/** The Go live page's stream state and ingest health box, read in the page. */
+function readHealth(page) {
+  return page.evaluate(() => {
+    const box = document.getElementById('ingest-health');
+    const dd = (id) => {
+      const n = document.getElementById(id);
+      return { text: n.textContent, value: n.dataset.value === '' || n.dataset.value === undefined ? null : Number(n.dataset.value) };
+    };
+    return {
+      state: (document.getElementById('stream') || {}).dataset?.state ?? null,
+      shown: !!(box && !box.hidden && box.offsetParent !== null),
+      stale: box ? box.dataset.stale : null,
+      age: document.getElementById('health-age').textContent,
+      bitrate: dd('health-bitrate'),
+      frameRate: dd('health-frame-rate'),
+      keyframes: dd('health-keyframes'),
+      missing: dd('health-missing'),
+      warnings: [...document.querySelectorAll('#health-warnings p')].map((p) => p.textContent),
+      mark: window.__liveMark || null,
+    };
+  });
+}
+
+/** Seconds since the last health update the page shows ("just now" → 0), else null. */
+function healthAgeSecs(age) {
+  if (/just now$/.test(age)) return 0;
+  const m = /(\d+) s ago$/.exec(age);
+  return m ? Number(m[1]) : null;
+}
+
 /** The chat bodies a page shows. */
 const chatBodies = (page) => page.evaluate(() => [...document.querySelectorAll('#chat-list .chat-body')].map((n) => n.textContent));
 
@@ -275,6 +318,39 @@ async function run() {
     });
   }
 
+  let owner = null;
+  if (publishUrl && OWNER) {
+    await check('the owner follows the idle stream on the Go live page, without ingest health', async () => {
+      const colon = OWNER.indexOf(':');
+      if (colon < 1) throw new CheckError('LIVE_OWNER must read username:password');
+      owner = await newBrowser('owner');
+      await owner.page.goto(`${base}/`, { waitUntil: 'load' });
+      const r = await pageFetch(owner.page, '/api/auth/signin', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ username: OWNER.slice(0, colon), password: OWNER.slice(colon + 1) }),
+      });
+      if (r.status !== 200) throw new CheckError(`signing in as ${OWNER.slice(0, colon)} answered ${r.status}: ${JSON.stringify(r.body)}`);
+      const res = await owner.page.goto(`${base}/live?id=${encodeURIComponent(videoId)}`, { waitUntil: 'load' });
+      if (!res || !res.ok()) throw new CheckError(`GET /live answered ${res ? res.status() : 'nothing'}`);
+      await owner.page.evaluate(() => {
+        window.__liveMark = 'same page';
+      });
+      try {
+        await owner.page.waitForFunction(() => document.getElementById('stream').dataset.state === 'idle', null, { timeout: STEP_TIMEOUT_MS, polling: 100 });
+      } catch {
+        const note = await owner.page.evaluate(() => [...document.querySelectorAll('.notice:not([hidden])')].map((n) => n.textContent.trim()));
+        throw new CheckError(`the Go live page does not show the idle stream: ${JSON.stringify({ notices: note, health: await readHealth(owner.page) })}`);
+      }
+      const health = await readHealth(owner.page);
+      if (health.shown) throw new CheckError(`ingest health shown while idle: ${JSON.stringify(health)}`);
+      return { state: health.state };
+    });
+  } else if (publishUrl) {
+    summary.goLive = 'skipped: set LIVE_OWNER=username:password (the stream\'s owner) to check the Go live page';
+    console.error(`Go live page checks ${summary.goLive}`);
+  }
+
   let publishedAt = null;
   if (publishUrl) {
     await check('the publisher goes live', async () => {
@@ -288,6 +364,31 @@ async function run() {
         await sleep(250);
       }
     });
+    if (owner) {
+      await check('the Go live page shows ingest health: bitrate > 0, frame rate near 30, updating', async () => {
+        const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+        const seen = [];
+        let good = null;
+        for (;;) {
+          await assertPublishing();
+          const h = await readHealth(owner.page);
+          if (h.mark !== 'same page') throw new CheckError('the Go live page reloaded');
+          const age = healthAgeSecs(h.age);
+          const sample = `${h.bitrate.value}/${h.frameRate.value}`;
+          if (h.shown && h.stale === 'false' && h.bitrate.value !== null && seen.at(-1) !== sample) seen.push(sample);
+          const fresh = h.shown && h.stale === 'false' && age !== null && age <= 3;
+          if (fresh && h.bitrate.value > 0 && Math.abs(h.frameRate.value - PUBLISH_FPS) <= HEALTH_FPS_SLACK) good = good || h;
+          if (good && seen.length >= 2) {
+            summary.goLive = { bitrate: good.bitrate.text, frameRate: good.frameRate.text, keyframes: good.keyframes.text, missing: good.missing.text, samples: seen.length };
+            return { ...summary.goLive, age: good.age, warnings: good.warnings, afterMs: Date.now() - publishedAt };
+          }
+          if (Date.now() > deadline) {
+            throw new CheckError(`no fresh sample with a bitrate > 0 and ${PUBLISH_FPS} ± ${HEALTH_FPS_SLACK} fps (and a second sample) within ${HEALTH_TIMEOUT_MS / 1000} s; samples ${JSON.stringify(seen)}, last ${JSON.stringify(h)}`);
+          }
+          await sleep(250);
+        }
+      });
+    }
     await check('A\'s waiting page starts playing by itself', async () => {
       const played = await playsOn(a.page, 'A');
       const state = await readState(a.page);
@@ -429,6 +530,19 @@ async function run() {
     if (!composer) throw new CheckError('the chat composer is still usable on the replay');
     return { firstOffset: first.offset_secs, beforeFirst, afterFirst, backToStart };
   });
+
+  if (owner) {
+    await check('the Go live page drops ingest health once the broadcast is over', async () => {
+      try {
+        await owner.page.waitForFunction(() => ['ended', 'ready'].includes(document.getElementById('stream').dataset.state), null, { timeout: STEP_TIMEOUT_MS, polling: 100 });
+      } catch {
+        throw new CheckError(`the Go live page still says ${JSON.stringify(await readHealth(owner.page))}`);
+      }
+      const h = await readHealth(owner.page);
+      if (h.shown) throw new CheckError(`ingest health still shown in state ${h.state}: ${JSON.stringify(h)}`);
+      return { state: h.state };
+    });
+  }
 
   if (pageLog.length) summary.pageLogSize = pageLog.length;
 }
