@@ -11,7 +11,7 @@
 //! - `upload-page.mjs` drops a file on the Upload page, reloads it mid-upload, drops the file
 //!   again, and sees the upload resume from the server's offset and the row reach ready.
 //! - `live.mjs` waits on the watch page of an idle live stream, publishes to it with ffmpeg
-//!   over RTMP, plays it live by itself, reports the latency behind the live edge, uses the
+//!   over RTMP, sees the owner's Go live page show ingest health, plays it live by itself, reports the latency behind the live edge, uses the
 //!   live-edge button, chats between two users, and follows the stream onto its replay with
 //!   the chat replayed at its broadcast times.
 
@@ -167,6 +167,8 @@ async fn a_live_stream_plays_with_chat_and_becomes_its_replay_in_chromium() {
             .arg(path)
             .args([base, id, publish_url])
             .env("LIVE_PUBLISH_SECS", "30")
+            // The harness's admin owns the stream: the Go live page's ingest health is checked too.
+            .env("LIVE_OWNER", "admin:admin-password-1")
             .output()
             .expect("run node")
     })

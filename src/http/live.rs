@@ -77,7 +77,8 @@ pub async fn live(
         .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
         .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
-            pump(socket, events, video.id, app, caller.0).await;
+            let manages = crate::auth::policy::may_manage(caller.0.as_ref(), video.acl());
+            pump(socket, events, video.id, app, caller.0, manages).await;
             drop(slot);
         }))
 }
@@ -193,6 +194,7 @@ async fn pump(
     video_id: crate::ids::VideoId,
     app: AppState,
     caller: Option<crate::auth::Principal>,
+    manages: bool,
 ) {
     loop {
         tokio::select! {
@@ -208,6 +210,9 @@ async fn pump(
                             })))
                             .await;
                         return;
+                    }
+                    if matches!(e.kind, crate::events::VideoEvent::LiveHealth { .. }) && !manages {
+                        continue; // ingest health is for the stream's owner and admins
                     }
                     let Ok(text) = serde_json::to_string(&*e) else { continue };
                     if socket.send(Message::Text(text.into())).await.is_err() {

@@ -347,11 +347,16 @@ async fn package(
 }
 
 /// Ingest health over windows of [`HEALTH_EVERY`]: what the creator's page shows live.
+/// Frames missing are read from the frames' own timestamps (a gap over 1.5 frame intervals
+/// at the declared rate counts the frames that should have filled it), so arrival jitter on
+/// the network does not count.
 struct Health {
     declared_fps: Option<f64>,
     since: Instant,
     bytes: u64,
     frames: u64,
+    missing: u64,
+    last_frame_ms: Option<u32>,
     last_keyframe_ms: Option<u32>,
     keyframe_interval: Option<f64>,
 }
@@ -362,10 +367,12 @@ const HEALTH_EVERY: Duration = Duration::from_secs(2);
 impl Health {
     fn new(declared_fps: Option<f64>, last_keyframe_ms: Option<u32>) -> Health {
         Health {
-            declared_fps,
+            declared_fps: declared_fps.filter(|f| *f > 0.0),
             since: Instant::now(),
             bytes: 0,
             frames: 0,
+            missing: 0,
+            last_frame_ms: None,
             last_keyframe_ms,
             keyframe_interval: None,
         }
@@ -373,14 +380,23 @@ impl Health {
 
     fn saw(&mut self, kind: u8, timestamp_ms: u32, body: &[u8]) {
         self.bytes += body.len() as u64;
-        if kind == flv::TAG_VIDEO && body.get(1) == Some(&1) {
-            self.frames += 1;
-            if flv::is_avc_keyframe(body) {
-                if let Some(last) = self.last_keyframe_ms {
-                    self.keyframe_interval = Some(f64::from(timestamp_ms.wrapping_sub(last)) / 1000.0);
-                }
-                self.last_keyframe_ms = Some(timestamp_ms);
+        if kind != flv::TAG_VIDEO || body.get(1) != Some(&1) {
+            return;
+        }
+        self.frames += 1;
+        if let (Some(fps), Some(last)) = (self.declared_fps, self.last_frame_ms) {
+            let interval = 1000.0 / fps;
+            let gap = f64::from(timestamp_ms.wrapping_sub(last));
+            if gap > interval * 1.5 && gap < 60_000.0 {
+                self.missing += ((gap / interval).round() as u64).saturating_sub(1);
             }
+        }
+        self.last_frame_ms = Some(timestamp_ms);
+        if flv::is_avc_keyframe(body) {
+            if let Some(last) = self.last_keyframe_ms {
+                self.keyframe_interval = Some(f64::from(timestamp_ms.wrapping_sub(last)) / 1000.0);
+            }
+            self.last_keyframe_ms = Some(timestamp_ms);
         }
     }
 
@@ -390,18 +406,37 @@ impl Health {
         if secs < HEALTH_EVERY.as_secs_f64() {
             return None;
         }
-        let fps = self.frames as f64 / secs;
-        let missing = self
-            .declared_fps
-            .map_or(0, |d| (d * secs - self.frames as f64).max(0.0).floor() as u64);
         let event = VideoEvent::LiveHealth {
             bitrate: (self.bytes as f64 * 8.0 / secs) as u64,
-            frame_rate: (fps * 100.0).round() / 100.0,
+            frame_rate: (self.frames as f64 / secs * 100.0).round() / 100.0,
             keyframe_interval_secs: self.keyframe_interval,
-            frames_missing: missing,
+            frames_missing: self.missing,
         };
-        (self.since, self.bytes, self.frames) = (Instant::now(), 0, 0);
+        (self.since, self.bytes, self.frames, self.missing) = (Instant::now(), 0, 0, 0);
         Some(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(h: &mut Health, ts: u32, key: bool) {
+        h.saw(flv::TAG_VIDEO, ts, &[if key { 0x17 } else { 0x27 }, 1, 0, 0, 0]);
+    }
+
+    #[test]
+    fn missing_frames_come_from_timestamp_gaps_not_arrival() {
+        let mut h = Health::new(Some(30.0), None);
+        for n in 0..30u32 {
+            frame(&mut h, n * 1000 / 30, n % 30 == 0);
+        }
+        assert_eq!(h.missing, 0, "a steady 30 fps misses nothing");
+        frame(&mut h, 1066, false); // 3 frame intervals after the frame at 966 ms: 2 missing
+        assert_eq!(h.missing, 2);
+        frame(&mut h, 2000, true);
+        frame(&mut h, 3000, true);
+        assert_eq!(h.keyframe_interval, Some(1.0));
     }
 }
 

@@ -4,14 +4,16 @@
 // the broadcast over the stream's live channel and GET /api/videos/{id}: Starting soon, LIVE
 // (with its viewers), Ended, and at last its replay. `?id=ID` picks one of the user's live
 // streams, listed beside (GET /api/me/videos): after a reload its key can only be replaced.
+// While live, the ingest's `live.health` figures show under the state (ingest-health.js).
 import { api, currentUser, getJSON, signInHref } from './api.js';
 import { privacyBadge, statusBadge } from './cards.js';
 import { applyMaxLength, limitsNow, loadConfig } from './config.js';
 import { el } from './dom.js';
 import { initHeader } from './header.js';
+import { createIngestHealth } from './ingest-health.js';
 import { isLiveStream, liveBadge, liveStateOf } from './live-status.js';
 import { liveChannel } from './live.js';
-import { createKeyBox } from './stream-key.js';
+import { createKeyBox, recommendedKeyframeSecs } from './stream-key.js';
 import { parseTags } from './tags.js';
 
 /** @typedef {import('./cards.js').Video} Video */
@@ -58,6 +60,7 @@ const followed = {
 };
 
 const keyBox = createKeyBox({ onReplaced: () => refresh() });
+const health = createIngestHealth({ recommendedKeyframeSecs });
 
 /** @param {string} id */
 const streamHref = (id) => `${location.pathname}?id=${encodeURIComponent(id)}`;
@@ -125,6 +128,7 @@ function render(v) {
   if (live) followed.wasLive = true;
   if (!live && !(followed.wasLive || (v.status === 'ready' && !(Number(v.source_bytes) > 0)))) {
     streamPanel.hidden = true;
+    health.setLive(false);
     pageError.textContent = 'That video is not a live stream: pick one of yours, or create one.';
     pageError.hidden = false;
     return;
@@ -138,6 +142,7 @@ function render(v) {
   streamPanel.dataset.state = state;
   note.dataset.state = state;
   note.replaceChildren(...noteFor(v));
+  health.setLive(state === 'live');
   const viewers = $('stream-viewers');
   viewers.hidden = !live;
   if (live) showViewers(v.live ? Number(v.live.viewers) : 0);
@@ -167,6 +172,7 @@ async function refresh() {
     if (err.status === 404) {
       if (followed.channel) followed.channel.stop(); // its socket would be refused as well
       streamPanel.hidden = true;
+      health.setLive(false);
       pageError.textContent = 'This live stream does not exist (any more), or it is not yours to see.';
       pageError.hidden = false;
       return;
@@ -179,7 +185,7 @@ async function refresh() {
 
 /**
  * Follows stream `id` (one at a time): its panel, its key when this page has it, its live
- * channel (live.state, video.playable, video.ready, viewers).
+ * channel (live.state, live.health, video.playable, video.ready, viewers).
  * @param {string} id
  * @param {StreamKeyView | null} view
  */
@@ -188,6 +194,7 @@ function follow(id, view) {
     for (const off of followed.unsubscribe) off();
     if (followed.channel) followed.channel.stop();
     Object.assign(followed, { id, video: null, channel: null, unsubscribe: [], reason: null, wasLive: false });
+    health.reset();
     const channel = liveChannel(id);
     followed.channel = channel;
     followed.unsubscribe = [
@@ -197,6 +204,7 @@ function follow(id, view) {
       }),
       channel.on('video.playable', () => refresh()),
       channel.on('video.ready', () => refresh()),
+      channel.on('live.health', (msg) => health.update(msg)),
       channel.on('viewers', (msg) => {
         if (Number.isFinite(msg.count)) showViewers(msg.count);
       }),

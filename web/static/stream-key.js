@@ -30,6 +30,17 @@ function rememberedIngest() {
   }
 }
 
+/**
+ * The keyframe interval the server recommends (s, `obs_settings.keyframe_interval_secs`), as
+ * the OBS how-to shows it; null when this browser has not seen it.
+ * @returns {number | null}
+ */
+export function recommendedKeyframeSecs() {
+  const ingest = rememberedIngest();
+  const secs = Number(ingest && ingest.obs_settings && ingest.obs_settings.keyframe_interval_secs);
+  return Number.isFinite(secs) && secs > 0 ? secs : null;
+}
+
 /** @param {StreamKeyView} view */
 function rememberIngest(view) {
   try {
@@ -118,12 +129,12 @@ export function createKeyBox({ onReplaced = () => {} } = {}) {
   function renderSteps() {
     const ingest = rememberedIngest();
     const obs = (ingest && ingest.obs_settings) || {};
-    const keyframes = Number(obs.keyframe_interval_secs);
+    const keyframes = recommendedKeyframeSecs();
     steps.replaceChildren(
       step('In OBS, open Settings → Stream. Service: ', 'Custom…', '; Server: the address above; Stream Key: the key above.'),
       step('Settings → Output, Output Mode ', 'Advanced', ', Streaming tab: Video Encoder ', `x264 (${obs.video_codec || 'H.264'})`,
         ', Rate Control ', obs.rate_control || 'CBR',
-        ', Keyframe Interval ', Number.isFinite(keyframes) && keyframes > 0 ? `${keyframes} s` : 'the server\u2019s segment length',
+        ', Keyframe Interval ', keyframes ? `${keyframes} s` : 'the server\u2019s segment length',
         ', Tune ', obs.tune || 'zerolatency', '. Audio Encoder: ', obs.audio_codec || 'AAC', '.'),
       step(`Start Streaming. This page says LIVE within seconds${latencyHint ? `; viewers see you about ${latencyHint} s later` : ''}. Any other RTMP encoder works the same way: publish to `,
         'SERVER/STREAM_KEY', '.'));
