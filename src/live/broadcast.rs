@@ -417,6 +417,15 @@ impl Health {
     }
 }
 
+/// Removes a scratch directory when dropped.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,14 +446,5 @@ mod tests {
         frame(&mut h, 2000, true);
         frame(&mut h, 3000, true);
         assert_eq!(h.keyframe_interval, Some(1.0));
-    }
-}
-
-/// Removes a scratch directory when dropped.
-struct RemoveOnDrop(std::path::PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
