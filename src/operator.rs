@@ -51,11 +51,7 @@ pub async fn create_user(config: Config, name: &str, role: Option<Role>, email: 
 pub async fn create_token(config: Config, user: &str, scopes: &str, label: &str) -> anyhow::Result<()> {
     let scopes = ScopeSet::parse_csv(scopes).map_err(anyhow::Error::msg)?;
     let state = AppState::open(without_events(config)).await?;
-    let account = state
-        .db
-        .user_by_login(&user.trim().to_ascii_lowercase())
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no account is named {user:?}; create it with `kino users create`"))?;
+    let account = account(&state, user).await?;
     check_scopes(account.role, scopes).map_err(anyhow::Error::msg)?;
     let token = secret::new_api_token();
     state
@@ -64,6 +60,17 @@ pub async fn create_token(config: Config, user: &str, scopes: &str, label: &str)
         .await?;
     println!("{token}");
     Ok(())
+}
+
+/// The account named `user` (any case).
+///
+/// Errors: no such account (the message says how to make one), or the database failed.
+async fn account(state: &AppState, user: &str) -> anyhow::Result<crate::db::UserRecord> {
+    state
+        .db
+        .user_by_login(&user.trim().to_ascii_lowercase())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account is named {user:?}; create it with `kino users create`"))
 }
 
 /// Operator commands publish no events: they need not reach NATS (and work while it is down).
@@ -103,11 +110,7 @@ pub async fn create_live_stream(config: Config, user: &str, title: &str, privacy
         None => config.auth.default_privacy,
     };
     let state = AppState::open(without_events(config)).await?;
-    let account = state
-        .db
-        .user_by_login(&user.trim().to_ascii_lowercase())
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no account is named {user:?}; create it with `kino users create`"))?;
+    let account = account(&state, user).await?;
     anyhow::ensure!(
         account.role.scopes().has(crate::auth::Scope::Upload),
         "account {user:?} cannot upload, so it cannot go live; give it the uploader role"

@@ -74,6 +74,23 @@ impl Drop for Cluster {
     }
 }
 
+/// Makes the `admin` account on the shared database with the operator commands and returns
+/// an API token of `scopes` for it.
+fn admin_token(dir: &Path, env: &[(String, String)], scopes: &str) -> String {
+    let admin_dir = dir.join("operator");
+    std::fs::create_dir_all(&admin_dir).unwrap();
+    let out = kino_cli_env(
+        &admin_dir,
+        &["users", "create", "admin", "--role", "admin", "--password-stdin"],
+        "admin-password-1\n",
+        env,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kino_cli_env(&admin_dir, &["tokens", "create", "admin", "--scope", scopes], "", env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 /// The process id of the worker holding the video's job lease, read from the shared database.
 async fn job_holder(db_url: &str, video_id: &str) -> Option<u32> {
     let mut conn = sqlx::PgConnection::connect(db_url).await.unwrap();
@@ -108,23 +125,7 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
     let db_url = env.iter().find(|(k, _)| k == "KINO_DATABASE_URL").unwrap().1.clone();
 
     // The admin account and its token, made by the operator command against the shared database.
-    let admin_dir = dir.path().join("operator");
-    std::fs::create_dir_all(&admin_dir).unwrap();
-    let out = kino_cli_env(
-        &admin_dir,
-        &["users", "create", "admin", "--role", "admin", "--password-stdin"],
-        "admin-password-1\n",
-        &env,
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = kino_cli_env(
-        &admin_dir,
-        &["tokens", "create", "admin", "--scope", "read,upload,admin"],
-        "",
-        &env,
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let token = admin_token(dir.path(), &env, "read,upload,admin");
 
     let cluster = Cluster::up(dir.path(), &env);
     let (a, b) = (cluster.url("api-a"), cluster.url("api-b"));
@@ -449,23 +450,7 @@ async fn a_broadcast_ingested_on_one_node_is_served_by_the_other_and_survives_it
     let dir = tempfile::Builder::new().prefix("kino-cluster-live-").tempdir().unwrap();
     let mut env = scale_out_env(dir.path());
     env.push(("KINO_LIVE__RECONNECT_GRACE_SECS".into(), "1".into()));
-    let admin_dir = dir.path().join("operator");
-    std::fs::create_dir_all(&admin_dir).unwrap();
-    let out = kino_cli_env(
-        &admin_dir,
-        &["users", "create", "admin", "--role", "admin", "--password-stdin"],
-        "admin-password-1\n",
-        &env,
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = kino_cli_env(
-        &admin_dir,
-        &["tokens", "create", "admin", "--scope", "read,write,upload,admin"],
-        "",
-        &env,
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let token = admin_token(dir.path(), &env, "read,write,upload,admin");
 
     let cluster = Cluster::up(dir.path(), &env);
     let (a, b) = (cluster.url("api-a"), cluster.url("api-b"));
@@ -490,36 +475,7 @@ async fn a_broadcast_ingested_on_one_node_is_served_by_the_other_and_survives_it
         .unwrap();
     let id = created["id"].as_str().unwrap().to_string();
     let key = created["stream_key"].as_str().unwrap();
-    let mut publisher = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-nostdin",
-            "-v",
-            "error",
-            "-re",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=30",
-        ])
-        .args(["-f", "lavfi", "-i", "sine=sample_rate=48000", "-t", "60"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-tune",
-            "zerolatency",
-            "-g",
-            "30",
-            "-c:a",
-            "aac",
-        ])
-        .args(["-f", "flv", &format!("{rtmp_a}/{key}")])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut publisher = common::rtmp_publish(&format!("{rtmp_a}/{key}"), 60, Some("640x360"));
 
     // Node B serves what node A ingests.
     let started = Instant::now();

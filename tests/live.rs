@@ -6,48 +6,15 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::{Server, kino_cli};
 use serde_json::{Value, json};
 
-/// Starts `ffmpeg -re` publishing `secs` seconds of a 854x480 30 fps test picture (keyframe
-/// every second) and a tone to `url`; `video` false publishes audio only.
+/// A publisher of `secs` seconds of 854x480 (or, `video` false, audio only) to `url`.
 fn publish(url: &str, secs: u32, video: bool) -> Child {
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-hide_banner", "-nostdin", "-v", "error", "-re"]);
-    if video {
-        cmd.args(["-f", "lavfi", "-i", "testsrc2=size=854x480:rate=30"]);
-    }
-    cmd.args([
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000",
-        "-t",
-        &secs.to_string(),
-    ]);
-    if video {
-        cmd.args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-tune",
-            "zerolatency",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-        ]);
-    }
-    cmd.args(["-c:a", "aac", "-f", "flv", url])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ffmpeg runs")
+    common::rtmp_publish(url, secs, video.then_some("854x480"))
 }
 
 /// Waits for a publisher to exit; returns (success, stderr).

@@ -236,20 +236,7 @@ impl Db {
             .await?;
         for (rendition, segments) in indexes {
             for s in segments {
-                query(
-                    "INSERT INTO live_segments (video_id, rendition, seq, duration, bytes, init, discontinuity, program_date_time)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(v.id.as_str())
-                .bind(rendition)
-                .bind(s.seq as i64)
-                .bind(s.duration)
-                .bind(s.bytes as i64)
-                .bind(&s.init)
-                .bind(s.discontinuity)
-                .bind(s.program_date_time_ms)
-                .execute(&mut *tx)
-                .await?;
+                insert_segment(&mut tx, &v.id, rendition, s).await?;
             }
         }
         tx.commit().await.map_err(DbError::from)
@@ -298,21 +285,8 @@ impl Db {
 
     /// Records a finished segment of `rendition` (after its bytes are stored).
     pub async fn insert_live_segment(&self, video_id: &str, rendition: &str, s: &LiveSegment) -> Result<(), DbError> {
-        query(
-            "INSERT INTO live_segments (video_id, rendition, seq, duration, bytes, init, discontinuity, program_date_time)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(video_id)
-        .bind(rendition)
-        .bind(s.seq as i64)
-        .bind(s.duration)
-        .bind(s.bytes as i64)
-        .bind(&s.init)
-        .bind(s.discontinuity)
-        .bind(s.program_date_time_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        insert_segment(&mut conn, video_id, rendition, s).await
     }
 
     /// Every indexed segment of one rendition, by sequence number.
@@ -460,4 +434,29 @@ impl Db {
         .await?;
         Ok(n > 0)
     }
+}
+
+/// Inside `conn`: the index row of segment `s` of `rendition` (a second insert of the same
+/// sequence number changes nothing).
+async fn insert_segment(
+    conn: &mut sqlx::AnyConnection,
+    video_id: &str,
+    rendition: &str,
+    s: &LiveSegment,
+) -> Result<(), DbError> {
+    query(
+        "INSERT INTO live_segments (video_id, rendition, seq, duration, bytes, init, discontinuity, program_date_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(video_id)
+    .bind(rendition)
+    .bind(s.seq as i64)
+    .bind(s.duration)
+    .bind(s.bytes as i64)
+    .bind(&s.init)
+    .bind(s.discontinuity)
+    .bind(s.program_date_time_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -340,6 +340,45 @@ pub fn kino_cli_env(data_dir: &Path, args: &[&str], stdin: &str, env: &[(String,
     child.wait_with_output().unwrap()
 }
 
+/// Starts `ffmpeg -re` publishing `secs` seconds over RTMP to `url` as OBS would: a `size`
+/// test picture at 30 fps in H.264 keyed every second (`None`: no video) and a tone in AAC.
+/// Its stderr is piped (what the server told it).
+pub fn rtmp_publish(url: &str, secs: u32, size: Option<&str>) -> Child {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-nostdin", "-v", "error", "-re"]);
+    if let Some(size) = size {
+        cmd.args(["-f", "lavfi", "-i", &format!("testsrc2=size={size}:rate=30")]);
+    }
+    cmd.args([
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        &secs.to_string(),
+    ]);
+    if size.is_some() {
+        cmd.args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+        ]);
+    }
+    cmd.args(["-c:a", "aac", "-f", "flv", url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ffmpeg runs")
+}
+
 /// The admin account of a test data directory and an API token for it, made once per
 /// directory with the operator commands (`kino users create`, `kino tokens create`).
 fn admin_token(data_dir: &Path, env: &[(String, String)]) -> String {
