@@ -571,10 +571,19 @@ impl Config {
             (0.5..=10.0).contains(&live.segment_secs),
             "live.segment_secs must be between 0.5 and 10"
         );
-        anyhow::ensure!(live.dvr_secs >= 0.0, "live.dvr_secs must not be negative");
         anyhow::ensure!(
-            live.reconnect_grace_secs >= 0.0 && live.idle_timeout_secs > 0.0,
-            "live.reconnect_grace_secs must not be negative and live.idle_timeout_secs must be positive"
+            live.dvr_secs.is_finite() && live.dvr_secs >= 0.0,
+            "live.dvr_secs must be a number of seconds, 0 or more"
+        );
+        anyhow::ensure!(
+            (0.0..=86_400.0).contains(&live.reconnect_grace_secs)
+                && live.idle_timeout_secs > 0.0
+                && live.idle_timeout_secs <= 3600.0,
+            "live.reconnect_grace_secs must be 0–86400 and live.idle_timeout_secs 0–3600 (exclusive of 0)"
+        );
+        anyhow::ensure!(
+            live.max_frame_rate.is_finite() && live.max_frame_rate >= 1.0,
+            "live.max_frame_rate must be at least 1"
         );
         anyhow::ensure!(live.max_streams >= 1, "live.max_streams must be at least 1");
         if !live.rtmp_listen.is_empty() {

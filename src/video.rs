@@ -67,7 +67,8 @@ impl LiveState {
         match s {
             "idle" => Some(LiveState::Idle),
             "live" => Some(LiveState::Live),
-            "ended" => Some(LiveState::Ended),
+            // `finishing`: one node is making the replay; to everyone else it has ended.
+            "ended" | "finishing" => Some(LiveState::Ended),
             _ => None,
         }
     }

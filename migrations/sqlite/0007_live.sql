@@ -1,11 +1,12 @@
 -- Live streams (RTMP ingest → HLS). A live stream is a video: its `videos` row stays
 -- `processing` until the broadcast has become a replay (`ready`); `live_streams.state` says
 -- where the broadcast is (`idle` before the first publish, `live` while a publisher sends,
--- `ended` once it stopped and is being turned into the replay).
+-- `ended` once it stopped (a reconnect may resume it), `finishing` while one node turns it
+-- into the replay).
 CREATE TABLE live_streams (
     video_id     TEXT PRIMARY KEY REFERENCES videos (id) ON DELETE CASCADE,
     key_hash     TEXT NOT NULL UNIQUE,        -- SHA-256 (hex) of the stream key; the key is never stored
-    state        TEXT NOT NULL DEFAULT 'idle' CHECK (state IN ('idle', 'live', 'ended')),
+    state        TEXT NOT NULL DEFAULT 'idle' CHECK (state IN ('idle', 'live', 'ended', 'finishing')),
     node         TEXT,                        -- the ingest node holding the publishing session
     sessions     INTEGER NOT NULL DEFAULT 0,  -- publishing sessions so far (a reconnect adds one)
     started_at   INTEGER,                     -- Unix ms the first session started
@@ -19,6 +20,7 @@ CREATE TABLE live_segments (
     video_id          TEXT NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
     rendition         TEXT NOT NULL,
     seq               INTEGER NOT NULL,            -- media sequence number, from 0
+    session           INTEGER NOT NULL,            -- the publishing session that made it
     duration          REAL NOT NULL,               -- seconds
     bytes             INTEGER NOT NULL,
     init              TEXT NOT NULL,               -- file name of its init segment

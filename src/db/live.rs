@@ -49,6 +49,25 @@ fn live_from_row(row: &AnyRow) -> Result<LiveStreamRecord, sqlx::Error> {
     })
 }
 
+/// What [`Db::insert_chat`] enforces.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatLimits {
+    /// Messages one author may post a minute in one chat.
+    pub per_minute: u32,
+    /// Seconds between two messages of one author (0 = off).
+    pub slow_mode_secs: u32,
+}
+
+/// The outcome of [`Db::insert_chat`].
+#[derive(Debug)]
+pub enum ChatInsert {
+    Posted(ChatRecord),
+    /// Over a limit: try again in this many seconds.
+    TooSoon {
+        retry_after_secs: u64,
+    },
+}
+
 /// A chat message with its author's name.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ChatRecord {
@@ -119,15 +138,15 @@ impl Db {
     }
 
     /// Takes the broadcast of `video_id` for a new publishing session on `node`: allowed when
-    /// no session is live, or the live one's heartbeat is older than `stale_before` (Unix ms;
-    /// its node is gone), and the video is not yet its replay. Returns the new session's
+    /// no session is live (nor the replay being made), or the live one's heartbeat is older
+    /// than `stale_before` (Unix ms; its node is gone), and the video is not yet its replay. Returns the new session's
     /// number, `None` when refused — atomic, so of two publishers on one key one wins.
     pub async fn claim_live(&self, video_id: &str, node: &str, stale_before: i64) -> Result<Option<u64>, DbError> {
         let now = now_ms();
         let session: Option<i64> = query_scalar(
             "UPDATE live_streams SET state = 'live', node = ?, sessions = sessions + 1, heartbeat_at = ?,
                  started_at = COALESCE(started_at, ?), ended_at = NULL
-             WHERE video_id = ? AND (state <> 'live' OR heartbeat_at IS NULL OR heartbeat_at < ?)
+             WHERE video_id = ? AND (state IN ('idle', 'ended') OR heartbeat_at IS NULL OR heartbeat_at < ?)
                AND EXISTS (SELECT 1 FROM videos WHERE id = ? AND status = 'processing')
              RETURNING sessions",
         )
@@ -172,48 +191,51 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Turns a broadcast whose last session was `session` into its replay: the video becomes
-    /// `ready` with `renditions_json`, `duration` seconds and a poster when `has_poster`.
-    /// False (nothing changed) when a new session resumed it meanwhile or it is already done.
+    /// Claims the making of the replay of a broadcast whose last session is `session`: the
+    /// state becomes `finishing` (no publish can resume it from here) when that session ended,
+    /// or its node stopped heartbeating before `stale_before` (Unix ms) — also a `finishing`
+    /// whose node died. False when another session or node has it.
+    pub async fn begin_finish(&self, video_id: &str, session: u64, stale_before: i64) -> Result<bool, DbError> {
+        let now = now_ms();
+        let done = query(
+            "UPDATE live_streams SET state = 'finishing', heartbeat_at = ?, ended_at = COALESCE(ended_at, ?)
+             WHERE video_id = ? AND sessions = ?
+               AND (state = 'ended' OR (state IN ('live', 'finishing') AND heartbeat_at < ?))",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(video_id)
+        .bind(session as i64)
+        .bind(stale_before)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Makes a broadcast that is `finishing` its replay: the video becomes `ready` with
+    /// `renditions_json`, `duration` seconds and a poster when `has_poster`. False (nothing
+    /// changed) when it is already done.
     pub async fn finish_live(
         &self,
         video_id: &str,
-        session: u64,
         renditions_json: &str,
         duration: f64,
         has_poster: bool,
     ) -> Result<bool, DbError> {
-        let now = now_ms();
-        let mut tx = self.write_tx().await?;
-        let ours = query(
-            "UPDATE live_streams SET state = 'ended', ended_at = COALESCE(ended_at, ?)
-             WHERE video_id = ? AND sessions = ?",
-        )
-        .bind(now)
-        .bind(video_id)
-        .bind(session as i64)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !ours {
-            return Ok(false);
-        }
         let done = query(
             "UPDATE videos SET status = 'ready', progress = 100, renditions = ?, duration_secs = ?, has_poster = ?,
-                 updated_at = ? WHERE id = ? AND status = 'processing'",
+                 updated_at = ? WHERE id = ? AND status = 'processing'
+                 AND EXISTS (SELECT 1 FROM live_streams WHERE video_id = ? AND state = 'finishing')",
         )
         .bind(renditions_json)
         .bind(duration)
         .bind(has_poster)
-        .bind(now)
+        .bind(now_ms())
         .bind(video_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        tx.commit().await?;
-        Ok(done)
+        .bind(video_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Inserts clip `v` as a `ready` video with `renditions_json`, `duration` seconds and the
@@ -252,23 +274,27 @@ impl Db {
         Ok(())
     }
 
-    /// Puts a broadcast whose session `session` produced nothing back to `idle`.
+    /// Puts a broadcast whose session `session` produced nothing back to `idle` (not yet
+    /// started: chat times count from the next start).
     pub async fn reset_live(&self, video_id: &str, session: u64) -> Result<(), DbError> {
-        query("UPDATE live_streams SET state = 'idle', node = NULL WHERE video_id = ? AND sessions = ?")
-            .bind(video_id)
-            .bind(session as i64)
-            .execute(&self.pool)
-            .await?;
+        query(
+            "UPDATE live_streams SET state = 'idle', node = NULL, started_at = NULL, ended_at = NULL
+             WHERE video_id = ? AND sessions = ?",
+        )
+        .bind(video_id)
+        .bind(session as i64)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    /// Broadcasts still `live` or `ended` (not yet replayed) whose heartbeat is older than
-    /// `before` (Unix ms): their ingest node stopped without finishing them. With the session
+    /// Broadcasts still `live`, `ended` or `finishing` (not yet replayed) whose heartbeat is
+    /// older than `before` (Unix ms): their node stopped without finishing them. With the session
     /// number each was at.
     pub async fn abandoned_live_streams(&self, before: i64) -> Result<Vec<(VideoId, u64)>, DbError> {
         let rows = query(
             "SELECT ls.video_id, ls.sessions FROM live_streams ls JOIN videos v ON v.id = ls.video_id
-             WHERE ls.state IN ('live', 'ended') AND ls.heartbeat_at < ? AND v.status = 'processing'",
+             WHERE ls.state IN ('live', 'ended', 'finishing') AND ls.heartbeat_at < ? AND v.status = 'processing'",
         )
         .bind(before)
         .fetch_all(&self.pool)
@@ -283,16 +309,36 @@ impl Db {
             .map_err(DbError::from)
     }
 
-    /// Records a finished segment of `rendition` (after its bytes are stored).
-    pub async fn insert_live_segment(&self, video_id: &str, rendition: &str, s: &LiveSegment) -> Result<(), DbError> {
-        let mut conn = self.pool.acquire().await?;
-        insert_segment(&mut conn, video_id, rendition, s).await
+    /// Records a finished segment of `rendition` (after its bytes are stored), only while its
+    /// session still holds the broadcast. Returns false when it does not (another session took
+    /// over: the caller must stop).
+    pub async fn insert_live_segment(&self, video_id: &str, rendition: &str, s: &LiveSegment) -> Result<bool, DbError> {
+        let done = query(
+            "INSERT INTO live_segments (video_id, rendition, seq, session, duration, bytes, init, discontinuity, program_date_time)
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS
+                 (SELECT 1 FROM live_streams WHERE video_id = ? AND sessions = ? AND state = 'live')
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(video_id)
+        .bind(rendition)
+        .bind(s.seq as i64)
+        .bind(s.session as i64)
+        .bind(s.duration)
+        .bind(s.bytes as i64)
+        .bind(&s.init)
+        .bind(s.discontinuity)
+        .bind(s.program_date_time_ms)
+        .bind(video_id)
+        .bind(s.session as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Every indexed segment of one rendition, by sequence number.
     pub async fn live_segments(&self, video_id: &str, rendition: &str) -> Result<Vec<LiveSegment>, DbError> {
         let rows = query(
-            "SELECT seq, duration, bytes, init, discontinuity, program_date_time FROM live_segments
+            "SELECT seq, session, duration, bytes, init, discontinuity, program_date_time FROM live_segments
              WHERE video_id = ? AND rendition = ? ORDER BY seq",
         )
         .bind(video_id)
@@ -303,6 +349,7 @@ impl Db {
             .map(|r| {
                 Ok(LiveSegment {
                     seq: r.try_get::<i64, _>("seq")?.max(0) as u64,
+                    session: r.try_get::<i64, _>("session")?.max(0) as u64,
                     duration: r.try_get("duration")?,
                     bytes: r.try_get::<i64, _>("bytes")?.max(0) as u64,
                     init: r.try_get("init")?,
@@ -326,27 +373,66 @@ impl Db {
             .map_err(DbError::from)
     }
 
-    /// Adds a chat message at `offset_secs` into the broadcast.
+    /// Adds a chat message by `author_id` unless `limits` say it comes too soon, in one write
+    /// transaction (so parallel posts cannot slip past the limits). The message is kept at the
+    /// broadcast time of the live edge: the duration indexed so far (0 before the first
+    /// segment), which is where the replay shows it.
     pub async fn insert_chat(
         &self,
         video_id: &str,
         author_id: i64,
         body: &str,
-        offset_secs: f64,
-    ) -> Result<ChatRecord, DbError> {
+        limits: ChatLimits,
+    ) -> Result<ChatInsert, DbError> {
+        let now = now_ms();
+        let mut tx = self.write_tx().await?;
+        let last: Option<i64> =
+            query_scalar("SELECT MAX(created_at) FROM chat_messages WHERE video_id = ? AND author_id = ?")
+                .bind(video_id)
+                .bind(author_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let in_last_minute: i64 =
+            query_scalar("SELECT COUNT(*) FROM chat_messages WHERE video_id = ? AND author_id = ? AND created_at >= ?")
+                .bind(video_id)
+                .bind(author_id)
+                .bind(now - 60_000)
+                .fetch_one(&mut *tx)
+                .await?;
+        if in_last_minute >= i64::from(limits.per_minute) {
+            return Ok(ChatInsert::TooSoon { retry_after_secs: 10 });
+        }
+        if limits.slow_mode_secs > 0
+            && let Some(last) = last
+        {
+            let wait_ms = i64::from(limits.slow_mode_secs) * 1000 - (now - last);
+            if wait_ms > 0 {
+                return Ok(ChatInsert::TooSoon {
+                    retry_after_secs: ((wait_ms + 999) / 1000) as u64,
+                });
+            }
+        }
+        let offset: Option<f64> = query_scalar(
+            "SELECT MAX(total) FROM (SELECT SUM(duration) AS total FROM live_segments WHERE video_id = ? GROUP BY rendition) t",
+        )
+        .bind(video_id)
+        .fetch_one(&mut *tx)
+        .await?;
         let id: i64 = query_scalar(
             "INSERT INTO chat_messages (video_id, author_id, body, offset_secs, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(video_id)
         .bind(author_id)
         .bind(body)
-        .bind(offset_secs)
-        .bind(now_ms())
-        .fetch_one(&self.pool)
+        .bind(offset.unwrap_or(0.0))
+        .bind(now)
+        .fetch_one(&mut *tx)
         .await?;
         let sql = format!("{CHAT_SELECT} WHERE c.id = ?");
-        let row = query(&sql).bind(id).fetch_one(&self.pool).await?;
-        chat_from_row(&row).map_err(DbError::from)
+        let row = query(&sql).bind(id).fetch_one(&mut *tx).await?;
+        let record = chat_from_row(&row)?;
+        tx.commit().await?;
+        Ok(ChatInsert::Posted(record))
     }
 
     /// Up to `limit` chat messages of a video from broadcast time `from_secs` on, in the order
@@ -387,27 +473,6 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
-    /// When `author_id` last posted in a video's chat (Unix ms).
-    pub async fn last_chat_at(&self, video_id: &str, author_id: i64) -> Result<Option<i64>, DbError> {
-        query_scalar("SELECT MAX(created_at) FROM chat_messages WHERE video_id = ? AND author_id = ?")
-            .bind(video_id)
-            .bind(author_id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(DbError::from)
-    }
-
-    /// Messages `author_id` posted in a video's chat since `since` (Unix ms), for the rate limit.
-    pub async fn recent_chat_count(&self, video_id: &str, author_id: i64, since: i64) -> Result<i64, DbError> {
-        query_scalar("SELECT COUNT(*) FROM chat_messages WHERE video_id = ? AND author_id = ? AND created_at >= ?")
-            .bind(video_id)
-            .bind(author_id)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(DbError::from)
-    }
-
     /// Keeps `user_id` out of a video's chat until `until` (Unix ms; `None`: for good).
     pub async fn ban_from_chat(&self, video_id: &str, user_id: i64, until: Option<i64>) -> Result<(), DbError> {
         query(
@@ -436,8 +501,7 @@ impl Db {
     }
 }
 
-/// Inside `conn`: the index row of segment `s` of `rendition` (a second insert of the same
-/// sequence number changes nothing).
+/// Inside `conn`: the index row of segment `s` of `rendition` (a clip's).
 async fn insert_segment(
     conn: &mut sqlx::AnyConnection,
     video_id: &str,
@@ -445,12 +509,13 @@ async fn insert_segment(
     s: &LiveSegment,
 ) -> Result<(), DbError> {
     query(
-        "INSERT INTO live_segments (video_id, rendition, seq, duration, bytes, init, discontinuity, program_date_time)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO live_segments (video_id, rendition, seq, session, duration, bytes, init, discontinuity, program_date_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(video_id)
     .bind(rendition)
     .bind(s.seq as i64)
+    .bind(s.session as i64)
     .bind(s.duration)
     .bind(s.bytes as i64)
     .bind(&s.init)

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::{Principal, Scope, policy};
-use crate::db::live::ChatRecord;
+use crate::db::live::{ChatInsert, ChatLimits, ChatRecord};
 use crate::db::{VideoRecord, now_ms};
 use crate::events::VideoEvent;
 use crate::http::caller::Caller;
@@ -203,27 +203,19 @@ pub async fn create(
             "the stream's moderators have kept you out of this chat for now".into(),
         ));
     }
-    let now = now_ms();
-    let slow = app.db.live_stream(&id).await?.map_or(0, |l| l.chat_slow_mode_secs);
-    if slow > 0
-        && !policy::may_manage(Some(&who), video.acl())
-        && let Some(last) = app.db.last_chat_at(&id, who.user_id).await?
-    {
-        let wait_ms = i64::from(slow) * 1000 - (now - last);
-        if wait_ms > 0 {
-            return Err(ApiError::TooManyRequests {
-                retry_after_secs: ((wait_ms + 999) / 1000) as u64,
-            });
-        }
-    }
-    if app.db.recent_chat_count(&id, who.user_id, now - 60_000).await? >= i64::from(app.config.live.chat_per_minute) {
-        return Err(ApiError::TooManyRequests { retry_after_secs: 10 });
-    }
-    let offset = video
-        .live
-        .and_then(|(_, started)| started)
-        .map_or(0.0, |started| ((now - started) as f64 / 1000.0).max(0.0));
-    let message = ChatView::from(app.db.insert_chat(&id, who.user_id, text, offset).await?);
+    let slow_mode_secs = if policy::may_manage(Some(&who), video.acl()) {
+        0 // moderators are exempt
+    } else {
+        app.db.live_stream(&id).await?.map_or(0, |l| l.chat_slow_mode_secs)
+    };
+    let limits = ChatLimits {
+        per_minute: app.config.live.chat_per_minute,
+        slow_mode_secs,
+    };
+    let message = match app.db.insert_chat(&id, who.user_id, text, limits).await? {
+        ChatInsert::Posted(record) => ChatView::from(record),
+        ChatInsert::TooSoon { retry_after_secs } => return Err(ApiError::TooManyRequests { retry_after_secs }),
+    };
     app.events.publish(
         &video.id,
         VideoEvent::ChatMessage {

@@ -38,6 +38,19 @@ pub enum Media {
     End { clean: bool, reason: String },
 }
 
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The publisher unpublished: the event ends now.
+    Clean,
+    /// The publisher dropped (socket closed, silence, a limit, ffmpeg failed): a reconnect
+    /// within `live.reconnect_grace_secs` resumes the event.
+    Dropped,
+    /// Refused after the first seconds (no video, an unsupported codec, a limit): nothing was
+    /// packaged in this session; no grace.
+    Refused,
+}
+
 /// What `onMetaData` declares (every field optional: publishers differ).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StreamMeta {
@@ -63,13 +76,16 @@ const BITRATE_WINDOW: Duration = Duration::from_secs(5);
 /// the replay (after `live.reconnect_grace_secs` unless the stop was clean). Never fails:
 /// errors are logged and end the session.
 pub async fn run(hub: Arc<LiveHub>, video_id: VideoId, session: u64, mut rx: mpsc::Receiver<Media>) {
-    let (clean, reason) = match broadcast(&hub, &video_id, session, &mut rx).await {
+    let (ending, reason) = match broadcast(&hub, &video_id, session, &mut rx).await {
         Ok(end) => end,
-        Err(e) => (false, format!("{e:#}")),
+        Err(e) => {
+            tracing::error!(%video_id, session, error = %format!("{e:#}"), "live session failed");
+            (Ending::Dropped, "the server could not package the stream".into())
+        }
     };
     drop(rx);
     hub.release(&video_id);
-    tracing::info!(%video_id, session, clean, reason, "live session ended");
+    tracing::info!(%video_id, session, ?ending, reason, "live session ended");
     if matches!(hub.db.video(&video_id).await, Ok(None)) {
         // Deleted while live: segments stored after the delete removed its blobs go too.
         if let Err(e) = crate::jobs::remove_blobs(&hub.store, &video_id).await {
@@ -89,7 +105,7 @@ pub async fn run(hub: Arc<LiveHub>, video_id: VideoId, session: u64, mut rx: mps
             reason: Some(reason),
         },
     );
-    if !clean {
+    if ending == Ending::Dropped {
         tokio::time::sleep(Duration::from_secs_f64(hub.config.live.reconnect_grace_secs)).await;
     }
     if let Err(e) = finish_broadcast(&hub, &video_id, session).await {
@@ -97,13 +113,13 @@ pub async fn run(hub: Arc<LiveHub>, video_id: VideoId, session: u64, mut rx: mps
     }
 }
 
-/// The session itself; returns whether it ended cleanly and why.
+/// The session itself; returns how it ended and why (a sentence for the creator's page).
 async fn broadcast(
     hub: &Arc<LiveHub>,
     video_id: &VideoId,
     session: u64,
     rx: &mut mpsc::Receiver<Media>,
-) -> anyhow::Result<(bool, String)> {
+) -> anyhow::Result<(Ending, String)> {
     let cfg = &hub.config.live;
     // 1. The first seconds: codecs, picture, keyframe interval.
     let mut held: Vec<(u8, u32, Bytes)> = Vec::new();
@@ -115,8 +131,10 @@ async fn broadcast(
             _ = tokio::time::sleep_until(deadline) => break,
         };
         match msg {
-            None => return Ok((false, "the publisher went away".into())),
-            Some(Media::End { clean, reason }) => return Ok((clean, reason)),
+            None => return Ok((Ending::Dropped, "the publisher went away".into())),
+            Some(Media::End { clean, reason }) => {
+                return Ok((if clean { Ending::Clean } else { Ending::Dropped }, reason));
+            }
             Some(Media::Meta(m)) => meta = m,
             Some(Media::Tag {
                 kind,
@@ -128,7 +146,7 @@ async fn broadcast(
                         Some(VideoCodec::Avc) | None => {}
                         Some(VideoCodec::Enhanced(fourcc)) => {
                             return Ok((
-                                false,
+                                Ending::Refused,
                                 format!(
                                     "refused: Enhanced RTMP video ({}) is not supported; set the encoder to H.264 (x264 or a hardware H.264 encoder)",
                                     String::from_utf8_lossy(&fourcc)
@@ -137,7 +155,7 @@ async fn broadcast(
                         }
                         Some(VideoCodec::Other(id)) => {
                             return Ok((
-                                false,
+                                Ending::Refused,
                                 format!("refused: FLV video codec id {id} is not supported; send H.264"),
                             ));
                         }
@@ -159,7 +177,7 @@ async fn broadcast(
     }
     if !held.iter().any(|(k, _, _)| *k == flv::TAG_VIDEO) {
         return Ok((
-            false,
+            Ending::Refused,
             format!("refused: no video arrived in the first {PROBE_SECS} s; a live stream needs video"),
         ));
     }
@@ -174,7 +192,7 @@ async fn broadcast(
     };
     let plan = match plan::plan(&source, cfg, &hub.config.ladder) {
         Ok(plan) => plan,
-        Err(why) => return Ok((false, format!("refused: {why}"))),
+        Err(why) => return Ok((Ending::Refused, format!("refused: {why}"))),
     };
     tracing::info!(%video_id, session, ?source, renditions = ?plan.rungs.iter().map(|r| &r.name).collect::<Vec<_>>(), "live session starts");
 
@@ -220,7 +238,8 @@ async fn broadcast(
         head.extend(flv::tag(kind, ts, &body));
     }
     let stop = CancellationToken::new();
-    let packaging = tokio::spawn(package(hub.clone(), packager, video_id.clone(), session, stop.clone()));
+    let packaging = tokio::spawn(package(hub.clone(), packager, stop.clone()));
+    let beating = tokio::spawn(heartbeat(hub.clone(), video_id.clone(), session, stop.clone()));
     hub.events.publish(
         video_id,
         VideoEvent::LiveState {
@@ -229,7 +248,7 @@ async fn broadcast(
         },
     );
 
-    let mut end = (false, String::from("the publisher went away"));
+    let mut end = (Ending::Dropped, String::from("the publisher went away"));
     let mut fed = stdin.write_all(&head).await;
     let (mut window_start, mut window_bytes) = (Instant::now(), 0u64);
     let mut health = Health::new(meta.frame_rate, keyframes.last().copied());
@@ -237,10 +256,10 @@ async fn broadcast(
     while fed.is_ok() {
         let msg = tokio::select! {
             msg = rx.recv() => msg,
-            _ = stop.cancelled() => { end = (false, "the broadcast was taken over or could not be stored".into()); break }
+            _ = stop.cancelled() => { end = (Ending::Dropped, "the broadcast was taken over or could not be stored".into()); break }
             event = events.recv() => match event {
                 Ok(e) if e.video_id == *video_id && e.kind == VideoEvent::VideoDeleted => {
-                    end = (true, "the live stream was deleted".into());
+                    end = (Ending::Clean, "the live stream was deleted".into());
                     break;
                 }
                 _ => continue,
@@ -249,7 +268,7 @@ async fn broadcast(
         match msg {
             None => break,
             Some(Media::End { clean, reason }) => {
-                end = (clean, reason);
+                end = (if clean { Ending::Clean } else { Ending::Dropped }, reason);
                 break;
             }
             Some(Media::Meta(_)) => {}
@@ -270,7 +289,7 @@ async fn broadcast(
                     let bitrate = window_bytes * 8 / window_start.elapsed().as_secs().max(1);
                     if bitrate > cfg.max_ingest_bitrate {
                         end = (
-                            false,
+                            Ending::Dropped,
                             format!(
                                 "ended: the ingest bitrate reached {bitrate} bits/s, over this server's limit of {}",
                                 cfg.max_ingest_bitrate
@@ -285,17 +304,15 @@ async fn broadcast(
         }
     }
     if fed.is_err() {
-        end = (false, "ffmpeg stopped taking the stream".into());
+        end = (Ending::Dropped, "the server's encoder stopped taking the stream".into());
     }
     // 3. ffmpeg writes its last segment when its input ends.
     drop(stdin);
     match tokio::time::timeout(Duration::from_secs(15), child.wait()).await {
         Ok(Ok(status)) if !status.success() => {
             let last = stderr_tail.await.unwrap_or_default();
+            // ffmpeg's words (with scratch paths) stay in the log, not in the public reason.
             tracing::warn!(%video_id, session, %status, ffmpeg = last, "live ffmpeg failed");
-            if !end.0 {
-                end.1 = format!("{}; ffmpeg: {last}", end.1);
-            }
         }
         Ok(_) => {}
         Err(_) => {
@@ -303,6 +320,7 @@ async fn broadcast(
         }
     }
     stop.cancel();
+    let _ = beating.await;
     match packaging.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::error!(%video_id, error = %format!("{e:#}"), "live packaging failed"),
@@ -311,17 +329,10 @@ async fn broadcast(
     Ok(end)
 }
 
-/// Stores segments every [`SYNC_EVERY`] and renews the claim every [`HEARTBEAT_EVERY`] until
-/// `stop`, then syncs once more (ffmpeg's last segment). Cancels `stop` itself when the claim
-/// was lost or a write failed, which ends the session.
-async fn package(
-    hub: Arc<LiveHub>,
-    mut packager: Packager,
-    video_id: VideoId,
-    session: u64,
-    stop: CancellationToken,
-) -> anyhow::Result<()> {
-    let mut beat = Instant::now();
+/// Stores segments every [`SYNC_EVERY`] until `stop`, then syncs once more (ffmpeg's last
+/// segment). Cancels `stop` itself when a write failed or the claim was lost (a segment's
+/// index row is refused), which ends the session.
+async fn package(hub: Arc<LiveHub>, mut packager: Packager, stop: CancellationToken) -> anyhow::Result<()> {
     loop {
         let last = stop.is_cancelled();
         if let Err(e) = packager.sync(&hub).await {
@@ -331,17 +342,25 @@ async fn package(
         if last {
             return Ok(());
         }
-        if beat.elapsed() >= HEARTBEAT_EVERY {
-            beat = Instant::now();
-            if !hub.db.live_heartbeat(&video_id, session).await.unwrap_or(true) {
-                tracing::warn!(%video_id, session, "another session took this broadcast over");
-                stop.cancel();
-                return Ok(());
-            }
-        }
         tokio::select! {
             _ = tokio::time::sleep(SYNC_EVERY) => {}
             _ = stop.cancelled() => {}
+        }
+    }
+}
+
+/// Renews the session's claim every [`HEARTBEAT_EVERY`], on its own timer so slow uploads
+/// never let it go stale; cancels `stop` when another session took the broadcast over.
+async fn heartbeat(hub: Arc<LiveHub>, video_id: VideoId, session: u64, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(HEARTBEAT_EVERY) => {}
+            _ = stop.cancelled() => return,
+        }
+        if !hub.db.live_heartbeat(&video_id, session).await.unwrap_or(true) {
+            tracing::warn!(%video_id, session, "another session took this broadcast over");
+            stop.cancel();
+            return;
         }
     }
 }

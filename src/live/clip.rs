@@ -106,8 +106,14 @@ async fn copy(
                     .context("cannot copy an init segment")?;
                 inits.push(new.init.clone());
             }
-            let from = keys::hls(&source.id, &format!("{}/{}", r.name, playlist::segment_file(old.seq)));
-            let to = keys::hls(&clip.id, &format!("{}/{}", r.name, playlist::segment_file(new.seq)));
+            let from = keys::hls(
+                &source.id,
+                &format!("{}/{}", r.name, playlist::segment_file(old.session, old.seq)),
+            );
+            let to = keys::hls(
+                &clip.id,
+                &format!("{}/{}", r.name, playlist::segment_file(new.session, new.seq)),
+            );
             hub.store.copy(&from, &to).await.context("cannot copy a segment")?;
         }
         let target = required_target_duration(chosen.iter().map(|s| s.duration));
@@ -156,6 +162,7 @@ mod tests {
     fn seg(seq: u64, init: &str, discontinuity: bool) -> LiveSegment {
         LiveSegment {
             seq,
+            session: 1,
             duration: 1.0,
             bytes: 10,
             init: init.into(),

@@ -108,22 +108,38 @@ impl LiveHub {
         if row.replayed {
             return Err("this live stream has ended and is now a video; create a new live stream".into());
         }
-        if self.active() >= self.config.live.max_streams {
-            return Err(format!(
-                "this server is ingesting its limit of {} live streams; try again later",
-                self.config.live.max_streams
-            ));
-        }
-        let session = self
-            .db
-            .claim_live(&row.video_id, &self.node, now_ms() - STALE_SECS * 1000)
-            .await
-            .map_err(internal)?
-            .ok_or("this stream key is already live: one publisher at a time")?;
-        if let Ok(mut active) = self.active.lock() {
+        // Reserve the node's slot first, so two publishes at once cannot both pass the limit.
+        {
+            let mut active = self
+                .active
+                .lock()
+                .map_err(|_| "the server is restarting its live ingest".to_string())?;
+            if active.contains(&row.video_id) {
+                return Err("this stream key is already live: one publisher at a time".into());
+            }
+            if active.len() >= self.config.live.max_streams {
+                return Err(format!(
+                    "this server is ingesting its limit of {} live streams; try again later",
+                    self.config.live.max_streams
+                ));
+            }
             active.insert(row.video_id.clone());
         }
-        Ok((row.video_id, session))
+        let claimed = self
+            .db
+            .claim_live(&row.video_id, &self.node, now_ms() - STALE_SECS * 1000)
+            .await;
+        match claimed {
+            Ok(Some(session)) => Ok((row.video_id, session)),
+            Ok(None) => {
+                self.release(&row.video_id);
+                Err("this stream key is already live: one publisher at a time".into())
+            }
+            Err(e) => {
+                self.release(&row.video_id);
+                Err(internal(e))
+            }
+        }
     }
 
     /// Forgets a broadcast this node no longer ingests.
@@ -184,17 +200,17 @@ async fn sweep(hub: Arc<LiveHub>, shutdown: CancellationToken) {
 /// rendition's `VOD` playlist of every indexed segment (`#EXT-X-ENDLIST`), a multivariant
 /// playlist with measured bitrates, a poster, then the video `ready` and `video.ready` sent.
 /// Without any segment the stream goes back to `idle`. Nothing happens when another session
-/// resumed the broadcast meanwhile. Idempotent: a second run changes nothing.
+/// resumed the broadcast, or another node is making the replay ([`Db::begin_finish`]);
+/// a node that dies half-way leaves it `finishing`, which the sweeper takes up again.
 ///
 /// Errors: the index or the blob store failed.
 pub async fn finish_broadcast(hub: &LiveHub, video_id: &VideoId, session: u64) -> anyhow::Result<()> {
     let Some(video) = hub.db.video(video_id).await? else {
         return Ok(());
     };
-    let Some(row) = hub.db.live_stream(video_id).await? else {
-        return Ok(());
-    };
-    if row.replayed || row.sessions != session {
+    // One node makes the replay, and no publish resumes the event meanwhile.
+    let stale_before = now_ms() - STALE_SECS * 1000;
+    if !hub.db.begin_finish(video_id, session, stale_before).await? {
         return Ok(());
     }
     let mut renditions: Vec<Rendition> = Vec::new();
@@ -243,11 +259,7 @@ pub async fn finish_broadcast(hub: &LiveHub, video_id: &VideoId, session: u64) -
         }
     };
     let json = serde_json::to_string(&renditions)?;
-    if hub
-        .db
-        .finish_live(video_id, session, &json, longest, has_poster)
-        .await?
-    {
+    if hub.db.finish_live(video_id, &json, longest, has_poster).await? {
         tracing::info!(%video_id, duration_secs = longest, "broadcast is now a video");
         hub.events
             .publish(video_id, VideoEvent::VideoReady { duration_secs: longest });
@@ -295,7 +307,7 @@ async fn poster(hub: &LiveHub, video_id: &VideoId, renditions: &[Rendition]) -> 
         .or_else(|_| tempfile::tempdir())?;
     let joined = dir.path().join("frame.mp4");
     let mut bytes = Vec::new();
-    for file in [seg.init.clone(), playlist::segment_file(seg.seq)] {
+    for file in [seg.init.clone(), playlist::segment_file(seg.session, seg.seq)] {
         let key = keys::hls(video_id, &format!("{}/{file}", smallest.name));
         bytes.extend(hub.store.get(&key, None).await?.bytes().await?);
     }

@@ -30,8 +30,6 @@ struct RungState {
     rung: LiveRung,
     /// ffmpeg's next media sequence number in this session.
     next_ffmpeg_seq: u64,
-    /// Kino's next sequence number (continues across sessions).
-    next_seq: u64,
     /// The DVR window of the index, ascending.
     window: VecDeque<LiveSegment>,
     init: Option<Vec<u8>>,
@@ -58,6 +56,11 @@ pub struct Packager {
     dvr_secs: f64,
     rungs: Vec<RungState>,
     multivariant_published: bool,
+    /// Kino's sequence number of this session's first segment: one past the highest of any
+    /// rendition so far, the same for every rendition, so segment N of ffmpeg is `base + N`
+    /// in each of them (renditions stay aligned even if one loses a segment).
+    base: u64,
+    segment_secs: f64,
 }
 
 impl Packager {
@@ -74,17 +77,25 @@ impl Packager {
         start_ms: i64,
     ) -> anyhow::Result<Packager> {
         let mut rungs = Vec::new();
+        let mut base = 0;
+        for name in hub.db.live_renditions(video_id).await? {
+            base = base.max(
+                hub.db
+                    .live_segments(video_id, &name)
+                    .await?
+                    .last()
+                    .map_or(0, |s| s.seq + 1),
+            );
+        }
         for rung in &plan.rungs {
             let earlier = hub.db.live_segments(video_id, &rung.name).await?;
-            let next_seq = earlier.last().map_or(0, |s| s.seq + 1);
             let target = required_target_duration(earlier.iter().map(|s| s.duration).chain([plan.segment_secs]));
             let mut window: VecDeque<LiveSegment> = earlier.into();
             let trimmed_discontinuities = trim(&mut window, hub.config.live.dvr_secs);
             rungs.push(RungState {
                 rung: rung.clone(),
                 next_ffmpeg_seq: 0,
-                next_seq,
-                discontinuity: next_seq > 0,
+                discontinuity: base > 0,
                 window,
                 init: None,
                 target,
@@ -102,6 +113,8 @@ impl Packager {
             dvr_secs: hub.config.live.dvr_secs,
             rungs,
             multivariant_published: false,
+            base,
+            segment_secs: plan.segment_secs,
         })
     }
 
@@ -162,6 +175,14 @@ impl Packager {
             if ffmpeg_seq < r.next_ffmpeg_seq {
                 continue;
             }
+            if ffmpeg_seq > r.next_ffmpeg_seq {
+                // ffmpeg trimmed segments this packager never saw (it fell behind): the
+                // timeline goes on after a gap.
+                tracing::warn!(video_id = %self.video_id, rendition = name, lost = ffmpeg_seq - r.next_ffmpeg_seq, "live segments were gone before they were stored");
+                r.next_pdt_ms += ((ffmpeg_seq - r.next_ffmpeg_seq) as f64 * self.segment_secs * 1000.0) as i64;
+                r.next_ffmpeg_seq = ffmpeg_seq;
+                r.discontinuity = true;
+            }
             let init_name = playlist::init_file(self.session);
             if r.init.is_none() {
                 let map = list
@@ -185,13 +206,15 @@ impl Packager {
                     // timeline goes on after a gap.
                     tracing::warn!(video_id = %self.video_id, rendition = name, segment = seg.uri, error = %e, "a live segment was gone before it was stored");
                     r.next_ffmpeg_seq = ffmpeg_seq + 1;
+                    r.next_pdt_ms += (f64::from(seg.duration) * 1000.0).round() as i64;
                     r.discontinuity = true;
                     continue;
                 }
             };
             let duration = f64::from(seg.duration);
             let segment = LiveSegment {
-                seq: r.next_seq,
+                seq: self.base + ffmpeg_seq,
+                session: self.session,
                 duration,
                 bytes: bytes.len() as u64,
                 init: init_name,
@@ -205,16 +228,17 @@ impl Packager {
                 .put_bytes(
                     &keys::hls(
                         &self.video_id,
-                        &format!("{name}/{}", playlist::segment_file(segment.seq)),
+                        &format!("{name}/{}", playlist::segment_file(segment.session, segment.seq)),
                     ),
                     bytes,
                 )
                 .await
                 .context("cannot store a live segment")?;
-            hub.db.insert_live_segment(&self.video_id, &name, &segment).await?;
+            if !hub.db.insert_live_segment(&self.video_id, &name, &segment).await? {
+                anyhow::bail!("another session took this broadcast over");
+            }
             r.target = r.target.max(required_target_duration(std::iter::once(duration)));
             r.next_pdt_ms += (duration * 1000.0).round() as i64;
-            r.next_seq += 1;
             r.next_ffmpeg_seq = ffmpeg_seq + 1;
             r.discontinuity = false;
             r.window.push_back(segment);

@@ -15,6 +15,9 @@ use time::macros::format_description;
 pub struct LiveSegment {
     /// Media sequence number (RFC 8216 §4.3.3.2), from 0, never reused.
     pub seq: u64,
+    /// The publishing session that made it (part of its file name, so two sessions can never
+    /// write the same blob).
+    pub session: u64,
     /// Seconds (`EXTINF`).
     pub duration: f64,
     /// Bytes of the segment.
@@ -27,9 +30,9 @@ pub struct LiveSegment {
     pub program_date_time_ms: i64,
 }
 
-/// File name of segment `seq` in its rendition's directory.
-pub fn segment_file(seq: u64) -> String {
-    format!("{seq:06}.m4s")
+/// File name of segment `seq` of publishing session `session` in its rendition's directory.
+pub fn segment_file(session: u64, seq: u64) -> String {
+    format!("{session}-{seq:06}.m4s")
 }
 
 /// File name of the init segment of publishing session `session`.
@@ -66,7 +69,11 @@ pub fn media_playlist(segments: &[LiveSegment], target: u64, window: Window, ear
         _ => 0,
     };
     let listed = &segments[first..];
-    let discontinuity_seq = earlier_discontinuities + segments[..first].iter().filter(|s| s.discontinuity).count();
+    // Discontinuities whose tag is no longer in the playlist: those that left, and the first
+    // listed segment's (a tag before the first segment is not written).
+    let discontinuity_seq = earlier_discontinuities
+        + segments[..first].iter().filter(|s| s.discontinuity).count()
+        + usize::from(listed.first().is_some_and(|s| s.discontinuity));
     let mut out = format!(
         "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:{target}\n#EXT-X-MEDIA-SEQUENCE:{}\n",
         listed.first().map_or(segments.len() as u64, |s| s.seq)
@@ -92,7 +99,7 @@ pub fn media_playlist(segments: &[LiveSegment], target: u64, window: Window, ear
         if i == 0 || s.discontinuity {
             let _ = writeln!(out, "#EXT-X-PROGRAM-DATE-TIME:{}", rfc3339_ms(s.program_date_time_ms));
         }
-        let _ = write!(out, "#EXTINF:{:.3},\n{}\n", s.duration, segment_file(s.seq));
+        let _ = write!(out, "#EXTINF:{:.3},\n{}\n", s.duration, segment_file(s.session, s.seq));
     }
     if window == Window::Replay {
         out.push_str("#EXT-X-ENDLIST\n");
@@ -118,6 +125,7 @@ mod tests {
     fn seg(seq: u64, init: &str, discontinuity: bool) -> LiveSegment {
         LiveSegment {
             seq,
+            session: 1,
             duration: 1.0,
             bytes: 1000,
             init: init.into(),
@@ -147,7 +155,7 @@ mod tests {
         assert_eq!(p.media_sequence, 6);
         assert_eq!(p.discontinuity_sequence, 1, "{text}");
         assert_eq!(p.segments.len(), 4);
-        assert_eq!(p.segments[0].uri, "000006.m4s");
+        assert_eq!(p.segments[0].uri, "1-000006.m4s");
         assert!(p.segments[2].discontinuity);
         assert!(!p.end_list);
         assert!(text.contains("#EXT-X-MAP:URI=\"init-2.mp4\""));
@@ -156,6 +164,21 @@ mod tests {
             text.contains("#EXT-X-PROGRAM-DATE-TIME:2025-11-24T16:00:06.000Z"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_discontinuity_reaching_the_top_of_the_window_is_counted() {
+        let mut segs: Vec<_> = (0..8).map(|i| seg(i, "init-1.mp4", false)).collect();
+        segs[4].discontinuity = true;
+        let before = parse(&media_playlist(&segs[..7], 1, Window::Live { dvr_secs: 4.0 }, 0));
+        assert_eq!((before.media_sequence, before.discontinuity_sequence), (3, 0));
+        assert!(before.segments[1].discontinuity, "tag inside the window");
+        // One segment later the tagged segment is first: its tag is gone, the count goes up.
+        let top = parse(&media_playlist(&segs, 1, Window::Live { dvr_secs: 4.0 }, 0));
+        assert_eq!(top.media_sequence, 4);
+        assert_eq!(top.discontinuity_sequence, 1);
+        let gone = parse(&media_playlist(&segs, 1, Window::Live { dvr_secs: 3.0 }, 0));
+        assert_eq!(gone.discontinuity_sequence, 1, "and stays counted once it has left");
     }
 
     #[test]

@@ -21,13 +21,23 @@ use super::broadcast::{self, Media, StreamMeta};
 use super::flv::{TAG_AUDIO, TAG_VIDEO};
 use super::{LiveHub, RTMP_APP};
 
-/// Seconds a client has to finish the handshake.
-const HANDSHAKE_SECS: u64 = 10;
+/// Seconds a client has from connecting to an accepted publish (handshake, connect, publish).
+const PUBLISH_WITHIN_SECS: u64 = 15;
+/// Bytes a client may send before its publish is accepted (commands are a few hundred bytes):
+/// an unauthenticated peer cannot make the chunk decoder buffer more.
+const MAX_BYTES_BEFORE_PUBLISH: usize = 256 * 1024;
+/// Connections beyond the node's `live.max_streams` publishers (connecting, or refused and
+/// closing); past it a new connection is closed at once.
+const SPARE_CONNECTIONS: usize = 32;
 /// Media messages queued between the connection and its broadcast (backpressure beyond).
 const QUEUE: usize = 1024;
 
-/// Accepts publishers until `shutdown`.
+/// Accepts publishers until `shutdown`, at most `live.max_streams` + [`SPARE_CONNECTIONS`]
+/// connections at once.
 pub async fn serve(listener: TcpListener, hub: Arc<LiveHub>, shutdown: CancellationToken) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        hub.config.live.max_streams + SPARE_CONNECTIONS,
+    ));
     loop {
         let (socket, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -40,9 +50,14 @@ pub async fn serve(listener: TcpListener, hub: Arc<LiveHub>, shutdown: Cancellat
             },
             _ = shutdown.cancelled() => return,
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "too many RTMP connections; one closed at once");
+            continue;
+        };
         let hub = hub.clone();
         let stop = shutdown.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let _ = socket.set_nodelay(true);
             match connection(socket, &hub, stop).await {
                 Ok(()) => tracing::debug!(%peer, "RTMP connection closed"),
@@ -60,10 +75,12 @@ struct Publishing {
 /// One client connection.
 async fn connection(mut socket: TcpStream, hub: &Arc<LiveHub>, shutdown: CancellationToken) -> anyhow::Result<()> {
     let idle = Duration::from_secs_f64(hub.config.live.idle_timeout_secs);
-    let mut buf = vec![0u8; 64 * 1024];
+    let publish_by = tokio::time::Instant::now() + Duration::from_secs(PUBLISH_WITHIN_SECS);
+    let mut before_publish = 0usize;
+    let mut buf = vec![0u8; 16 * 1024];
     let mut handshake = Handshake::new(PeerType::Server);
     let remaining = loop {
-        let n = tokio::time::timeout(Duration::from_secs(HANDSHAKE_SECS), socket.read(&mut buf))
+        let n = tokio::time::timeout_at(publish_by, socket.read(&mut buf))
             .await
             .context("handshake timed out")??;
         if n == 0 {
@@ -123,15 +140,27 @@ async fn connection(mut socket: TcpStream, hub: &Arc<LiveHub>, shutdown: Cancell
             if publishing.as_ref().is_some_and(|p| p.tx.is_closed()) {
                 anyhow::bail!("the broadcast ended");
             }
+            let deadline = if publishing.is_some() {
+                tokio::time::Instant::now() + idle
+            } else {
+                publish_by.min(tokio::time::Instant::now() + idle)
+            };
             let n = tokio::select! {
-                read = tokio::time::timeout(idle, socket.read(&mut buf)) => match read {
+                read = tokio::time::timeout_at(deadline, socket.read(&mut buf)) => match read {
                     Ok(read) => read?,
+                    Err(_) if publishing.is_none() => anyhow::bail!("no publish within {PUBLISH_WITHIN_SECS} s"),
                     Err(_) => anyhow::bail!("no data for {} s", idle.as_secs_f64()),
                 },
                 _ = shutdown.cancelled() => anyhow::bail!("the server is shutting down"),
             };
             if n == 0 {
                 return Ok(());
+            }
+            if publishing.is_none() {
+                before_publish += n;
+                if before_publish > MAX_BYTES_BEFORE_PUBLISH {
+                    anyhow::bail!("over {MAX_BYTES_BEFORE_PUBLISH} bytes sent before publishing");
+                }
             }
             input.extend_from_slice(&buf[..n]);
         }
