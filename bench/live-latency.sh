@@ -17,6 +17,8 @@
 # taken from the same frames: what hls.js claims (hls.latency: seconds behind the edge of the
 # playlist it loaded; and display time - the frame's EXT-X-PROGRAM-DATE-TIME, which is Kino's
 # estimate of the capture time) and the floor of hls.js's live sync (3 x EXT-X-TARGETDURATION).
+# A breakdown from the same window: when each segment appears in Kino's playlist and in the one
+# Kino's ffmpeg writes (bench/live/listing.mjs), i.e. capture -> listed and Kino's packager alone.
 # Also Kino's own CPU (its process, not its ffmpeg child) and its ffmpeg's, as % of one core over
 # the window (utime+stime from /proc/PID/stat), and Kino's RSS.
 #
@@ -33,9 +35,12 @@
 # - A cell reads only if its two halves differ by ≥ 100/255; frames with an unclear cell are
 #   counted as unreadable and left out. The spread of (capture - media time) over the window is
 #   printed as a check: on one timeline it moves only by the publisher's pacing jitter.
+# - Where hls.js lands when it starts fixes its distance to the edge for the session (with its
+#   defaults it never plays faster to catch up): starts differ by up to ~1 s. LIVE_STARTS=N
+#   pools N starts and prints each one's median.
 # - Everything (publisher encode, Kino's ffmpeg, Chromium decode) shares this machine's cores;
 #   the machine's busy % and the other processes' CPU are printed: a saturated machine delays
-#   segments and inflates the figure.
+#   segments and inflates the figure (the capture − media time check shows a starved publisher).
 #
 # Run:
 #   bench/live-latency.sh                        # 20 s warm-up, 60 s window

@@ -209,7 +209,12 @@ async fn list_is_newest_first_and_paginated() {
         .map(|v| v["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(got, [ids[2].clone(), ids[1].clone()]);
-    let page2: serde_json::Value = server.get("/api/me/videos?per_page=2&page=2").await.json().await.unwrap();
+    let page2: serde_json::Value = server
+        .get("/api/me/videos?per_page=2&page=2")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page2["videos"][0]["id"], ids[0].as_str());
     assert_ne!(ids[0], ids[1], "two uploads of the same file name never share an id");
 }

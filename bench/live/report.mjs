@@ -76,12 +76,14 @@ if (kind === 'latency') {
     if (ls.length > 1 && lines.length) lines[0] = `Start ${i + 1}: ${lines[0]}`;
     for (const line of lines) console.log(line);
   });
-  const l0 = ls[0];
-  const hl = (r.hls_latency_ms || {}).median;
-  if (l0 && l0.after_pdt_ms.p50 != null && hl != null && m.median != null && pc.median != null) {
-    const kinoPart = l0.after_pdt_ms.p50 + pc.median;
-    console.log(`Rest: measured ${s(m.median)} − hls.js behind its playlist's edge ${s(hl)} − capture→listed ${ms(kinoPart)} = ${ms(m.median - hl - kinoPart)} (how stale the playlist was when hls.js loaded it, decode, display).`);
-  }
+  // Per start (pooled medians of different starts do not add up).
+  const per = (r.starts || [{ measured_median_ms: m.median, hls_latency_median_ms: (r.hls_latency_ms || {}).median }]).map((x, i) => {
+    const l = ls[i];
+    if (!l || l.after_pdt_ms.p50 == null || x.measured_median_ms == null || x.hls_latency_median_ms == null || pc.median == null) return null;
+    const kinoPart = l.after_pdt_ms.p50 + pc.median;
+    return `${s(x.measured_median_ms)} − ${s(x.hls_latency_median_ms)} − ${ms(kinoPart)} = ${ms(x.measured_median_ms - x.hls_latency_median_ms - kinoPart)}`;
+  });
+  if (per.some(Boolean)) console.log(`Rest: measured − hls.js behind its playlist's edge − capture→listed${per.length > 1 ? ', per start' : ''}: ${per.map((x) => x || '—').join('; ')} (how stale the playlist was when hls.js loaded it, decode, display).`);
   if (n > 1 && r.starts) console.log(`Per start (fresh page and hls.js each): measured median ${r.starts.map((x) => s(x.measured_median_ms)).join(', ')}; hls.latency median ${r.starts.map((x) => s(x.hls_latency_median_ms)).join(', ')}.`);
   const wt = r.warmup_timeline || [];
   if (wt.length) console.log(`hls.js behind its edge (hls.latency) during the ${n > 1 ? 'first ' : ''}warm-up: ${wt.filter((_, i) => i % Math.ceil(wt.length / 8) === 0 || i === wt.length - 1).map((x) => `${x[0]} s: ${x[1].toFixed(2)}`).join(', ')} (it never speeds up to catch up).`);
