@@ -46,7 +46,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (m) => process.stderr.write(`[live-latency] ${m}\n`);
 
 // The page: hls.js from Kino's own /assets/hls.min.js (the watch page's copy), configured as
-// the watch page does for live (web/static/player.js: liveSyncDurationCount 3, which is also
+// the watch page does for live (web/static/player.js: liveSyncDurationCount 3 and
+// maxLiveSyncPlaybackRate 1.1; the first is also
 // hls.js's default; nothing else changed). On each presented frame (requestVideoFrameCallback)
 // the top of the picture is drawn onto a 640x40 canvas and its 32 cells read.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>live latency</title>
@@ -112,7 +113,7 @@ function onFrame(now, meta) {
   v.requestVideoFrameCallback(onFrame);
 }
 window.start = (src) => {
-  const hls = window.hls = new Hls({ liveSyncDurationCount: 3 });
+  const hls = window.hls = new Hls({ liveSyncDurationCount: 3, maxLiveSyncPlaybackRate: 1.1 });
   hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal || S.errors.length < 20) S.errors.push((d.fatal ? 'FATAL ' : '') + d.details + (d.response ? ' ' + d.response.code : '')); });
   hls.on(Hls.Events.LEVEL_SWITCHED, () => { if (S.recording) S.switches++; });
   hls.on(Hls.Events.MANIFEST_PARSED, () => { v.play().catch((e) => S.errors.push('play: ' + e)); });
@@ -178,7 +179,7 @@ async function playOnce(context, n) {
     const firstFrameSecs = Math.round(Date.now() - started) / 1000;
     log(`start ${n}: first frame ${firstFrameSecs} s after loading the playlist; warming up ${warmupSecs} s`);
     // How far behind the edge hls.js is through the warm-up (with its defaults it never plays
-    // faster to catch up — maxLiveSyncPlaybackRate 1 — so a late start stays in the figure).
+    // faster to catch up; the watch page sets maxLiveSyncPlaybackRate 1.1, and so does this page).
     const state = () => page.evaluate(() => {
       const h = window.hls;
       const v = document.getElementById('v');

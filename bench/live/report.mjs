@@ -86,7 +86,7 @@ if (kind === 'latency') {
   if (per.some(Boolean)) console.log(`Rest: measured − hls.js behind its playlist's edge − capture→listed${per.length > 1 ? ', per start' : ''}: ${per.map((x) => x || '—').join('; ')} (how stale the playlist was when hls.js loaded it, decode, display).`);
   if (n > 1 && r.starts) console.log(`Per start (fresh page and hls.js each): measured median ${r.starts.map((x) => s(x.measured_median_ms)).join(', ')}; hls.latency median ${r.starts.map((x) => s(x.hls_latency_median_ms)).join(', ')}.`);
   const wt = r.warmup_timeline || [];
-  if (wt.length) console.log(`hls.js behind its edge (hls.latency) during the ${n > 1 ? 'first ' : ''}warm-up: ${wt.filter((_, i) => i % Math.ceil(wt.length / 8) === 0 || i === wt.length - 1).map((x) => `${x[0]} s: ${x[1].toFixed(2)}`).join(', ')} (it never speeds up to catch up).`);
+  if (wt.length) console.log(`hls.js behind its edge (hls.latency) during the ${n > 1 ? 'first ' : ''}warm-up: ${wt.filter((_, i) => i % Math.ceil(wt.length / 8) === 0 || i === wt.length - 1).map((x) => `${x[0]} s: ${x[1].toFixed(2)}`).join(', ')}.`);
   console.log(`Drift: measured median ${s(r.measured_first10_ms)} over the first 10 s of the window, ${s(r.measured_last10_ms)} over the last 10 s.`);
   const levels = r.levels ? Object.entries(r.levels).sort((a, b) => b[1] - a[1]).map(([h, c]) => `${h}p ${Math.round((100 * c) / (m.n || 1))} %`).join(', ') : '—';
   console.log(`Playback in the window: ${levels}; ${int(r.level_switches)} level switches, ${int(r.waiting_events)} 'waiting' events (${int(r.waiting_events_before)} before the window), ${int(r.dropped_frames)} dropped frames; first frame ${r.first_frame_secs} s after loading.`);

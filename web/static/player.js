@@ -150,7 +150,8 @@ function startHls(playback, startAt, { video, fetchPlayback, showError, live = f
     // 0 is meant: a growing (EVENT) playlist would otherwise start at its live edge.
     startPosition: Number.isFinite(startAt) && startAt >= 0 ? startAt : -1,
     // Live: hls.js's default distance from the live edge, said out loud (three segments).
-    ...(live ? { liveSyncDurationCount: 3 } : {}),
+    // and up to 10 % faster playback to get back to it after a late start or a stall.
+    ...(live ? { liveSyncDurationCount: 3, maxLiveSyncPlaybackRate: 1.1 } : {}),
     xhrSetup: (xhr, url) => {
       const target = rebase(url);
       if (target !== url) xhr.open('GET', target, true);
