@@ -11,7 +11,7 @@
 //   - missing segments: listed but the GET failed, or media sequence numbers skipped (the
 //     first listed segment is past the next one the viewer needed);
 //   - the playlist going back (its newest segment older than one already fetched), a file
-//     name that is not the media sequence number (Kino names segments NNNNNN.m4s by sequence);
+//     name that is not the media sequence number (Kino names segments SESSION-NNNNNN.m4s by sequence);
 //   - stalls: the playlist gained no segment for more than 3 target durations, as this viewer
 //     saw it (between two loads that brought something new; its own slow fetches count too).
 //
@@ -152,7 +152,7 @@ async function viewer(i) {
           newest = Math.max(newest ?? last, last);
           for (const s of p.segments) {
             if (s.seq < next || stopping) continue;
-            if (Number.parseInt(s.uri, 10) !== s.seq) missing.name_mismatch++;
+            if (Number.parseInt(s.uri.split("-").pop(), 10) !== s.seq) missing.name_mismatch++;
             if (!(await fetchCounted(agent, new URL(s.uri, playlistUrl).href, 'segment'))) missing.failed_get++;
             next = s.seq + 1;
           }
