@@ -5,14 +5,19 @@
 
 RESULTS.tsv columns (tab-separated, header line first):
     case  desc  server  variant  status  requests  bytes  duration_us  p50_us  p99_us
-    err_status  err_socket  rss_kib
-`server` is nginx/fastify/kino; nginx appears once per `variant` (tcp_nopush on / off) and the
-better (more requests/s) of the two is the one shown in the case's table.
+    err_status  err_socket  rss_kib  server_cpu_pct  client_core_pct  wrk_cpu_pct  other_cpu_pct
+`server` is nginx/fastify/hyper/kino/kino-nginx; nginx and kino-nginx appear once per `variant`
+(tcp_nopush on / off) and the better (more requests/s) of the two is the one shown in the case's
+table. Every server is also given as a ratio to that better nginx: req/s ÷ nginx and
+p99 ÷ nginx; the goal for kino and kino-nginx is req/s ≥ 0.9× and p99 ≤ 1.5× nginx's.
 """
 import csv
 import sys
 
-ORDER = ["nginx", "fastify", "kino"]
+ORDER = ["nginx", "fastify", "hyper", "kino", "kino-nginx"]
+GOAL_SERVERS = ["kino", "kino-nginx"]
+GOAL_RPS = 0.9   # at least this share of nginx's req/s
+GOAL_P99 = 1.5   # at most this multiple of nginx's p99
 
 
 def fnum(x, digits=0):
@@ -24,14 +29,43 @@ def ms(us):
     return f"{us / 1000:.2f}" if us < 100_000 else f"{us / 1000:,.0f}"
 
 
-def row_values(r):
-    if r["status"] != "ok":
-        return [r["label"], r["status"], "", "", "", "", "", "", "", "", ""]
+def ok(r):
+    return r is not None and r["status"] == "ok"
+
+
+def rps(r):
+    return int(r["requests"]) / (int(r["duration_us"]) / 1e6) if ok(r) else -1
+
+
+def mbps(r):
+    return int(r["bytes"]) / (int(r["duration_us"]) / 1e6) / 1e6
+
+
+def ratios(r, nginx):
+    """(req/s ÷ nginx, p99 ÷ nginx), None where either side has no figure."""
+    if not ok(r) or not ok(nginx) or rps(nginx) <= 0:
+        return None, None
+    rr = rps(r) / rps(nginx)
+    p99 = int(r["p99_us"]) / int(nginx["p99_us"]) if int(nginx["p99_us"]) > 0 else None
+    return rr, p99
+
+
+def times(x):
+    return f"{x:.2f}×" if x is not None else "-"
+
+
+def meets_goal(rr, p99):
+    return rr is not None and p99 is not None and rr >= GOAL_RPS and p99 <= GOAL_P99
+
+
+def row_values(r, nginx):
+    if not ok(r):
+        return [r["label"], r["status"]] + [""] * (len(HEAD) - 2)
     secs = int(r["duration_us"]) / 1e6
-    rps = int(r["requests"]) / secs
-    mbps = int(r["bytes"]) / secs / 1e6
+    rr, p99 = ratios(r, nginx)
     return [
-        r["label"], fnum(rps, 0), fnum(mbps, 0), ms(r["p50_us"]), ms(r["p99_us"]),
+        r["label"], fnum(rps(r), 0), fnum(mbps(r), 0), ms(r["p50_us"]), ms(r["p99_us"]),
+        times(rr), times(p99),
         fnum(int(r["rss_kib"]) / 1024, 1), r["err_status"], r["err_socket"],
         r["server_cpu_pct"], cpu_per_gb(r), r["client_core_pct"],
     ]
@@ -43,16 +77,22 @@ def cpu_per_gb(r):
     return f"{cpu_s / gb:.2f}" if gb else "-"
 
 
-HEAD = ["server", "req/s", "MB/s", "p50 ms", "p99 ms", "peak RSS MiB", "non-2xx", "socket errors",
-        "server CPU %", "CPU s/GB", "wrk core %"]
+HEAD = ["server", "req/s", "MB/s", "p50 ms", "p99 ms", "req/s ÷ nginx", "p99 ÷ nginx", "peak RSS MiB",
+        "non-2xx", "socket errors", "server CPU %", "CPU s/GB", "wrk core %"]
 
 
-def mbps(r):
-    return int(r["bytes"]) / (int(r["duration_us"]) / 1e6) / 1e6
+def text_table(head, rows):
+    widths = [max(len(h), 22 if i == 0 else 0) for i, h in enumerate(head)]
+    for vals in rows:
+        widths = [max(w, len(v)) for w, v in zip(widths, vals)]
+    out = ["  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(head, widths)))]
+    for vals in rows:
+        out.append("  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(vals, widths))))
+    return out
 
 
-def rps(r):
-    return int(r["requests"]) / (int(r["duration_us"]) / 1e6) if r["status"] == "ok" else -1
+def md_table(head, rows):
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(v) + " |" for v in rows]
 
 
 def main():
@@ -68,7 +108,7 @@ def main():
     md = ["# Kino file-delivery benchmark", "", meta, ""]
     summary_at = len(md)
     text = []
-    nginx_cmp = []
+    variant_cmp = []
     summary = []
     for case, desc in cases:
         cr = [r for r in rows if r["case"] == case]
@@ -78,23 +118,15 @@ def main():
             if not sr:
                 continue
             best = max(sr, key=rps)
-            if server == "nginx":
-                best["label"] = f"nginx ({best['variant']})" if best["variant"] else "nginx"
-                if len(sr) > 1:
-                    nginx_cmp.append((desc, sr, best))
-            else:
-                best["label"] = server
+            best["label"] = f"{server} ({best['variant']})" if best["variant"] else server
+            if len(sr) > 1:
+                variant_cmp.append((desc, server, sr, best))
             shown.append(best)
-        md += [f"## {desc}", "", "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
-        text += ["", desc]
-        widths = [max(len(h), 22 if i == 0 else 0) for i, h in enumerate(HEAD)]
-        table = [row_values(r) for r in shown]
-        for vals in table:
-            widths = [max(w, len(v)) for w, v in zip(widths, vals)]
-        text.append("  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(HEAD, widths))))
-        for vals in table:
-            md.append("| " + " | ".join(vals) + " |")
-            text.append("  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(vals, widths))))
+        by = {r["server"]: r for r in shown}
+        nginx = by.get("nginx")
+        table = [row_values(r, nginx) for r in shown]
+        md += [f"## {desc}", ""] + md_table(HEAD, table)
+        text += ["", desc] + text_table(HEAD, table)
         for r in cr:
             if r["status"] != "ok":
                 continue
@@ -106,41 +138,87 @@ def main():
                 md += ["", warn]
                 text.append("  " + warn)
         md.append("")
-        summary.append((desc, {r["server"]: r for r in shown}))
+        summary.append((case, desc, by))
 
-    servers = [s for s in ORDER if any(s in by for _, by in summary)]
+    servers = [s for s in ORDER if any(s in by for _, _, by in summary)]
+    others = [s for s in servers if s != "nginx"]
+
+    # The goal: each server against the better nginx, per case.
+    goal_head = ["case"] + [f"{s}: req/s, p99 ÷ nginx" for s in others]
+    goal_rows = []
+    verdicts = []
+    for case, _desc, by in summary:
+        vals = [case]
+        for s in others:
+            r = by.get(s)
+            if r is None:
+                vals.append("")
+                continue
+            if not ok(r):
+                vals.append(r["status"])
+                if s in GOAL_SERVERS:
+                    verdicts.append((case, s, False))
+                continue
+            rr, p99 = ratios(r, by.get("nginx"))
+            cell = f"{times(rr)}, {times(p99)}"
+            if s in GOAL_SERVERS and rr is not None:
+                passed = meets_goal(rr, p99)
+                verdicts.append((case, s, passed))
+                cell += " pass" if passed else " FAIL"
+            vals.append(cell)
+        goal_rows.append(vals)
+    goal_note = (f"Goal for kino and kino-nginx: req/s ≥ {GOAL_RPS}× nginx and p99 ≤ {GOAL_P99}× nginx "
+                 "(nginx: the better tcp_nopush setting per case; kino-nginx: its better setting too).")
+    if "nginx" not in servers:
+        goal_note = "nginx was not run: no ratios."
+    passed = sum(1 for *_, p in verdicts if p)
+    tally = f"{passed} of {len(verdicts)} kino / kino-nginx cases meet the goal." if verdicts else ""
+
     cell = lambda r: f"{fnum(rps(r), 0)} req/s, {fnum(mbps(r), 0)} MB/s, p99 {ms(r['p99_us'])} ms" \
-        if r and r["status"] == "ok" else (r["status"] if r else "")
-    md[summary_at:summary_at] = [
-        "## Summary (nginx: the better tcp_nopush setting per case)", "",
-        "| case | " + " | ".join(servers) + " |", "|---|" + "---|" * len(servers),
-    ] + [f"| {desc} | " + " | ".join(cell(by.get(s)) for s in servers) + " |" for desc, by in summary] + [""]
+        if ok(r) else (r["status"] if r else "")
+    md[summary_at:summary_at] = (
+        ["## Against nginx (req/s ÷ nginx, p99 ÷ nginx)", "", goal_note, ""]
+        + md_table(goal_head, goal_rows)
+        + ([""] + [tally] if tally else [])
+        + ["", "## Summary (nginx and kino-nginx: the better tcp_nopush setting per case)", "",
+           "| case | " + " | ".join(servers) + " |", "|---|" + "---|" * len(servers)]
+        + [f"| {desc} | " + " | ".join(cell(by.get(s)) for s in servers) + " |" for _, desc, by in summary]
+        + [""]
+    )
+    if others and "nginx" in servers:
+        text[0:0] = ["Against nginx (req/s ÷ nginx, p99 ÷ nginx)", goal_note] + text_table(goal_head, goal_rows) \
+            + ([tally] if tally else [])
 
-    if nginx_cmp:
-        md += ["## nginx: tcp_nopush on vs off (the better one is in the tables above)", "",
-               "| case | tcp_nopush on req/s | tcp_nopush off req/s | p99 ms (on / off) | better |",
-               "|---|---|---|---|---|"]
-        text += ["", "nginx tcp_nopush on vs off (req/s, p99 ms):"]
-        for desc, sr, best in nginx_cmp:
-            by = {r["variant"]: r for r in sr}
-            on, off = by.get("tcp_nopush on"), by.get("tcp_nopush off")
-            cell = lambda r: fnum(rps(r), 0) if r and r["status"] == "ok" else (r["status"] if r else "")
-            p99 = lambda r: ms(r["p99_us"]) if r and r["status"] == "ok" else "-"
-            md.append(f"| {desc} | {cell(on)} | {cell(off)} | {p99(on)} / {p99(off)} | {best['variant']} |")
-            text.append(f"  {desc}: on {cell(on)} ({p99(on)} ms), off {cell(off)} ({p99(off)} ms) -> {best['variant']}")
+    if variant_cmp:
+        md += ["## tcp_nopush on vs off (the better one is in the tables above)", "",
+               "| case | server | tcp_nopush on req/s | tcp_nopush off req/s | p99 ms (on / off) | better |",
+               "|---|---|---|---|---|---|"]
+        text += ["", "tcp_nopush on vs off (req/s, p99 ms):"]
+        for desc, server, sr, best in variant_cmp:
+            byv = {r["variant"]: r for r in sr}
+            on, off = byv.get("tcp_nopush on"), byv.get("tcp_nopush off")
+            c = lambda r: fnum(rps(r), 0) if ok(r) else (r["status"] if r else "")
+            p99 = lambda r: ms(r["p99_us"]) if ok(r) else "-"
+            md.append(f"| {desc} | {server} | {c(on)} | {c(off)} | {p99(on)} / {p99(off)} | {best['variant']} |")
+            text.append(f"  {desc}, {server}: on {c(on)} ({p99(on)} ms), off {c(off)} ({p99(off)} ms)"
+                        f" -> {best['variant']}")
         md.append("")
 
     md += [
         "Columns: requests/s and MB/s (10^6 bytes/s of response bytes, headers included) over the",
-        "measured run; p50/p99 are wrk's latency percentiles; peak RSS is the most resident memory of",
-        "the server's processes (nginx: master + worker) from start to the end of the run; non-2xx is",
-        "wrk's count of responses with status >= 400; socket errors are connect/read/write errors and",
-        "timeouts; server CPU % is the server's CPU time over the run (100 = its one core);",
-        "CPU s/GB is server CPU-seconds per 10^9 bytes sent (lower is cheaper; the fairest comparison",
-        "when wrk's core is the limit); wrk core % is how busy wrk's core was (near 100: the load",
-        "generator, not the server, may be the limit). With 4 MiB responses on 256 connections a",
-        "request lasts a large share of the run, and wrk counts only completed requests but every byte",
-        "received, so there MB/s is the steadier measure and req/s reads a little low for every server.",
+        "measured run; p50/p99 are wrk's latency percentiles; req/s ÷ nginx and p99 ÷ nginx compare",
+        "with the better nginx run of the same case (req/s: higher is better; p99: lower is better);",
+        "peak RSS is the most resident memory of the server's processes (nginx: master + worker;",
+        "kino-nginx: Kino + nginx) from start to the end of the run; non-2xx is wrk's count of",
+        "responses with status >= 400; socket errors are connect/read/write errors and timeouts;",
+        "server CPU % is the server's CPU time over the run (100 = its one core, which kino-nginx's",
+        "two processes share); CPU s/GB is server CPU-seconds per 10^9 bytes sent (lower is cheaper;",
+        "the fairest comparison when wrk's core is the limit); wrk core % is how busy wrk's core was",
+        "(near 100: the load generator, not the server, may be the limit). With 4 MiB responses on",
+        "256 connections a request lasts a large share of the run, and wrk counts only completed",
+        "requests but every byte received, so there MB/s is the steadier measure and req/s reads a",
+        "little low for every server. hyper is a minimal hyper server answering from memory: the",
+        "ceiling for a Rust server on this core.",
         "",
     ]
     with open(out_md, "w") as f:

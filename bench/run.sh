@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# File-delivery benchmark: Kino against nginx (sendfile) and a Node.js Fastify Range endpoint.
-# See bench/README.md. One command:
+# File-delivery benchmark: Kino (alone, and behind nginx with X-Accel-Redirect) against nginx
+# (sendfile), a minimal hyper server answering from memory (the ceiling for a Rust server) and a
+# Node.js Fastify Range endpoint. See bench/README.md. One command:
 #
 #   bench/run.sh
 #
 # Environment (all optional):
 #   BENCH_SECS=15          measured seconds per case and server
 #   BENCH_WARMUP_SECS=2    warm-up seconds before each measured run (same load, not counted)
-#   BENCH_SERVERS="nginx fastify kino"   which servers (kino is skipped if its binary is missing,
-#                          unless named here explicitly)
-#   BENCH_CASES="seg4m-c64 seg4m-c256 seg200k-c256 ranges1m-c64"
-#   BENCH_RANGE_CONNS=64   connections for the random-range case
-#   KINO_BIN=/var/tmp/kino-ci-target/release/kino
+#   BENCH_SERVERS="nginx fastify hyper kino kino-nginx"   which servers (hyper, kino and
+#                          kino-nginx are skipped if their binary is missing, unless named here)
+#   BENCH_CASES="seg585k-c64 ranges64k-c64 seg4m-c64 seg4m-c256 seg200k-c256 ranges1m-c64"
+#   BENCH_RANGE_CONNS=64   connections for ranges1m-c64
+#   CARGO_TARGET_DIR=/var/tmp/kino-ci-target   where the two binaries below are looked for
+#   KINO_BIN=$CARGO_TARGET_DIR/release/kino
+#   HYPER_BIN=$CARGO_TARGET_DIR/release/examples/hyper_ceiling
+#                          (cargo build --release --example hyper_ceiling)
 #   WRK_THREADS=1          wrk threads (all on the client core)
 #   BENCH_SERVER_CPU=1 BENCH_CLIENT_CPU=0   cores for the server and for wrk (taskset)
 #   BENCH_KEEP_TMP=1       keep the temporary directory (files, logs, raw wrk output)
@@ -22,9 +26,12 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SECS=${BENCH_SECS:-15}
 WARMUP=${BENCH_WARMUP_SECS:-2}
-KINO_BIN=${KINO_BIN:-/var/tmp/kino-ci-target/release/kino}
-SERVERS=${BENCH_SERVERS:-nginx fastify kino}
-CASES=${BENCH_CASES:-seg4m-c64 seg4m-c256 seg200k-c256 ranges1m-c64}
+TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/kino-ci-target}
+KINO_BIN=${KINO_BIN:-$TARGET_DIR/release/kino}
+HYPER_BIN=${HYPER_BIN:-$TARGET_DIR/release/examples/hyper_ceiling}
+SERVERS=${BENCH_SERVERS:-nginx fastify hyper kino kino-nginx}
+ALL_CASES="seg585k-c64 ranges64k-c64 seg4m-c64 seg4m-c256 seg200k-c256 ranges1m-c64"
+CASES=${BENCH_CASES:-$ALL_CASES}
 RANGE_CONNS=${BENCH_RANGE_CONNS:-64}
 WRK_THREADS=${WRK_THREADS:-1}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
@@ -34,6 +41,8 @@ NGINX=/usr/sbin/nginx
 FASTIFY_DIR=$BENCH_DIR/peers/fastify
 MIB=1048576
 RANGE_SEED=20261101
+SEG585K_BYTES=599040          # 585 KiB: a 4 s segment at ~1.2 Mbit/s
+ACCEL_PREFIX=/_kino_media/    # Kino's http.accel_redirect and nginx-accel.conf's internal location
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -42,6 +51,8 @@ die() { log "error: $*"; exit 1; }
 SERVER_PID=""
 SAMPLER_PID=""
 TMP=""
+KINO_PORT=""
+CASE_FILE=""
 cleanup() {
     local rc=$?
     [ -n "$SAMPLER_PID" ] && kill -TERM "$SAMPLER_PID" 2>/dev/null || true
@@ -103,7 +114,8 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_server SERVER VARIANT -> sets SERVER_PID, PORT, URL_PREFIX
+# start_server SERVER VARIANT -> sets SERVER_PID, PORT, URL_PREFIX (and KINO_PORT for kino-nginx).
+# CASE_FILE (set by run_case) names the file the case serves: the hyper server loads only that.
 start_server() {
     local server=$1 variant=$2 logf
     PORT=$(free_port)
@@ -126,16 +138,36 @@ start_server() {
             SERVER_PID=$!
             URL_PREFIX="http://127.0.0.1:$PORT/files"
             ;;
+        hyper)
+            # Reads every file of its directory into memory at start: give it only this case's.
+            taskset -c "$SERVER_CPU" "$HYPER_BIN" "127.0.0.1:$PORT" "$TMP/hyper/$CASE_FILE" >>"$logf" 2>&1 &
+            SERVER_PID=$!
+            URL_PREFIX="http://127.0.0.1:$PORT/files"
+            ;;
         kino)
             # From $TMP (no stray ./kino.toml) and without the caller's KINO_* settings.
             (cd "$TMP" && exec env $(kino_env_unset) taskset -c "$SERVER_CPU" "$KINO_BIN" serve \
-                --listen "127.0.0.1:$PORT" --data-dir "$TMP/kino-data" --no-workers) >>"$logf" 2>&1 &
+                --listen "127.0.0.1:$PORT" --data-dir "$TMP/kino-data" --no-workers --rtmp-listen "") >>"$logf" 2>&1 &
             SERVER_PID=$!
-            URL_PREFIX="http://127.0.0.1:$PORT/media"
+            URL_PREFIX="http://127.0.0.1:$PORT"
+            ;;
+        kino-nginx)
+            # Kino and nginx on the same core, under one parent process so that rss.py and cpu.py,
+            # which follow a process tree, count both.
+            KINO_PORT=$(free_port)
+            local prefix="$TMP/nginx"
+            rm -rf "$prefix" && mkdir -p "$prefix"
+            sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$PORT|g" -e "s|@KINO_PORT@|$KINO_PORT|g" \
+                -e "s|@MEDIA@|$TMP/kino-data/media|g" -e "s|@TCP_NOPUSH@|${variant#tcp_nopush }|g" \
+                "$BENCH_DIR/peers/nginx-accel.conf" >"$prefix/nginx.conf"
+            run_kino_nginx "$prefix" >>"$logf" 2>&1 &
+            SERVER_PID=$!
+            URL_PREFIX="http://127.0.0.1:$PORT"
             ;;
     esac
-    local ready_url="$URL_PREFIX/seg200k.mp4"
-    [ "$server" = kino ] && ready_url="http://127.0.0.1:$PORT/healthz"
+    # Through nginx for kino-nginx: Kino answering is part of being ready. -f: a 502 is not ready.
+    local ready_url="http://127.0.0.1:$PORT/healthz"
+    case $server in nginx | fastify) ready_url="$URL_PREFIX/seg200k.mp4" ;; esac
     local i
     for i in $(seq 1 300); do
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -143,12 +175,31 @@ start_server() {
             log "$server exited at start; its log:"; cat "$logf" >&2
             return 1
         fi
-        if curl -s -o /dev/null "$ready_url" 2>/dev/null; then return 0; fi
+        if curl -sf -o /dev/null "$ready_url" 2>/dev/null; then return 0; fi
         sleep 0.1
     done
     log "$server did not answer on $ready_url within 30 s"
     stop_server
     return 1
+}
+
+# run_kino_nginx NGINX_PREFIX (in the background, output to the server log): Kino with
+# http.accel_redirect and nginx in front of it, both pinned to the server core; SIGTERM stops
+# both, and when either exits the other is stopped too.
+run_kino_nginx() {
+    local prefix=$1 kpid npid
+    trap 'kill -TERM $kpid $npid 2>/dev/null; wait; exit 0' TERM INT
+    (cd "$TMP" && exec env $(kino_env_unset) KINO_HTTP__ACCEL_REDIRECT="$ACCEL_PREFIX" \
+        taskset -c "$SERVER_CPU" "$KINO_BIN" serve \
+        --listen "127.0.0.1:$KINO_PORT" --data-dir "$TMP/kino-data" --no-workers --rtmp-listen "") &
+    kpid=$!
+    taskset -c "$SERVER_CPU" "$NGINX" -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" &
+    npid=$!
+    wait -n || true
+    kill -TERM "$kpid" "$npid" 2>/dev/null || true
+    wait || true
+    echo "kino-nginx: kino or nginx exited; nginx error log:"
+    cat "$prefix/error.log" 2>/dev/null || true
 }
 
 stop_server() {
@@ -172,15 +223,19 @@ kino_env_unset() {
     done
 }
 
-# url_for SERVER FILE_NAME
+# url_for SERVER FILE_NAME: Kino serves seg585k.m4s as an HLS segment, the others as originals.
 url_for() {
-    if [ "$1" = kino ]; then echo "$URL_PREFIX/${KINO_ID[$2]}/original"; else echo "$URL_PREFIX/$2"; fi
+    case $1 in
+        kino | kino-nginx) echo "$URL_PREFIX${KINO_PATH[$2]}" ;;
+        *) echo "$URL_PREFIX/$2" ;;
+    esac
 }
 
 # ---------------------------------------------------------------- checks ---------------------
 # A server must answer each case correctly before it is measured (wrk only counts statuses >= 400).
+# check_case URL FILE MODE SERVER; MODE: whole, ranges (1 MiB ranges), ranges64k.
 check_case() {
-    local url=$1 file=$2 mode=$3 size got
+    local url=$1 file=$2 mode=$3 server=$4 size got a b len want
     size=$(stat -c %s "$TMP/files/$file")
     if [ "$mode" = whole ]; then
         got=$(curl -s -o "$TMP/check.bin" -w '%{http_code} %{size_download}' "$url")
@@ -189,13 +244,26 @@ check_case() {
         got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' -H 'Range: bytes=100-199' "$url")
         [ "$got" = "206 100" ] || { log "GET $url Range 100-199: expected '206 100', got '$got'"; return 1; }
     else
-        local a=$((7 * MIB)) b=$((8 * MIB - 1))
+        if [ "$mode" = ranges ]; then
+            a=$((7 * MIB)) len=$MIB want="$TMP/range7.bin"
+        else
+            a=$RANGE64K_CHECK_AT len=65536 want="$TMP/range64k.bin"
+        fi
+        b=$((a + len - 1))
         got=$(curl -s -o "$TMP/check.bin" -w '%{http_code} %{size_download}' -H "Range: bytes=$a-$b" "$url")
-        [ "$got" = "206 $MIB" ] || { log "GET $url Range $a-$b: expected '206 $MIB', got '$got'"; return 1; }
-        cmp -s "$TMP/check.bin" "$TMP/range7.bin" || { log "GET $url Range $a-$b: wrong bytes"; return 1; }
+        [ "$got" = "206 $len" ] || { log "GET $url Range $a-$b: expected '206 $len', got '$got'"; return 1; }
+        cmp -s "$TMP/check.bin" "$want" || { log "GET $url Range $a-$b: wrong bytes"; return 1; }
         got=$(curl -s -D - -o /dev/null -H "Range: bytes=$size-" "$url" | tr -d '\r' |
             awk 'NR==1{s=$2} tolower($1)=="content-range:"{r=$2" "$3} END{print s" "r}')
         [ "$got" = "416 bytes */$size" ] || log "note: $url Range bytes=$size-: got '$got' (expected 416 bytes */$size)"
+    fi
+    if [ "$server" = kino-nginx ]; then
+        # Asked directly, Kino must hand the bytes to nginx rather than send them itself.
+        local direct="http://127.0.0.1:$KINO_PORT${KINO_PATH[$file]}" key="$ACCEL_PREFIX${KINO_KEY[$file]}"
+        got=$(curl -s -D - -o "$TMP/check.bin" "$direct" | tr -d '\r' |
+            awk 'NR==1{s=$2} tolower($1)=="x-accel-redirect:"{x=$2} END{print s" "x}')
+        [ "$got" = "200 $key" ] || { log "GET $direct (Kino itself): expected '200 $key', got '$got'"; return 1; }
+        [ ! -s "$TMP/check.bin" ] || { log "GET $direct (Kino itself): X-Accel-Redirect with a body"; return 1; }
     fi
     rm -f "$TMP/check.bin"
 }
@@ -212,14 +280,19 @@ children_cpu_secs() {
 run_case() {
     local server=$1 variant=$2 case=$3 file conns mode desc script args=()
     case $case in
+        seg585k-c64) file=seg585k.m4s conns=64 mode=whole desc="585 KiB HLS segment, 64 connections" ;;
+        ranges64k-c64)
+            file=seg585k.m4s conns=64 mode=ranges64k
+            desc="random 64 KiB ranges of the 585 KiB segment, 64 connections" ;;
         seg4m-c64) file=seg4m.mp4 conns=64 mode=whole desc="4 MiB segment, 64 connections" ;;
         seg4m-c256) file=seg4m.mp4 conns=256 mode=whole desc="4 MiB segment, 256 connections" ;;
         seg200k-c256) file=seg200k.mp4 conns=256 mode=whole desc="200 KiB segment, 256 connections" ;;
         ranges1m-c64)
             file=big500m.mp4 conns=$RANGE_CONNS mode=ranges
             desc="random 1 MiB ranges of a 500 MiB file, $RANGE_CONNS connections" ;;
-        *) die "unknown case $case (known: seg4m-c64 seg4m-c256 seg200k-c256 ranges1m-c64)" ;;
+        *) die "unknown case $case (known: $ALL_CASES)" ;;
     esac
+    CASE_FILE=$file
     local label="$server${variant:+ ($variant)}"
     local row_prefix="$case	$desc	$server	$variant"
     log "$desc: $label"
@@ -229,17 +302,17 @@ run_case() {
     fi
     local url
     url=$(url_for "$server" "$file")
-    if ! check_case "$url" "$file" "$mode"; then
+    if ! check_case "$url" "$file" "$mode" "$server"; then
         stop_server
         printf '%s\tcheck failed\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\n' "$row_prefix" >>"$TSV"
         return 0
     fi
-    if [ "$mode" = whole ]; then
-        script=$BENCH_DIR/report.lua
-    else
-        script=$BENCH_DIR/ranges.lua
-        args=(-- "$(stat -c %s "$TMP/files/$file")" "$RANGE_SEED")
-    fi
+    case $mode in
+        whole) script=$BENCH_DIR/report.lua ;;
+        ranges) script=$BENCH_DIR/ranges.lua ;;
+        ranges64k) script=$BENCH_DIR/ranges64k.lua ;;
+    esac
+    [ "$mode" = whole ] || args=(-- "$(stat -c %s "$TMP/files/$file")" "$RANGE_SEED")
     local raw="$TMP/raw/$case-$server${variant:+-${variant// /-}}.txt"
     local rssf="$TMP/raw/$case-$server${variant:+-${variant// /-}}.rss"
     taskset -c "$CLIENT_CPU" python3 "$BENCH_DIR/rss.py" "$SERVER_PID" "$rssf" &
@@ -285,42 +358,90 @@ run_case() {
 }
 
 # ---------------------------------------------------------------- main -----------------------
-install_missing
+for case in $CASES; do
+    [[ " $ALL_CASES " == *" $case "* ]] || die "unknown case $case (known: $ALL_CASES)"
+done
+has_case() { [[ " $CASES " == *" $1 "* ]]; }
 
+# Servers built from this repository: skipped (with a note) when their binary is missing, unless
+# BENCH_SERVERS names them.
+keep=""
+for server in $SERVERS; do
+    case $server in
+        nginx | fastify) keep+="$server " ;;
+        hyper | kino | kino-nginx)
+            if [ "$server" = hyper ]; then
+                bin=$HYPER_BIN var=HYPER_BIN build="cargo build --release --example hyper_ceiling"
+            else
+                bin=$KINO_BIN var=KINO_BIN build="cargo build --release"
+            fi
+            if [ -x "$bin" ]; then
+                keep+="$server "
+            elif [ -n "${BENCH_SERVERS:-}" ]; then
+                die "$var=$bin is not an executable (build it: $build)"
+            else
+                log "no binary at $bin: skipping $server (build it with '$build', or set $var)"
+            fi
+            ;;
+        *) die "unknown server $server (known: nginx fastify hyper kino kino-nginx)" ;;
+    esac
+done
+SERVERS=${keep% }
+[ -n "$SERVERS" ] || die "no server to run"
 want_kino=0
-if [[ " $SERVERS " == *" kino "* ]]; then
-    if [ -x "$KINO_BIN" ]; then
-        want_kino=1
-    elif [ -n "${BENCH_SERVERS:-}" ]; then
-        die "KINO_BIN=$KINO_BIN is not an executable (build it: cargo build --release)"
-    else
-        log "no Kino binary at $KINO_BIN: benchmarking nginx and Fastify only (set KINO_BIN)"
-        SERVERS=${SERVERS/kino/}
-    fi
-fi
+[[ " $SERVERS " == *" kino "* || " $SERVERS " == *" kino-nginx "* ]] && want_kino=1
+
+install_missing
 [ "$(nproc)" -ge 2 ] || log "warning: fewer than 2 cores; server and wrk will share one"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kino-bench.XXXXXX")
 chmod 755 "$TMP"   # nginx workers run as an unprivileged user and must reach the files
 mkdir -p "$TMP/files" "$TMP/logs" "$TMP/raw" "$RESULTS_DIR"
 log "making test files in $TMP/files"
-head -c $((4 * MIB)) /dev/urandom >"$TMP/files/seg4m.mp4"
+# seg200k.mp4 always: nginx and Fastify are probed with it at start.
+head -c $SEG585K_BYTES /dev/urandom >"$TMP/files/seg585k.m4s"
 head -c $((200 * 1024)) /dev/urandom >"$TMP/files/seg200k.mp4"
-head -c $((500 * MIB)) /dev/urandom >"$TMP/files/big500m.mp4"
+if has_case seg4m-c64 || has_case seg4m-c256; then head -c $((4 * MIB)) /dev/urandom >"$TMP/files/seg4m.mp4"; fi
+if has_case ranges1m-c64; then
+    head -c $((500 * MIB)) /dev/urandom >"$TMP/files/big500m.mp4"
+    dd if="$TMP/files/big500m.mp4" of="$TMP/range7.bin" bs=$MIB skip=7 count=1 status=none
+fi
 chmod 644 "$TMP"/files/*
-dd if="$TMP/files/big500m.mp4" of="$TMP/range7.bin" bs=$MIB skip=7 count=1 status=none
+RANGE64K_CHECK_AT=123457   # an odd offset: the check's 64 KiB range is not aligned either
+dd if="$TMP/files/seg585k.m4s" of="$TMP/range64k.bin" iflag=skip_bytes,count_bytes bs=64K \
+    skip=$RANGE64K_CHECK_AT count=65536 status=none
 cat "$TMP"/files/* >/dev/null   # into the page cache: this measures serving, not the disk
+# The hyper server loads its whole directory: one directory per file, holding a hard link.
+for f in "$TMP"/files/*; do
+    mkdir -p "$TMP/hyper/${f##*/}" && ln "$f" "$TMP/hyper/${f##*/}/"
+done
 
-declare -A KINO_ID=([seg4m.mp4]=seg4m0000000 [seg200k.mp4]=seg200k00000 [big500m.mp4]=big500m00000)
+# Kino serves seg585k.m4s as segment 1 of a video's one-rendition (720p) HLS ladder, through the
+# segment route, and the other files as originals. KINO_KEY: the blob key, i.e. the path under
+# the media directory, which Kino names in X-Accel-Redirect behind nginx.
+declare -A KINO_ID=([seg585k.m4s]=seg585k00000 [seg4m.mp4]=seg4m0000000 [seg200k.mp4]=seg200k00000
+    [big500m.mp4]=big500m00000)
+declare -A KINO_PATH KINO_KEY
+for f in "${!KINO_ID[@]}"; do
+    id=${KINO_ID[$f]}
+    if [ "$f" = seg585k.m4s ]; then
+        KINO_PATH[$f]=/hls/$id/720p/seg_00001.m4s KINO_KEY[$f]=videos/$id/hls/720p/seg_00001.m4s
+    else
+        KINO_PATH[$f]=/media/$id/original KINO_KEY[$f]=sources/$id
+    fi
+done
 if [ $want_kino = 1 ]; then
     log "registering the files in a fresh Kino data directory"
     mkdir -p "$TMP/kino-data"
     (cd "$TMP" && echo 'bench-password-1' | env $(kino_env_unset) "$KINO_BIN" users create bench \
         --password-stdin --data-dir "$TMP/kino-data") >"$TMP/logs/kino-users.log" 2>&1 ||
         { cat "$TMP/logs/kino-users.log" >&2; die "kino users create failed"; }
-    seeds=()
-    for f in "${!KINO_ID[@]}"; do seeds+=("${KINO_ID[$f]}=$TMP/files/$f"); done
+    seeds=(--hls "${KINO_ID[seg585k.m4s]}=$TMP/files/seg585k.m4s" --rendition 720p)
+    for f in "${!KINO_ID[@]}"; do
+        [ "$f" = seg585k.m4s ] || [ ! -e "$TMP/files/$f" ] || seeds+=("${KINO_ID[$f]}=$TMP/files/$f")
+    done
     python3 "$BENCH_DIR/kino_seed.py" "$TMP/kino-data" "${seeds[@]}"
+    chmod -R a+rX "$TMP/kino-data/media"   # kino-nginx: nginx's worker reads the files itself
 fi
 
 TSV=$RESULTS_DIR/latest.tsv
@@ -331,9 +452,9 @@ awk '$1 > 0.5 {exit 1}' /proc/loadavg ||
 
 for case in $CASES; do
     for server in $SERVERS; do
-        if [ "$server" = nginx ]; then
-            run_case nginx "tcp_nopush off" "$case"
-            run_case nginx "tcp_nopush on" "$case"
+        if [ "$server" = nginx ] || [ "$server" = kino-nginx ]; then
+            run_case "$server" "tcp_nopush off" "$case"
+            run_case "$server" "tcp_nopush on" "$case"
         else
             run_case "$server" "" "$case"
         fi
@@ -343,7 +464,7 @@ done
 meta="$RESULTS_DIR/latest.meta"
 {
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(uname -r)."
-    echo "Each server pinned to core $SERVER_CPU, wrk ($WRK_THREADS thread) to core $CLIENT_CPU; loopback;"
+    echo "Each server pinned to core $SERVER_CPU (kino-nginx: Kino and nginx both), wrk ($WRK_THREADS thread) to core $CLIENT_CPU; loopback;"
     echo "files in the page cache. Per case: server restarted, ${WARMUP} s warm-up, ${SECS} s measured."
     echo "Load average before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
@@ -354,6 +475,9 @@ meta="$RESULTS_DIR/latest.meta"
         echo "${kv:-kino} ($KINO_BIN, sha256 $(sha256sum "$KINO_BIN" | cut -c1-12), modified $(date -u -r "$KINO_BIN" '+%Y-%m-%d %H:%M UTC'));"
     else
         echo "kino not run;"
+    fi
+    if [[ " $SERVERS " == *" hyper "* ]]; then
+        echo "hyper_ceiling ($HYPER_BIN, sha256 $(sha256sum "$HYPER_BIN" | cut -c1-12), modified $(date -u -r "$HYPER_BIN" '+%Y-%m-%d %H:%M UTC'));"
     fi
     echo "$(wrk -v 2>&1 | head -1 | sed 's/ Copyright.*//')."
 } >"$meta"

@@ -31,8 +31,8 @@ cargo nextest run --locked --no-fail-fast "$@"
 if [ $# -eq 0 ]; then
   echo "== integration suite on PostgreSQL + S3 (moto) + NATS"
   # Not again: the browser test (its pages do not depend on the backend), the local-file
-  # streaming limits (they watch local file descriptors) and the cluster test (already
-  # scale-out).
+  # streaming limits (they watch local file descriptors), the local media directory's fast
+  # paths (hot segments, nginx X-Accel-Redirect) and the cluster test (already scale-out).
   KINO_TEST_BACKEND=postgres cargo nextest run --locked --no-fail-fast \
-    -E 'kind(test) & !binary(browser) & !binary(streaming) & !binary(cluster)'
+    -E 'kind(test) & !binary(browser) & !binary(streaming) & !binary(cluster) & !binary(fast_delivery)'
 fi

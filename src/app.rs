@@ -22,7 +22,9 @@ use crate::auth::limits::AuthLimits;
 use crate::config::Config;
 use crate::db::Db;
 use crate::events::Events;
-use crate::http::delivery::StreamLimit;
+use crate::http::delivery::{Delivery, StreamLimit};
+use crate::http::segment_cache::SegmentCache;
+use crate::http::video_cache::VideoCache;
 use crate::http::{media, pages};
 use crate::jobs::{WorkerContext, worker};
 use crate::storage::BlobStore;
@@ -39,8 +41,10 @@ pub struct AppState {
     pub keys: KeyRing,
     /// Sign-in and registration rate limits.
     pub limits: AuthLimits,
-    /// The cap on concurrent streaming responses.
-    pub streams: StreamLimit,
+    /// Media delivery: the stream cap, hot segments in memory, the nginx hand-off.
+    pub delivery: Delivery,
+    /// Video records for the media routes (see [`VideoCache`]).
+    pub videos: VideoCache,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub proxies: crate::proxies::TrustedProxies,
     /// Events for open pages (comments now; progress, chat, viewer counts later).
@@ -85,6 +89,13 @@ impl AppState {
         );
         let config = Arc::new(config);
         let live = crate::live::LiveHub::new(config.clone(), db.clone(), store.clone(), events.clone());
+        let delivery = Delivery::new(
+            store.clone(),
+            StreamLimit::new(config_streams),
+            SegmentCache::new(config.http.segment_cache_bytes),
+            config.http.accel_redirect.as_deref(),
+        );
+        let config_video_secs = config.http.video_cache_secs;
         Ok(AppState {
             config,
             db,
@@ -92,7 +103,8 @@ impl AppState {
             wake_workers: Arc::new(Notify::new()),
             keys,
             limits,
-            streams: StreamLimit::new(config_streams),
+            delivery,
+            videos: VideoCache::new(config_video_secs),
             proxies: crate::proxies::TrustedProxies::parse(&config_proxies)?,
             events,
             live_sockets,
@@ -111,6 +123,17 @@ impl AppState {
             events: self.events.clone(),
         }
     }
+}
+
+/// Logs a failed request, except a 503 of the stream cap: a node shedding load answers
+/// thousands of those a second, and a log line each would add disk work to the overload.
+/// (500s are logged with their cause where they arise, see [`crate::http::error`].)
+fn log_failure(class: tower_http::classify::ServerErrorsFailureClass, latency: Duration, _span: &tracing::Span) {
+    use tower_http::classify::ServerErrorsFailureClass;
+    if matches!(class, ServerErrorsFailureClass::StatusCode(s) if s == axum::http::StatusCode::SERVICE_UNAVAILABLE) {
+        return;
+    }
+    tracing::error!(%class, latency_ms = latency.as_millis() as u64, "response failed");
 }
 
 /// All routes. Serve with [`crate::http::server::run`] (or anything that inserts
@@ -192,7 +215,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             state.clone(),
             crate::http::client_ip::resolve,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().on_failure(log_failure))
         // Outermost, so every answer has them, also those of the layers above (CSRF refusals,
         // stalled-body 408s).
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -255,7 +278,14 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
             }
         }
     });
-    tokio::spawn(state.streams.clone().release_memory_when_idle(shutdown.clone()));
+    tokio::spawn(
+        state
+            .delivery
+            .streams()
+            .clone()
+            .release_memory_when_idle(shutdown.clone()),
+    );
+    tokio::spawn(state.videos.clone().follow(state.events.clone(), shutdown.clone()));
     tokio::spawn(crate::http::tus::expire_uploads(state.clone(), shutdown.clone()));
     let stop = shutdown.clone();
     crate::http::server::run(listener, app, &state.config.http, stop).await;

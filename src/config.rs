@@ -253,6 +253,22 @@ pub struct HttpConfig {
     /// `X-Forwarded-For` names the client (default none: the header is ignored). Rate limits,
     /// view counting and IP-bound grants then see viewers instead of the proxy.
     pub trusted_proxies: Vec<String>,
+    /// Bytes of immutable segments and init segments kept in memory (default 256 MiB; 0 turns
+    /// the cache off). A segment is admitted on its second request within the cache's recent
+    /// history, so a crawler reading everything once cannot flush what viewers watch; each
+    /// hit is one write from memory instead of a file read. Local media directory only.
+    pub segment_cache_bytes: u64,
+    /// Seconds a video's access facts (privacy, owner, status, renditions) may be served from
+    /// memory on media routes (default 5; 0 reads the database on every request). Changes made
+    /// through this node apply at once, changes from other nodes as soon as their event
+    /// arrives over NATS; this is the bound when an event is lost. A refusal is always checked
+    /// against the database.
+    pub video_cache_secs: f64,
+    /// With nginx in front: an internal nginx location (e.g. `"/_kino_media/"`, default off)
+    /// that aliases the media directory. After its access check Kino answers a media request
+    /// with `X-Accel-Redirect: {this}{key}` and no body, and nginx sends the file (sendfile,
+    /// ranges, conditionals). Local media directory only; see `deploy/nginx-kino.conf`.
+    pub accel_redirect: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -266,6 +282,9 @@ impl Default for HttpConfig {
             max_live_sockets: 10_000,
             shutdown_grace_secs: 10.0,
             trusted_proxies: Vec::new(),
+            segment_cache_bytes: 256 * 1024 * 1024,
+            video_cache_secs: 5.0,
+            accel_redirect: None,
         }
     }
 }
@@ -612,6 +631,20 @@ impl Config {
             self.http.shutdown_grace_secs >= 0.0,
             "http.shutdown_grace_secs must not be negative"
         );
+        anyhow::ensure!(
+            self.http.video_cache_secs.is_finite() && (0.0..=3600.0).contains(&self.http.video_cache_secs),
+            "http.video_cache_secs must be 0–3600 (0 reads the database on every media request)"
+        );
+        if let Some(prefix) = &self.http.accel_redirect {
+            anyhow::ensure!(
+                prefix.starts_with('/') && prefix.ends_with('/') && !prefix.contains(char::is_whitespace),
+                "http.accel_redirect must be an nginx location path like \"/_kino_media/\" (got {prefix:?})"
+            );
+            anyhow::ensure!(
+                self.storage.is_none(),
+                "http.accel_redirect needs the local media directory: with an S3 store, use s3.redirect or s3.cdn_base_url"
+            );
+        }
         let a = &self.auth;
         anyhow::ensure!(a.access_token_secs >= 30, "auth.access_token_secs must be at least 30");
         anyhow::ensure!(a.refresh_token_days >= 1, "auth.refresh_token_days must be at least 1");

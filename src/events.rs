@@ -97,6 +97,21 @@ pub enum VideoEvent {
 }
 
 impl VideoEvent {
+    /// True for the events after which a cached copy of the video's record is stale: all but
+    /// comments, chat, progress and ingest health.
+    pub fn changes_video(&self) -> bool {
+        !matches!(
+            self,
+            VideoEvent::CommentCreated { .. }
+                | VideoEvent::CommentUpdated { .. }
+                | VideoEvent::CommentDeleted { .. }
+                | VideoEvent::JobProgress { .. }
+                | VideoEvent::LiveHealth { .. }
+                | VideoEvent::ChatMessage { .. }
+                | VideoEvent::ChatDeleted { .. }
+        )
+    }
+
     /// True for the events after which a viewer's right to watch must be checked again (a
     /// failed video is its owner's only).
     pub fn changes_access(&self) -> bool {

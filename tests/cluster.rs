@@ -35,6 +35,9 @@ impl Cluster {
             .env("KINO_JOBS__LEASE_SECS", LEASE_SECS)
             .env("KINO_JOBS__POLL_SECS", "0.2")
             .env("KINO_DATABASE_MAX_CONNECTIONS", "4")
+            // Video records stay in the media routes' memory far longer than any test: what
+            // makes a change visible on another node is its event over NATS.
+            .env("KINO_HTTP__VIDEO_CACHE_SECS", "600")
             .env("KINO_LOG", "info")
             .output()
             .expect("run scripts/cluster.sh");
@@ -264,6 +267,7 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
         .unwrap();
     assert_eq!(r.status(), 206);
     assert_eq!(r.bytes().await.unwrap().len(), 100);
+    let segment_on_b = format!("{base}/{segment}");
 
     // Through the caching proxy: the same bytes, and the second request for a segment is
     // answered from nginx's cache (setup.sh installs nginx for the tests; CI never skips this).
@@ -292,6 +296,30 @@ async fn a_killed_worker_s_job_is_finished_by_another_and_served_by_every_node()
         }
         Err(_) if std::env::var("CI").is_ok() => panic!("CI must run the caching proxy: is nginx installed?"),
         Err(_) => eprintln!("SKIPPED the caching-proxy part: nginx is not installed"),
+    }
+
+    // Made private through node A: node B, which holds the video's record in memory (for 600
+    // s here), refuses anonymous viewers as soon as the event arrives over NATS.
+    let r = http
+        .patch(format!("{a}/api/videos/{id}"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"privacy": "private"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let changed = Instant::now();
+    loop {
+        let status = http.get(&segment_on_b).send().await.unwrap().status().as_u16();
+        if status == 404 {
+            break;
+        }
+        assert_eq!(status, 200, "before the event node B still serves it");
+        assert!(
+            changed.elapsed() < Duration::from_secs(10),
+            "node B still serves a private video's segment 10 s after the change"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

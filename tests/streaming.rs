@@ -256,8 +256,16 @@ async fn five_hundred_slow_readers_leaving_release_files_and_memory() {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (fds1, rss1) = (pid_fds(pid), pid_rss_kib(pid));
-    // Each open response holds its socket and its file.
-    assert!(fds1 >= fds0 + 1000, "fds {fds0} → {fds1}");
+    // Each open response holds its socket and its file. The baseline may still count a few
+    // keep-alive connections of the set-up's HTTP client, which the server's idle timeout
+    // closes meanwhile, so sockets get a little slack and media files none.
+    let files = |pid| pid_fd_targets(pid).iter().filter(|t| t.contains("/media/")).count();
+    let open_files = files(pid);
+    assert!(
+        open_files >= 500,
+        "{open_files} media files open for 500 slow responses"
+    );
+    assert!(fds1 + 4 >= fds0 + 1000, "fds {fds0} → {fds1}");
     let per_response_kib = rss1.saturating_sub(rss0) / 500;
     assert!(
         per_response_kib < 512,

@@ -7,6 +7,9 @@ use super::users::UserRecord;
 use super::{Db, DbError, now_ms, query};
 use crate::auth::{Role, ScopeSet};
 
+/// How precise an API token's `last_used_at` is: milliseconds between two writes of it.
+pub const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+
 /// An API token as listed to its owner (never the secret).
 #[derive(Debug, Clone)]
 pub struct ApiTokenRecord {
@@ -15,7 +18,7 @@ pub struct ApiTokenRecord {
     pub scopes: ScopeSet,
     /// Unix milliseconds.
     pub created_at: i64,
-    /// Unix milliseconds; `None` if never used.
+    /// Unix milliseconds, to within [`LAST_USED_RESOLUTION_MS`]; `None` if never used.
     pub last_used_at: Option<i64>,
 }
 
@@ -52,18 +55,34 @@ impl Db {
         token_from_row(&row).map_err(DbError::from)
     }
 
-    /// The live (unrevoked) token with hash `hash`, its owner, and records its use.
+    /// The live (unrevoked) token with hash `hash` and its owner; records its use.
+    ///
+    /// A request with a token costs one read: `last_used_at` is written only when the stored
+    /// value is over [`LAST_USED_RESOLUTION_MS`] old, so a script's burst of requests (a player
+    /// fetching segments with a token) writes at most once a minute per token.
     pub async fn use_api_token(&self, hash: &str) -> Result<Option<(ApiTokenRecord, UserRecord)>, DbError> {
         let row = query(
-            "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL
-             RETURNING id, user_id, name, scopes, created_at, last_used_at",
+            "SELECT id, user_id, name, scopes, created_at, last_used_at FROM api_tokens
+             WHERE token_hash = ? AND revoked_at IS NULL",
         )
-        .bind(now_ms())
         .bind(hash)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let token = token_from_row(&row)?;
+        let mut token = token_from_row(&row)?;
+        let now = now_ms();
+        if token.last_used_at.is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS) {
+            query(
+                "UPDATE api_tokens SET last_used_at = ?
+                 WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+            )
+            .bind(now)
+            .bind(token.id)
+            .bind(now - LAST_USED_RESOLUTION_MS)
+            .execute(&self.pool)
+            .await?;
+            token.last_used_at = Some(now);
+        }
         let user_id: i64 = row.try_get("user_id")?;
         Ok(self.user(user_id).await?.map(|u| (token, u)))
     }

@@ -5,15 +5,18 @@
 //! with `Content-Range: bytes */N`, an invalid `Range` ignored → 200, `If-Range` with a strong
 //! ETag or an exact date), HEAD, and `Accept-Ranges: bytes`.
 //!
-//! Bodies stream: local files are read in [`CHUNK_BYTES`] chunks with positioned reads —
-//! inline when the bytes are in the page cache (`preadv2` with `RWF_NOWAIT`), on the blocking
-//! pool when they must come from disk — other stores through their range reads, so a response holds at most a chunk
-//! or two whatever the file size, a slow reader holds back the reads (backpressure), and a
-//! client that disconnects drops the stream — file handle and buffers — at once. Streaming
-//! responses are capped ([`StreamLimit`]): past the cap, 503 with `Retry-After`.
+//! Bodies come from where [`blob_source::locate`] finds the bytes: hot segments from memory
+//! ([`SegmentCache`], one write), local files in [`CHUNK_BYTES`] chunks with positioned reads,
+//! other stores through their range reads — so a streaming response holds at most a chunk or
+//! two whatever the file size, a slow reader holds back the reads (backpressure), and a client
+//! that disconnects drops the stream — file handle and buffers — at once. Responses with a
+//! body are capped ([`StreamLimit`]): past the cap, 503 with `Retry-After`.
 //!
-//! Every file route (segments, playlists, posters, originals) goes through [`serve_blob`], and
-//! cache headers come only from [`CachePolicy`].
+//! With nginx in front (`http.accel_redirect`), a local blob is not sent at all: the answer
+//! names it in `X-Accel-Redirect` and nginx serves the file (sendfile, ranges, conditionals).
+//!
+//! Every file route (segments, playlists, posters, originals) goes through
+//! [`Delivery::serve`], and cache headers come only from [`CachePolicy`].
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -23,16 +26,15 @@ use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use headers::{ETag, HeaderMapExt, IfMatch, IfModifiedSince, IfNoneMatch, IfUnmodifiedSince, LastModified};
-use object_store::GetResultPayload;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+pub use crate::http::blob_source::CHUNK_BYTES;
+use crate::http::blob_source::{self, Source};
 use crate::http::error::ApiError;
 use crate::http::ranges::{self, Ranges};
-use crate::storage::{BlobStore, StoreError};
+use crate::http::segment_cache::SegmentCache;
+use crate::storage::BlobStore;
 use object_store::path::Path as Key;
-
-/// Bytes read from a local file per step (and so, roughly, the buffer one response holds).
-pub const CHUNK_BYTES: usize = 128 * 1024;
 
 /// Cache-Control policies, the one place they are decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,9 @@ pub struct BlobResponse<'a> {
     pub cache: CachePolicy,
     /// `Content-Disposition` value, for downloads.
     pub disposition: Option<String>,
+    /// True for blobs that never change under their key (segments, init segments): they may
+    /// be held in the [`SegmentCache`], whatever `cache` tells shared caches.
+    pub immutable: bool,
 }
 
 /// The cap on concurrent streaming responses (`http.max_streams`), cheap to clone.
@@ -137,27 +142,101 @@ impl StreamLimit {
     }
 }
 
-/// Answers a GET or HEAD for the blob at `key`.
-///
-/// Errors: [`ApiError::NotFound`] when the blob does not exist; [`ApiError::Overloaded`]
-/// (503) when `limit` streams are already running; storage failures as 500.
-pub async fn serve_blob(
-    store: &BlobStore,
-    limit: &StreamLimit,
+/// The media delivery of a node: the store, the stream cap, the hot-segment cache and the
+/// nginx hand-off, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    store: BlobStore,
+    streams: StreamLimit,
+    hot: SegmentCache,
+    accel_redirect: Option<Arc<str>>,
+}
+
+impl Delivery {
+    /// `accel_redirect`: the internal nginx location (`http.accel_redirect`), used only with
+    /// the local media directory.
+    pub fn new(store: BlobStore, streams: StreamLimit, hot: SegmentCache, accel_redirect: Option<&str>) -> Delivery {
+        let accel_redirect = accel_redirect.filter(|_| !store.is_s3()).map(Arc::from);
+        Delivery {
+            store,
+            streams,
+            hot,
+            accel_redirect,
+        }
+    }
+
+    /// The cap on responses with a body.
+    pub fn streams(&self) -> &StreamLimit {
+        &self.streams
+    }
+
+    /// Answers a GET or HEAD for the blob at `key`.
+    ///
+    /// Errors: [`ApiError::NotFound`] when the blob does not exist; [`ApiError::Overloaded`]
+    /// (503) when the stream cap is reached; storage failures as 500.
+    pub async fn serve(
+        &self,
+        key: &Key,
+        method: &Method,
+        req: &HeaderMap,
+        how: BlobResponse<'_>,
+    ) -> Result<Response<Body>, ApiError> {
+        if let Some(prefix) = &self.accel_redirect
+            && let Some(path) = self.store.local_path(key)
+        {
+            return accel_redirect(prefix, key, &path, &how);
+        }
+        let blob = blob_source::locate(&self.store, &self.hot, key, how.immutable).await?;
+        respond(blob, &self.streams, method, req, how).await
+    }
+}
+
+/// The `X-Accel-Redirect` answer for nginx: no body, the content headers, and the internal
+/// location of the file (`prefix` + `key`). A missing file is Kino's 404, not nginx's.
+fn accel_redirect(
+    prefix: &str,
     key: &Key,
+    path: &std::path::Path,
+    how: &BlobResponse<'_>,
+) -> Result<Response<Body>, ApiError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => return Err(ApiError::NotFound),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::NotFound),
+        Err(e) => return Err(ApiError::Internal(e.into())),
+    }
+    let target = format!("{prefix}{key}");
+    let mut resp = Response::new(Body::empty());
+    let headers = resp.headers_mut();
+    headers.insert(
+        "x-accel-redirect",
+        HeaderValue::from_str(&target).map_err(|e| ApiError::Internal(e.into()))?,
+    );
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(how.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(header::CACHE_CONTROL, how.cache.header_value());
+    if let Some(d) = &how.disposition
+        && let Ok(v) = HeaderValue::from_str(d)
+    {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+/// The response for `blob`: validators, conditionals, ranges, then the body.
+async fn respond(
+    blob: blob_source::Located,
+    limit: &StreamLimit,
     method: &Method,
     req: &HeaderMap,
     how: BlobResponse<'_>,
 ) -> Result<Response<Body>, ApiError> {
-    let meta = match store.head(key).await {
-        Ok(m) => m,
-        Err(StoreError::NotFound { .. }) => return Err(ApiError::NotFound),
-        Err(e) => return Err(ApiError::Internal(e.into())),
-    };
-    let size = meta.size;
-    let etag_text = strong_etag(meta.e_tag.as_deref(), size, meta.last_modified.timestamp());
+    let size = blob.size;
+    let etag_text = blob.etag;
     let etag: ETag = etag_text.parse().expect("a quoted token is a valid ETag");
-    let modified: SystemTime = meta.last_modified.into();
+    let modified = blob.modified;
 
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -230,9 +309,9 @@ pub async fn serve_blob(
     } else {
         let permit = limit.try_acquire()?;
         let stream = match plan {
-            Plan::Whole => open_range(store, key, 0..size).await?,
-            Plan::One(r) => open_range(store, key, r).await?,
-            Plan::Parts(p) => p.into_stream(store.clone(), key.clone()),
+            Plan::Whole => blob.source.range(0..size).await?,
+            Plan::One(r) => blob.source.range(r).await?,
+            Plan::Parts(p) => p.into_stream(blob.source),
         };
         // The permit lives exactly as long as the body: released when it ends or is dropped
         // (client gone).
@@ -252,86 +331,6 @@ enum Plan {
     Whole,
     One(std::ops::Range<u64>),
     Parts(Multipart),
-}
-
-/// Streams bytes `range` (end-exclusive) of `key`: positioned reads of [`CHUNK_BYTES`] on the
-/// blocking pool for a local file, the store's own range stream otherwise.
-async fn open_range(
-    store: &BlobStore,
-    key: &Key,
-    range: std::ops::Range<u64>,
-) -> Result<BoxStream<'static, std::io::Result<Bytes>>, ApiError> {
-    let result = match store.get(key, Some(range.clone())).await {
-        Ok(r) => r,
-        Err(StoreError::NotFound { .. }) => return Err(ApiError::NotFound),
-        Err(e) => return Err(ApiError::Internal(e.into())),
-    };
-    Ok(match result.payload {
-        GetResultPayload::File(file, _) => file_stream(Arc::new(file), range),
-        GetResultPayload::Stream(s) => s.map_err(std::io::Error::other).boxed(),
-    })
-}
-
-fn file_stream(file: Arc<std::fs::File>, range: std::ops::Range<u64>) -> BoxStream<'static, std::io::Result<Bytes>> {
-    stream::try_unfold(range.start, move |pos| {
-        let file = file.clone();
-        let end = range.end;
-        async move {
-            if pos >= end {
-                return Ok(None);
-            }
-            let n = (end - pos).min(CHUNK_BYTES as u64) as usize;
-            // Page-cache hits (the usual case for segments being watched) are read right here;
-            // only a read that would wait for the disk goes to the blocking pool.
-            let chunk = match pread(&file, pos, n, libc::RWF_NOWAIT)? {
-                Some(chunk) => chunk,
-                None => tokio::task::spawn_blocking(move || pread(&file, pos, n, 0))
-                    .await
-                    .map_err(std::io::Error::other)??
-                    .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::WouldBlock))?,
-            };
-            if chunk.is_empty() {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "the file is shorter than its recorded size",
-                ));
-            }
-            let next = pos + chunk.len() as u64;
-            Ok(Some((chunk, next)))
-        }
-    })
-    .boxed()
-}
-
-/// Reads up to `len` bytes at `pos` with `preadv2(2)` into a fresh buffer (no zero-fill).
-/// With `RWF_NOWAIT`, `Ok(None)` when the bytes are not all in the page cache and the read
-/// would wait for the disk; with flags 0 it always reads. Short reads return what was read.
-fn pread(file: &std::fs::File, pos: u64, len: usize, flags: libc::c_int) -> std::io::Result<Option<Bytes>> {
-    use std::os::fd::AsRawFd;
-    let mut buf: Vec<u8> = Vec::with_capacity(len);
-    let iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: len,
-    };
-    // SAFETY: `iov` describes `len` bytes of `buf`'s allocation, which outlives the call; the
-    // kernel writes at most `len` bytes there and reports how many.
-    let n = unsafe { libc::preadv2(file.as_raw_fd(), &iov, 1, pos as libc::off_t, flags) };
-    if n < 0 {
-        let err = std::io::Error::last_os_error();
-        return match err.raw_os_error() {
-            // Not cached, or no RWF_NOWAIT here (old kernel, seccomp): read on the blocking pool.
-            Some(libc::EAGAIN | libc::EOPNOTSUPP | libc::EINVAL | libc::ENOSYS) if flags != 0 => Ok(None),
-            Some(libc::EINTR) => pread(file, pos, len, flags),
-            _ => Err(err),
-        };
-    }
-    if n == 0 && flags != 0 {
-        // A no-wait read may come back empty; only a blocking read can say end of file.
-        return Ok(None);
-    }
-    // SAFETY: the kernel initialised the first `n` (≤ `len`) bytes.
-    unsafe { buf.set_len(n as usize) };
-    Ok(Some(Bytes::from(buf)))
 }
 
 /// A `multipart/byteranges` body (RFC 9110 §14.6): each part has its own `Content-Type` and
@@ -376,14 +375,14 @@ impl Multipart {
     }
 
     /// Each part's head, then its bytes (opened only when reached), then the closing boundary.
-    fn into_stream(self, store: BlobStore, key: Key) -> BoxStream<'static, std::io::Result<Bytes>> {
+    fn into_stream(self, source: Source) -> BoxStream<'static, std::io::Result<Bytes>> {
         let parts = self.heads.into_iter().zip(self.ranges).map(move |(head, range)| {
-            let store = store.clone();
-            let key = key.clone();
+            let source = source.clone();
             stream::once(async move { Ok(head) })
                 .chain(
                     stream::once(async move {
-                        open_range(&store, &key, range)
+                        source
+                            .range(range)
                             .await
                             .map_err(|e| std::io::Error::other(e.to_string()))
                     })
@@ -396,17 +395,6 @@ impl Multipart {
             .chain(stream::once(async move { Ok(self.tail) }))
             .boxed()
     }
-}
-
-/// A strong entity tag, quoted, from the store's tag (or size and mtime when it has none).
-fn strong_etag(store_tag: Option<&str>, size: u64, mtime: i64) -> String {
-    let raw = store_tag
-        .map(|t| {
-            t.trim_matches('"')
-                .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
-        })
-        .unwrap_or_else(|| format!("{size:x}-{mtime:x}"));
-    format!("\"{raw}\"")
 }
 
 /// RFC 9110 §13.2.2: the status a failed precondition produces, if any.

@@ -1,9 +1,12 @@
 //! Media delivery routes: the HLS ladder (`/hls/{id}/…`), posters and originals
 //! (`/media/{id}/…`), each also under a playback grant (`/hls/{id}/g/{grant}/…`,
 //! `/media/{id}/g/{grant}/…`) for videos that are not public. Only videos in `ready` expose
-//! their ladder and poster; every response goes through [`delivery::serve_blob`].
+//! their ladder and poster; every response goes through [`Delivery::serve`](crate::http::delivery::Delivery::serve).
+//! Video records come from the [`VideoCache`](crate::http::video_cache::VideoCache) when it
+//! has them; a refusal is always checked again against the database.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
@@ -14,7 +17,7 @@ use crate::auth::policy::{self, MediaAccess, MediaDenied};
 use crate::auth::{Privacy, playback};
 use crate::db::{VideoRecord, VideoStatus, now_ms};
 use crate::http::caller::MediaCaller;
-use crate::http::delivery::{self, BlobResponse, CachePolicy};
+use crate::http::delivery::{BlobResponse, CachePolicy};
 use crate::http::error::ApiError;
 use crate::http::videos::find;
 use crate::media::ladder::Ladder;
@@ -36,15 +39,41 @@ pub struct MediaPath {
 
 /// Decides whether this request may have the video's media, and how shared caches may keep
 /// it. Public videos: anyone, cacheable by CDNs. Others: a valid playback grant (a bad one:
-/// 403 naming what is wrong with it, or 404 on a private video, as for an unknown id), or a signed-in caller allowed to watch; without either, 403 with
-/// where to get a grant — or 404 for a private video, whose existence is not revealed.
+/// 403 naming what is wrong with it, or 404 on a private video, as for an unknown id), or a
+/// signed-in caller allowed to watch; without either, 403 with where to get a grant — or 404
+/// for a private video, whose existence is not revealed. `usable` says whether the video has
+/// what the route serves (404 otherwise).
 async fn authorize(
     app: &AppState,
     path: &MediaPath,
     caller: &MediaCaller,
     peer: SocketAddr,
-) -> Result<(VideoRecord, Option<CachePolicy>), ApiError> {
-    let video = find(app, &path.id).await?;
+    usable: impl Fn(&VideoRecord) -> bool,
+) -> Result<(Arc<VideoRecord>, Option<CachePolicy>), ApiError> {
+    if let Some(video) = app.videos.get(&path.id)
+        && let Ok(private) = decide(app, &video, path, caller, peer)
+        && usable(&video)
+    {
+        return Ok((video, private));
+    }
+    let ticket = app.videos.ticket();
+    let video = Arc::new(find(app, &path.id).await?);
+    app.videos.put(ticket, video.clone());
+    let private = decide(app, &video, path, caller, peer)?;
+    if !usable(&video) {
+        return Err(ApiError::NotFound);
+    }
+    Ok((video, private))
+}
+
+/// The access decision of [`authorize`] for one video record.
+fn decide(
+    app: &AppState,
+    video: &VideoRecord,
+    path: &MediaPath,
+    caller: &MediaCaller,
+    peer: SocketAddr,
+) -> Result<Option<CachePolicy>, ApiError> {
     let grant = path.grant.as_ref().map(|grant| {
         let now = (now_ms() / 1000) as u64;
         playback::verify(
@@ -59,8 +88,8 @@ async fn authorize(
         .map_err(|e| e.to_string().replace("{id}", &video.id))
     });
     match policy::media_access(caller.0.as_ref(), video.acl(), grant) {
-        Ok(MediaAccess::Shared) => Ok((video, None)),
-        Ok(MediaAccess::Private) => Ok((video, Some(CachePolicy::Private))),
+        Ok(MediaAccess::Shared) => Ok(None),
+        Ok(MediaAccess::Private) => Ok(Some(CachePolicy::Private)),
         // A private video does not exist for someone without a valid grant: the same 404 as an
         // unknown id. Unlisted ones are known to whoever has the link: say what is wrong.
         Err(MediaDenied::BadGrant(_)) if video.privacy == Privacy::Private => Err(ApiError::NotFound),
@@ -83,24 +112,16 @@ pub async fn multivariant(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let (video, private) = authorize(&app, &path, &caller, peer).await?;
-    if !video.playable() {
-        return Err(ApiError::NotFound);
-    }
+    let (video, private) = authorize(&app, &path, &caller, peer, VideoRecord::playable).await?;
     let how = BlobResponse {
         content_type: PLAYLIST_TYPE,
         cache: private.unwrap_or(playlist_cache(&app, &video)),
         disposition: None,
+        immutable: false,
     };
-    delivery::serve_blob(
-        &app.store,
-        &app.streams,
-        &keys::hls(&video.id, MULTIVARIANT_PLAYLIST),
-        &method,
-        &headers,
-        how,
-    )
-    .await
+    app.delivery
+        .serve(&keys::hls(&video.id, MULTIVARIANT_PLAYLIST), &method, &headers, how)
+        .await
 }
 
 /// `GET /hls/{id}/{rendition}/{file}` (and under `/g/{grant}/`) — a media playlist, init
@@ -113,17 +134,20 @@ pub async fn rendition_file(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let (video, private) = authorize(&app, &path, &caller, peer).await?;
     let (Some(rendition), Some(file)) = (path.rendition.as_deref(), path.file.as_deref()) else {
         return Err(ApiError::NotFound);
     };
-    // A ready video's passthrough rendition, dropped from its ladder, stays reachable while
-    // its files do (a grace period for players that were already playing it).
-    let listed = video.renditions.iter().any(|r| r.name == rendition)
-        || (rendition == SOURCE_RENDITION && video.status == VideoStatus::Ready);
-    if !video.playable() || !listed || !is_plain_file_name(file) {
+    if !is_plain_file_name(file) {
         return Err(ApiError::NotFound);
     }
+    // A ready video's passthrough rendition, dropped from its ladder, stays reachable while
+    // its files do (a grace period for players that were already playing it).
+    let listed = |video: &VideoRecord| {
+        video.playable()
+            && (video.renditions.iter().any(|r| r.name == rendition)
+                || (rendition == SOURCE_RENDITION && video.status == VideoStatus::Ready))
+    };
+    let (video, private) = authorize(&app, &path, &caller, peer, listed).await?;
     let audio_only = rendition == Ladder::AUDIO_ONLY_NAME;
     let (content_type, cache) = match file.rsplit_once('.').map(|(_, ext)| ext) {
         Some("m3u8") => (PLAYLIST_TYPE, playlist_cache(&app, &video)),
@@ -132,7 +156,8 @@ pub async fn rendition_file(
         _ => return Err(ApiError::NotFound),
     };
     let key = keys::hls(&video.id, &format!("{rendition}/{file}"));
-    if cache == CachePolicy::Immutable
+    let immutable = cache == CachePolicy::Immutable;
+    if immutable
         && method == Method::GET
         && let Some(redirect) = segment_redirect(&app, &video, &key, private.is_some()).await?
     {
@@ -142,8 +167,9 @@ pub async fn rendition_file(
         content_type,
         cache: private.unwrap_or(cache),
         disposition: None,
+        immutable,
     };
-    delivery::serve_blob(&app.store, &app.streams, &key, &method, &headers, how).await
+    app.delivery.serve(&key, &method, &headers, how).await
 }
 
 /// Playlists of a finished ladder are stable; while a video is still processing they grow
@@ -210,24 +236,17 @@ pub async fn poster(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let (video, private) = authorize(&app, &path, &caller, peer).await?;
-    if !video.playable() || !video.has_poster {
-        return Err(ApiError::NotFound);
-    }
+    let has_poster = |video: &VideoRecord| video.playable() && video.has_poster;
+    let (video, private) = authorize(&app, &path, &caller, peer, has_poster).await?;
     let how = BlobResponse {
         content_type: "image/jpeg",
         cache: private.unwrap_or(CachePolicy::LongLived),
         disposition: None,
+        immutable: false,
     };
-    delivery::serve_blob(
-        &app.store,
-        &app.streams,
-        &keys::poster(&video.id),
-        &method,
-        &headers,
-        how,
-    )
-    .await
+    app.delivery
+        .serve(&keys::poster(&video.id), &method, &headers, how)
+        .await
 }
 
 /// `GET /media/{id}/original` (and under `/g/{grant}/`) — the uploaded file, with Range
@@ -240,21 +259,16 @@ pub async fn original(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let (video, private) = authorize(&app, &path, &caller, peer).await?;
+    let (video, private) = authorize(&app, &path, &caller, peer, |_| true).await?;
     let how = BlobResponse {
         content_type: content_type_for_name(&video.source_name),
         cache: private.unwrap_or(CachePolicy::Revalidate),
         disposition: Some(attachment(&video.source_name)),
+        immutable: false,
     };
-    delivery::serve_blob(
-        &app.store,
-        &app.streams,
-        &keys::source(&video.id),
-        &method,
-        &headers,
-        how,
-    )
-    .await
+    app.delivery
+        .serve(&keys::source(&video.id), &method, &headers, how)
+        .await
 }
 
 /// A segment or playlist name as Kino writes them: `[A-Za-z0-9_.-]`, no leading dot.

@@ -3,6 +3,7 @@
 //! credentials are read.
 
 pub mod auth;
+pub mod blob_source;
 pub mod body_timeout;
 pub mod caller;
 pub mod chat;
@@ -20,6 +21,7 @@ pub mod pages;
 pub mod ranges;
 pub mod search;
 pub mod security_headers;
+pub mod segment_cache;
 pub mod server;
 pub mod site_config;
 pub mod tokens;
@@ -27,4 +29,5 @@ pub mod tus;
 pub mod types;
 pub mod upload;
 pub mod users;
+pub mod video_cache;
 pub mod videos;

@@ -565,6 +565,7 @@ async fn remove(app: &AppState, id: &VideoId) -> Result<bool, ApiError> {
     if !app.db.delete_unfinished_upload(id).await? {
         return Ok(false);
     }
+    app.videos.forget(id);
     app.events.publish(id, VideoEvent::VideoDeleted);
     app.store
         .delete_prefix(&keys::upload_prefix(id))

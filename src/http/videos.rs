@@ -258,6 +258,7 @@ pub async fn patch(
         comments_enabled: body.comments_enabled,
     };
     app.db.update_video(&id, &patch).await?;
+    app.videos.forget(&id);
     let video = find(&app, &id).await?;
     if video.privacy != before.privacy {
         // Open live sockets re-check who may still watch (see live.rs).
@@ -293,7 +294,11 @@ pub async fn revoke_links(
 ) -> Result<Json<VideoView>, ApiError> {
     find_manageable(&app, &id, caller.0.as_ref()).await?;
     app.db.revoke_grants(&id).await?;
+    app.videos.forget(&id);
     let video = find(&app, &id).await?;
+    // Other nodes drop their copy of the video too; open pages re-check their viewer.
+    app.events
+        .publish(&video.id, VideoEvent::VideoPrivacy { privacy: video.privacy });
     tracing::info!(
         video_id = id,
         generation = video.grant_generation,
@@ -326,6 +331,7 @@ pub async fn delete(
     let video = find_manageable(&app, &id, caller.0.as_ref()).await?;
     app.db.request_cancel(&id).await?;
     app.db.delete_video(&id).await?;
+    app.videos.forget(&video.id);
     app.events.publish(&video.id, VideoEvent::VideoDeleted);
     crate::jobs::remove_blobs(&app.store, &id).await?;
     tracing::info!(video_id = id, "video deleted");

@@ -251,6 +251,13 @@ impl BlobStore {
         self.inner.get_opts(key, opts).await
     }
 
+    /// The file holding `key` on the local backend (whether or not it exists yet); `None` for
+    /// a remote store or a key that cannot name a file. The delivery fast path reads it
+    /// directly; everything else goes through the store.
+    pub fn local_path(&self, key: &Key) -> Option<std::path::PathBuf> {
+        self.local.as_ref()?.path_to_filesystem(key).ok()
+    }
+
     /// Copies blob `from` to `to` inside the store: a hard link on the local store, a
     /// server-side `CopyObject` on S3 — no bytes pass through Kino.
     ///
