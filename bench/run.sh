@@ -18,6 +18,7 @@
 #                          (cargo build --release --example hyper_ceiling)
 #   WRK_THREADS=1          wrk threads (all on the client core)
 #   BENCH_SERVER_CPU=1 BENCH_CLIENT_CPU=0   cores for the server and for wrk (taskset)
+#   BENCH_KINO_ENV="KINO_HTTP__SEGMENT_CACHE_BYTES=0"   settings for the `kino` server (ablations)
 #   BENCH_KEEP_TMP=1       keep the temporary directory (files, logs, raw wrk output)
 #
 # Results: a table per case on stdout, and bench/results/latest.md (+ latest.tsv, raw numbers).
@@ -146,7 +147,9 @@ start_server() {
             ;;
         kino)
             # From $TMP (no stray ./kino.toml) and without the caller's KINO_* settings.
-            (cd "$TMP" && exec env $(kino_env_unset) taskset -c "$SERVER_CPU" "$KINO_BIN" serve \
+            # BENCH_KINO_ENV: settings for this run only, e.g. to measure a fast path switched off.
+            # shellcheck disable=SC2086
+            (cd "$TMP" && exec env $(kino_env_unset) ${BENCH_KINO_ENV:-} taskset -c "$SERVER_CPU" "$KINO_BIN" serve \
                 --listen "127.0.0.1:$PORT" --data-dir "$TMP/kino-data" --no-workers --rtmp-listen "") >>"$logf" 2>&1 &
             SERVER_PID=$!
             URL_PREFIX="http://127.0.0.1:$PORT"

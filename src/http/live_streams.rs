@@ -106,7 +106,7 @@ fn rtmp_url(app: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     if let Some(host) = &app.config.live.rtmp_public_host {
         return Ok(format!("rtmp://{host}/{RTMP_APP}"));
     }
-    let Some(addr) = app.rtmp_addr else {
+    let Some(&addr) = app.rtmp_addr.get() else {
         return Err(ApiError::Conflict(
             "live ingest is off on this server (live.rtmp_listen is empty)".into(),
         ));

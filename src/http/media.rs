@@ -9,8 +9,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::Request;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, Method, Response};
+use axum::http::{Method, Response};
 
 use crate::app::AppState;
 use crate::auth::policy::{self, MediaAccess, MediaDenied};
@@ -109,8 +110,7 @@ pub async fn multivariant(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: MediaCaller,
     Path(path): Path<MediaPath>,
-    method: Method,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let (video, private) = authorize(&app, &path, &caller, peer, VideoRecord::playable).await?;
     let how = BlobResponse {
@@ -120,7 +120,12 @@ pub async fn multivariant(
         immutable: false,
     };
     app.delivery
-        .serve(&keys::hls(&video.id, MULTIVARIANT_PLAYLIST), &method, &headers, how)
+        .serve(
+            &keys::hls(&video.id, MULTIVARIANT_PLAYLIST),
+            req.method(),
+            req.headers(),
+            how,
+        )
         .await
 }
 
@@ -131,8 +136,7 @@ pub async fn rendition_file(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: MediaCaller,
     Path(path): Path<MediaPath>,
-    method: Method,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let (Some(rendition), Some(file)) = (path.rendition.as_deref(), path.file.as_deref()) else {
         return Err(ApiError::NotFound);
@@ -158,7 +162,7 @@ pub async fn rendition_file(
     let key = keys::hls(&video.id, &format!("{rendition}/{file}"));
     let immutable = cache == CachePolicy::Immutable;
     if immutable
-        && method == Method::GET
+        && req.method() == Method::GET
         && let Some(redirect) = segment_redirect(&app, &video, &key, private.is_some()).await?
     {
         return Ok(redirect);
@@ -169,7 +173,7 @@ pub async fn rendition_file(
         disposition: None,
         immutable,
     };
-    app.delivery.serve(&key, &method, &headers, how).await
+    app.delivery.serve(&key, req.method(), req.headers(), how).await
 }
 
 /// Playlists of a finished ladder are stable; while a video is still processing they grow
@@ -233,8 +237,7 @@ pub async fn poster(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: MediaCaller,
     Path(path): Path<MediaPath>,
-    method: Method,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let has_poster = |video: &VideoRecord| video.playable() && video.has_poster;
     let (video, private) = authorize(&app, &path, &caller, peer, has_poster).await?;
@@ -245,7 +248,7 @@ pub async fn poster(
         immutable: false,
     };
     app.delivery
-        .serve(&keys::poster(&video.id), &method, &headers, how)
+        .serve(&keys::poster(&video.id), req.method(), req.headers(), how)
         .await
 }
 
@@ -256,8 +259,7 @@ pub async fn original(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: MediaCaller,
     Path(path): Path<MediaPath>,
-    method: Method,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let (video, private) = authorize(&app, &path, &caller, peer, |_| true).await?;
     let how = BlobResponse {
@@ -267,7 +269,7 @@ pub async fn original(
         immutable: false,
     };
     app.delivery
-        .serve(&keys::source(&video.id), &method, &headers, how)
+        .serve(&keys::source(&video.id), req.method(), req.headers(), how)
         .await
 }
 

@@ -65,6 +65,8 @@ pub struct BlobStore {
     s3: Option<S3Bucket>,
     /// The directory store, when local: whole-blob copies are hard links.
     local: Option<Arc<LocalFileSystem>>,
+    /// The local store's directory (canonical), for [`BlobStore::local_path`].
+    root: Option<Arc<std::path::Path>>,
 }
 
 #[derive(Clone, Debug)]
@@ -79,11 +81,13 @@ impl BlobStore {
     /// Errors: the directory cannot be created or opened.
     pub fn local(dir: &Path) -> anyhow::Result<BlobStore> {
         std::fs::create_dir_all(dir)?;
-        let fs = Arc::new(LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true));
+        let root = std::fs::canonicalize(dir)?;
+        let fs = Arc::new(LocalFileSystem::new_with_prefix(&root)?.with_automatic_cleanup(true));
         Ok(BlobStore {
             inner: fs.clone(),
             s3: None,
             local: Some(fs),
+            root: Some(Arc::from(root.as_path())),
         })
     }
 
@@ -131,6 +135,7 @@ impl BlobStore {
             inner,
             s3: Some(S3Bucket { client, prefix }),
             local: None,
+            root: None,
         })
     }
 
@@ -251,11 +256,12 @@ impl BlobStore {
         self.inner.get_opts(key, opts).await
     }
 
-    /// The file holding `key` on the local backend (whether or not it exists yet); `None` for
-    /// a remote store or a key that cannot name a file. The delivery fast path reads it
-    /// directly; everything else goes through the store.
+    /// The file holding `key` on the local backend (whether or not it exists yet), as
+    /// object_store's local store names it; `None` for a remote store. The delivery fast path
+    /// reads it directly; everything else goes through the store. A [`Key`] is made of
+    /// non-empty `/`-separated parts without `.`/`..`, so it stays under the directory.
     pub fn local_path(&self, key: &Key) -> Option<std::path::PathBuf> {
-        self.local.as_ref()?.path_to_filesystem(key).ok()
+        Some(self.root.as_ref()?.join(key.as_ref()))
     }
 
     /// Copies blob `from` to `to` inside the store: a hard link on the local store, a
