@@ -174,6 +174,11 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let api = Router::new()
         .merge(api_routes)
         .merge(crate::http::openapi::contract_routes(&contract)?)
+        .layer(cors.clone());
+    // Media: GET and HEAD without a body, the bulk of all requests. They skip the CSRF check
+    // and the request-body timer below, which have nothing to do there and cost a layer each
+    // per request.
+    let media = Router::new()
         .route("/hls/{id}/master.m3u8", get(media::multivariant))
         .route("/hls/{id}/{rendition}/{file}", get(media::rendition_file))
         .route("/hls/{id}/g/{grant}/master.m3u8", get(media::multivariant))
@@ -182,7 +187,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/media/{id}/original", get(media::original))
         .route("/media/{id}/g/{grant}/poster.jpg", get(media::poster))
         .route("/media/{id}/g/{grant}/original", get(media::original))
-        .layer(cors);
+        .layer(cors)
+        .layer(axum::middleware::from_fn(crate::http::error::json_errors));
     // Cookie-authenticated state changes must come from our own pages: Fetch Metadata and
     // Origin are checked (the Go 1.25 scheme); scripts without those headers pass, and
     // authenticate with bearer tokens or cookies they hold themselves.
@@ -224,6 +230,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             state.clone(),
             crate::http::body_timeout::idle_timeout,
         ))
+        .merge(media)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::http::client_ip::resolve,

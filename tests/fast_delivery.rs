@@ -100,14 +100,7 @@ async fn hot_segments_answer_exactly_like_their_files_and_never_outlive_them() {
     assert_eq!(get(&server, &path, &[]).await.status(), 404);
 
     // A private video's segments are kept in memory too, but only a grant gets them.
-    let r = server
-        .http
-        .patch(server.url(&format!("/api/videos/{id}")))
-        .json(&serde_json::json!({"privacy": "private"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    server.set_privacy(&id, "private").await;
     let other = format!("/hls/{id}/720p/seg_00001.m4s");
     assert_eq!(get(&server, &other, &[]).await.status(), 404);
     let owner = server.http.get(server.url(&other)).send().await.unwrap();
@@ -303,14 +296,7 @@ async fn behind_nginx_kino_checks_access_and_nginx_sends_the_file() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404, "the media directory is internal to nginx");
-    let r = server
-        .http
-        .patch(server.url(&format!("/api/videos/{id}")))
-        .json(&serde_json::json!({"privacy": "private"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    server.set_privacy(&id, "private").await;
     let r = client.get(format!("{}{segment}", nginx.url)).send().await.unwrap();
     assert_eq!(r.status(), 404, "a private video's segment needs access first");
 }

@@ -7,7 +7,7 @@
 mod common;
 
 use common::Server;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A server whose uploads are private unless said otherwise.
 fn server() -> Server {
@@ -34,17 +34,6 @@ async fn anon_get(server: &Server, path: &str) -> (u16, Value) {
     (code, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn set_privacy(server: &Server, id: &str, privacy: &str) {
-    let r = server
-        .http
-        .patch(server.url(&format!("/api/videos/{id}")))
-        .json(&json!({ "privacy": privacy }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-}
-
 /// Replaces the expiry (fourth dot-separated field) of the grant in `url` with `f(expiry)`.
 fn respell_expiry(url: &str, f: impl Fn(&str) -> String) -> String {
     let grant = url.split('/').nth(4).unwrap();
@@ -59,17 +48,17 @@ async fn private_unlisted_private_does_not_revive_an_old_grant() {
     let id = upload(&server).await;
     let old = download_url(&server, &id).await;
     assert_eq!(anon_get(&server, &old).await.0, 200);
-    set_privacy(&server, &id, "unlisted").await;
+    server.set_privacy(&id, "unlisted").await;
     let (code, body) = anon_get(&server, &old).await;
     assert_eq!(code, 403, "{body}");
     assert!(body["error"].as_str().unwrap().contains("privacy changed"), "{body}");
-    set_privacy(&server, &id, "private").await;
+    server.set_privacy(&id, "private").await;
     assert_eq!(anon_get(&server, &old).await.0, 404, "the old grant stays dead");
     let new = download_url(&server, &id).await;
     assert_ne!(new, old);
     assert_eq!(anon_get(&server, &new).await.0, 200);
     // Saving the same privacy again changes nothing.
-    set_privacy(&server, &id, "private").await;
+    server.set_privacy(&id, "private").await;
     assert_eq!(anon_get(&server, &new).await.0, 200);
 }
 
@@ -77,7 +66,7 @@ async fn private_unlisted_private_does_not_revive_an_old_grant() {
 async fn revoke_links_ends_every_grant_issued_so_far() {
     let server = server();
     let id = upload(&server).await;
-    set_privacy(&server, &id, "unlisted").await;
+    server.set_privacy(&id, "unlisted").await;
     let shared = download_url(&server, &id).await;
     assert_eq!(anon_get(&server, &shared).await.0, 200);
     let path = format!("/api/videos/{id}/revoke-links");
@@ -135,7 +124,7 @@ async fn revoke_links_ends_every_grant_issued_so_far() {
 async fn only_the_canonical_expiry_verifies() {
     let server = server();
     let id = upload(&server).await;
-    set_privacy(&server, &id, "unlisted").await;
+    server.set_privacy(&id, "unlisted").await;
     let url = download_url(&server, &id).await;
     assert_eq!(anon_get(&server, &url).await.0, 200);
     for respelt in [

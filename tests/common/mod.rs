@@ -617,6 +617,18 @@ impl Server {
     }
 
     /// `POST path` with no body, as the harness's admin.
+    /// Sets video `id`'s privacy as the admin (`public`, `unlisted`, `private`); asserts 200.
+    pub async fn set_privacy(&self, id: &str, privacy: &str) {
+        let r = self
+            .http
+            .patch(self.url(&format!("/api/videos/{id}")))
+            .json(&serde_json::json!({ "privacy": privacy }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "PATCH privacy {privacy}");
+    }
+
     pub async fn post(&self, path: &str) -> reqwest::Response {
         self.http.post(self.url(path)).send().await.unwrap()
     }
