@@ -310,12 +310,12 @@ run_case() {
         printf '%s\tcheck failed\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\n' "$row_prefix" >>"$TSV"
         return 0
     fi
+    script=$BENCH_DIR/ranges.lua
     case $mode in
         whole) script=$BENCH_DIR/report.lua ;;
-        ranges) script=$BENCH_DIR/ranges.lua ;;
-        ranges64k) script=$BENCH_DIR/ranges64k.lua ;;
+        ranges) args=(-- "$(stat -c %s "$TMP/files/$file")" "$RANGE_SEED") ;;
+        ranges64k) args=(-- "$(stat -c %s "$TMP/files/$file")" "$RANGE_SEED" 65536 any) ;;
     esac
-    [ "$mode" = whole ] || args=(-- "$(stat -c %s "$TMP/files/$file")" "$RANGE_SEED")
     local raw="$TMP/raw/$case-$server${variant:+-${variant// /-}}.txt"
     local rssf="$TMP/raw/$case-$server${variant:+-${variant// /-}}.rss"
     taskset -c "$CLIENT_CPU" python3 "$BENCH_DIR/rss.py" "$SERVER_PID" "$rssf" &
