@@ -138,9 +138,10 @@ impl AppState {
     }
 }
 
-/// Logs a failed request, except a 503 of the stream cap: a node shedding load answers
+/// Logs a failed request, except a 503: a node shedding load past the stream cap answers
 /// thousands of those a second, and a log line each would add disk work to the overload.
-/// (500s are logged with their cause where they arise, see [`crate::http::error`].)
+/// (500s are logged with their cause where they arise, see [`crate::http::error`]; the one
+/// other 503, `/healthz` without a database, logs its own warning.)
 fn log_failure(class: tower_http::classify::ServerErrorsFailureClass, latency: Duration, _span: &tracing::Span) {
     use tower_http::classify::ServerErrorsFailureClass;
     if matches!(class, ServerErrorsFailureClass::StatusCode(s) if s == axum::http::StatusCode::SERVICE_UNAVAILABLE) {
@@ -224,6 +225,9 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(pages)
         .merge(api)
         .merge(tus_routes)
+        // Unknown paths: 404 through the same layers as the API (merging `media` below keeps
+        // this fallback).
+        .fallback(|| async { crate::http::error::ApiError::NotFound })
         .layer(axum::middleware::from_fn(crate::http::error::json_errors))
         .layer(csrf)
         .layer(axum::middleware::from_fn_with_state(
@@ -253,6 +257,7 @@ async fn healthz(State(app): State<AppState>) -> (StatusCode, &'static str) {
     if app.db.ping().await {
         (StatusCode::OK, "ok\n")
     } else {
+        tracing::warn!("health check: the database does not answer");
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
     }
 }
@@ -307,7 +312,7 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
             .clone()
             .release_memory_when_idle(shutdown.clone()),
     );
-    tokio::spawn(state.videos.clone().follow(state.events.clone(), shutdown.clone()));
+    tokio::spawn(state.videos.clone().follow(state.events.subscribe(), shutdown.clone()));
     tokio::spawn(crate::http::tus::expire_uploads(state.clone(), shutdown.clone()));
     let stop = shutdown.clone();
     crate::http::server::run(listener, app, &state.config.http, stop).await;

@@ -637,8 +637,12 @@ impl Config {
         );
         if let Some(prefix) = &self.http.accel_redirect {
             anyhow::ensure!(
-                prefix.starts_with('/') && prefix.ends_with('/') && !prefix.contains(char::is_whitespace),
-                "http.accel_redirect must be an nginx location path like \"/_kino_media/\" (got {prefix:?})"
+                prefix.starts_with('/')
+                    && prefix.ends_with('/')
+                    && prefix
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"/_.-".contains(&b)),
+                "http.accel_redirect must be an nginx location path of letters, digits and /_.- like \"/_kino_media/\" (got {prefix:?})"
             );
             anyhow::ensure!(
                 self.storage.is_none(),

@@ -64,7 +64,8 @@ pub enum VideoEvent {
     /// Processing failed for good; `error` is the sentence the video's `error` holds.
     #[serde(rename = "video.failed")]
     VideoFailed { error: String },
-    /// The privacy changed: open pages re-check that their viewer may still watch.
+    /// The privacy changed, or every playback link was revoked (`privacy` then unchanged):
+    /// open pages re-check that their viewer may still watch, nodes drop cached records.
     #[serde(rename = "video.privacy")]
     VideoPrivacy { privacy: Privacy },
     /// The video was deleted.

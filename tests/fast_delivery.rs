@@ -43,17 +43,29 @@ async fn hot_segments_answer_exactly_like_their_files_and_never_outlive_them() {
     assert!(disk.len() > 1000);
 
     // The first request reads the file, the second keeps it in memory, the rest are served
-    // from there: every one the same bytes and validators.
+    // from there: every one the same bytes and validators. What the server process read
+    // (`rchar` of /proc/PID/io: files and sockets) shows where the bytes came from.
+    let pid = server.pid();
     let mut etags = Vec::new();
-    for _ in 0..4 {
+    let mut read = vec![bytes_read(pid)];
+    for _ in 0..5 {
         let r = get(&server, &path, &[]).await;
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-length"], disk.len().to_string().as_str());
         assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
         etags.push(r.headers()["etag"].to_str().unwrap().to_string());
         assert_eq!(r.bytes().await.unwrap(), disk.as_slice());
+        read.push(bytes_read(pid));
     }
     assert!(etags.windows(2).all(|w| w[0] == w[1]), "{etags:?}");
+    let n = disk.len() as u64;
+    assert!(read[1] - read[0] >= n, "the first request reads the file: {read:?}");
+    assert!(read[2] - read[1] >= n, "the second reads it into memory: {read:?}");
+    assert!(
+        read[5] - read[2] < n / 2,
+        "three more requests read {} bytes for a {n}-byte segment: not from memory ({read:?})",
+        read[5] - read[2]
+    );
     let etag = etags[0].clone();
 
     // Ranges and conditionals from memory.
@@ -99,13 +111,22 @@ async fn hot_segments_answer_exactly_like_their_files_and_never_outlive_them() {
     std::fs::remove_file(&file).unwrap();
     assert_eq!(get(&server, &path, &[]).await.status(), 404);
 
-    // A private video's segments are kept in memory too, but only a grant gets them.
+    // A private video's segments are served from memory too, but only to whoever may watch.
     server.set_privacy(&id, "private").await;
     let other = format!("/hls/{id}/720p/seg_00001.m4s");
     assert_eq!(get(&server, &other, &[]).await.status(), 404);
     let owner = server.http.get(server.url(&other)).send().await.unwrap();
     assert_eq!(owner.status(), 200);
     assert_eq!(owner.headers()["cache-control"], "private, no-store");
+}
+
+/// Bytes process `pid` has read so far through read-like calls (files and sockets).
+fn bytes_read(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("rchar in /proc/PID/io")
 }
 
 /// nginx in front of one Kino node, set up as `deploy/nginx-kino.conf` describes for

@@ -186,7 +186,9 @@ impl Delivery {
         {
             return accel_redirect(prefix, key, &path, &how);
         }
-        let blob = blob_source::locate(&self.store, &self.hot, key, how.immutable).await?;
+        // Only a GET may bring a file into memory (a HEAD or a refused request reads nothing).
+        let cacheable = how.immutable && *method == Method::GET;
+        let blob = blob_source::locate(&self.store, &self.hot, key, cacheable).await?;
         respond(blob, &self.streams, method, req, how).await
     }
 }

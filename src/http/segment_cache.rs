@@ -8,7 +8,8 @@
 //!   once and so never displaces the segments many viewers are watching.
 //! - **Eviction** by [`quick_cache`]'s S3-FIFO policy, weighted by bytes.
 //! - **Validity.** An entry carries the identity of the file it was read from (device, inode,
-//!   size, modification time); a lookup gives the bytes only when the file on disk still has
+//!   size, modification and change times — the change time cannot be set by a writer, so even an
+//!   in-place rewrite that restores the mtime is seen); a lookup gives the bytes only when the file on disk still has
 //!   that identity (the caller `stat`s it), so a re-processed video or a deleted file is never
 //!   served from memory.
 
@@ -35,6 +36,8 @@ pub struct FileIdentity {
     pub size: u64,
     /// Modification time, nanoseconds since the Unix epoch.
     pub mtime_ns: i128,
+    /// Status change time (ctime), nanoseconds since the Unix epoch.
+    pub ctime_ns: i128,
 }
 
 impl FileIdentity {
@@ -46,6 +49,7 @@ impl FileIdentity {
             ino: meta.ino(),
             size: meta.size(),
             mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
         }
     }
 }
@@ -158,6 +162,7 @@ mod tests {
             ino,
             size,
             mtime_ns: 7,
+            ctime_ns: 7,
         }
     }
 

@@ -25,7 +25,8 @@ pub struct TokenView {
     pub scopes: Vec<Scope>,
     /// RFC 3339.
     pub created_at: String,
-    /// RFC 3339, or null if never used.
+    /// RFC 3339, or null if never used; recorded to within a minute (one write per token
+    /// per minute at most).
     pub last_used_at: Option<String>,
 }
 

@@ -616,7 +616,6 @@ impl Server {
         )
     }
 
-    /// `POST path` with no body, as the harness's admin.
     /// Sets video `id`'s privacy as the admin (`public`, `unlisted`, `private`); asserts 200.
     pub async fn set_privacy(&self, id: &str, privacy: &str) {
         let r = self
@@ -629,6 +628,7 @@ impl Server {
         assert_eq!(r.status(), 200, "PATCH privacy {privacy}");
     }
 
+    /// `POST path` with no body, as the harness's admin.
     pub async fn post(&self, path: &str) -> reqwest::Response {
         self.http.post(self.url(path)).send().await.unwrap()
     }
