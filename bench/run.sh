@@ -25,6 +25,8 @@
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 SECS=${BENCH_SECS:-15}
 WARMUP=${BENCH_WARMUP_SECS:-2}
 TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/kino-ci-target}
@@ -111,9 +113,6 @@ install_missing() {
 }
 
 # ---------------------------------------------------------------- servers --------------------
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # start_server SERVER VARIANT -> sets SERVER_PID, PORT, URL_PREFIX (and KINO_PORT for kino-nginx).
 # CASE_FILE (set by run_case) names the file the case serves: the hyper server loads only that.
@@ -206,25 +205,11 @@ run_kino_nginx() {
 }
 
 stop_server() {
-    local pid=$SERVER_PID i
+    local pid=$SERVER_PID
     SERVER_PID=""
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 150); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    log "server $pid did not stop on SIGTERM; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    stop_pid "$pid" server
 }
 
-kino_env_unset() {
-    local v
-    for v in $(compgen -e); do
-        case $v in KINO_*) printf -- '-u %s ' "$v" ;; esac
-    done
-}
 
 # url_for SERVER FILE_NAME: Kino serves seg585k.m4s as an HLS segment, the others as originals.
 url_for() {

@@ -31,6 +31,8 @@
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 MINUTES=${SOAK_MINUTES:-10}
 CONNS=${SOAK_CONNS:-1024}
 LIMITED_STREAMS=${SOAK_LIMITED_STREAMS:-16}
@@ -94,16 +96,7 @@ fi
 [ "$(ulimit -n)" -ge $((2 * CONNS + 256)) ] ||
     die "open-file limit $(ulimit -n) is too low for $CONNS connections (hard limit $(ulimit -Hn))"
 
-kino_env_unset() {
-    local v
-    for v in $(compgen -e); do
-        case $v in KINO_*) printf -- '-u %s ' "$v" ;; esac
-    done
-}
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kino-soak.XXXXXX")
 mkdir -p "$TMP/segments" "$TMP/logs" "$RESULTS_DIR"
@@ -147,17 +140,9 @@ start_kino() {
 }
 
 stop_kino() {
-    local pid=$KINO_PID i
+    local pid=$KINO_PID
     KINO_PID=""
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 200); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    log "kino $pid did not stop on SIGTERM; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    stop_pid "$pid" kino
 }
 
 # Each kind of request answers correctly before the load starts.

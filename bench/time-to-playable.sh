@@ -22,6 +22,8 @@
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 CACHE=${TTP_CACHE:-$BENCH_DIR/.cache/ttp}
 RESULTS_DIR=$BENCH_DIR/.results
@@ -107,16 +109,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-kino_env_unset() {
-    local v
-    for v in $(compgen -e); do
-        case $v in KINO_*) printf -- '-u %s ' "$v" ;; esac
-    done
-}
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # ---------------------------------------------------------------- main -----------------------
 command -v ffmpeg >/dev/null || die "ffmpeg is missing"

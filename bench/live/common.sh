@@ -8,6 +8,8 @@
 # live_wait_playable.
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 LIVE_DIR=$BENCH_DIR/live
 RESULTS_DIR=$BENCH_DIR/.results
@@ -40,16 +42,7 @@ live_cleanup() {
 trap live_cleanup EXIT
 trap 'exit 130' INT TERM
 
-kino_env_unset() {
-    local v
-    for v in $(compgen -e); do
-        case $v in KINO_*) printf -- '-u %s ' "$v" ;; esac
-    done
-}
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # Checks the tools and picks the binary: KINO_BIN, else the release build, else the debug build.
 live_preflight() {
