@@ -220,7 +220,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             header::CONTENT_SECURITY_POLICY,
             crate::http::security_headers::page_policy(&state.config),
         ));
-    Ok(Router::new()
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .merge(pages)
         .merge(api)
@@ -249,8 +249,14 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
-        ))
-        .with_state(state))
+        ));
+    // Request metrics only when they are exported: otherwise not even the layer's cost.
+    let routes = if state.config.metrics.listen.is_empty() {
+        routes
+    } else {
+        routes.layer(axum::middleware::from_fn(crate::metrics::track))
+    };
+    Ok(routes.with_state(state))
 }
 
 async fn healthz(State(app): State<AppState>) -> (StatusCode, &'static str) {
@@ -278,6 +284,12 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
         let _ = state.rtmp_addr.set(rtmp);
     }
     let app = router(state.clone())?;
+    if !state.config.metrics.listen.is_empty() {
+        let at = state.config.metrics.listen.parse()?;
+        let handle = crate::metrics::install()?;
+        let metrics_addr = crate::metrics::serve(at, handle, state.clone(), shutdown.clone()).await?;
+        println!("kino metrics on http://{metrics_addr}/metrics");
+    }
     let workers = workers.then(|| {
         tokio::spawn(worker::run_workers(
             state.worker_context(),

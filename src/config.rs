@@ -60,6 +60,8 @@ pub struct Config {
     pub uploads: UploadsConfig,
     /// Live streaming: RTMP ingest, the live ladder, DVR and chat ([`crate::live`]).
     pub live: LiveConfig,
+    /// Prometheus metrics of this process ([`crate::metrics`]).
+    pub metrics: MetricsConfig,
     /// Where media blobs live (`KINO_STORAGE`): unset (default) for `<data_dir>/media`, or
     /// `s3://BUCKET/PREFIX` for an S3-compatible object store configured by [`S3Config`].
     /// Every node of a deployment must name the same store.
@@ -124,6 +126,16 @@ impl Default for S3Config {
             cdn_base_url: None,
         }
     }
+}
+
+/// Prometheus metrics ([`crate::metrics`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address of the `GET /metrics` endpoint (Prometheus text format 0.0.4), e.g.
+    /// `127.0.0.1:9464`; empty (default) turns metrics off. A separate listener without
+    /// authentication: bind it to an address only the monitoring system reaches.
+    pub listen: String,
 }
 
 /// Comments on videos.
@@ -458,6 +470,7 @@ impl Default for Config {
             comments: CommentsConfig::default(),
             uploads: UploadsConfig::default(),
             live: LiveConfig::default(),
+            metrics: MetricsConfig::default(),
             storage: None,
             database_max_connections: None,
             s3: S3Config::default(),
@@ -610,6 +623,14 @@ impl Config {
                 anyhow::anyhow!(
                     "live.rtmp_listen must be an address like 127.0.0.1:1935, or \"\" to turn ingest off (got {:?})",
                     live.rtmp_listen
+                )
+            })?;
+        }
+        if !self.metrics.listen.is_empty() {
+            self.metrics.listen.parse::<SocketAddr>().map_err(|_| {
+                anyhow::anyhow!(
+                    "metrics.listen must be an address like 127.0.0.1:9464, or \"\" to turn metrics off (got {:?})",
+                    self.metrics.listen
                 )
             })?;
         }

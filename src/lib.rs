@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod live;
 pub mod media;
+pub mod metrics;
 pub mod operator;
 pub mod proxies;
 pub mod storage;

@@ -43,6 +43,14 @@ pub enum RetryDecision {
 }
 
 impl Db {
+    /// Jobs waiting for a worker, and when the oldest of them was queued (Unix ms).
+    pub async fn queued_jobs(&self) -> Result<(i64, Option<i64>), DbError> {
+        let row = query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM jobs WHERE state = 'queued'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row.try_get("n")?, row.try_get("oldest")?))
+    }
+
     /// Now, in Unix milliseconds, by the clock every worker agrees on: the database server's
     /// on PostgreSQL (workers on several machines must not compare leases by their own clocks,
     /// or one running ahead would take over jobs whose leases still hold), this process's on

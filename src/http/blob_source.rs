@@ -76,8 +76,10 @@ async fn locate_file(path: PathBuf, hot: &SegmentCache, cacheable: bool) -> Resu
         if meta.is_file()
             && let Some(bytes) = hot.get(&path, identity)
         {
+            metrics::counter!("kino_segment_cache_requests_total", "result" => "hit").increment(1);
             return Ok(located(&meta, Source::Memory(bytes)));
         }
+        metrics::counter!("kino_segment_cache_requests_total", "result" => "miss").increment(1);
     }
     let file = std::fs::File::open(&path).map_err(not_found_or_internal)?;
     let meta = file.metadata().map_err(|e| ApiError::Internal(e.into()))?;

@@ -90,6 +90,21 @@ pub struct BlobResponse<'a> {
     pub immutable: bool,
 }
 
+impl BlobResponse<'_> {
+    /// What kind of media this is, for metrics: `segment`, `original`, `poster` or `playlist`.
+    fn kind(&self) -> &'static str {
+        if self.immutable {
+            "segment"
+        } else if self.disposition.is_some() {
+            "original"
+        } else if self.content_type.starts_with("image/") {
+            "poster"
+        } else {
+            "playlist"
+        }
+    }
+}
+
 /// The cap on concurrent streaming responses (`http.max_streams`), cheap to clone.
 #[derive(Debug, Clone)]
 pub struct StreamLimit {
@@ -132,13 +147,13 @@ impl StreamLimit {
     }
 
     fn try_acquire(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        self.permits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ApiError::Overloaded {
+        self.permits.clone().try_acquire_owned().map_err(|_| {
+            metrics::counter!("kino_streams_refused_total").increment(1);
+            ApiError::Overloaded {
                 retry_after_secs: 1,
                 streams: self.max,
-            })
+            }
+        })
     }
 }
 
@@ -170,6 +185,11 @@ impl Delivery {
         &self.streams
     }
 
+    /// Bytes the hot-segment cache holds now.
+    pub fn segment_cache_bytes(&self) -> u64 {
+        self.hot.weight()
+    }
+
     /// Answers a GET or HEAD for the blob at `key`.
     ///
     /// Errors: [`ApiError::NotFound`] when the blob does not exist; [`ApiError::Overloaded`]
@@ -189,7 +209,18 @@ impl Delivery {
         // Only a GET may bring a file into memory (a HEAD or a refused request reads nothing).
         let cacheable = how.immutable && *method == Method::GET;
         let blob = blob_source::locate(&self.store, &self.hot, key, cacheable).await?;
-        respond(blob, &self.streams, method, req, how).await
+        let kind = how.kind();
+        let resp = respond(blob, &self.streams, method, req, how).await?;
+        if *method == Method::GET
+            && resp.status().is_success()
+            && let Some(bytes) = resp
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        {
+            metrics::counter!("kino_media_response_bytes_total", "kind" => kind).increment(bytes);
+        }
+        Ok(resp)
     }
 }
 

@@ -141,6 +141,11 @@ impl SocketLimit {
         })
     }
 
+    /// Sockets open on this node.
+    pub fn open(&self) -> usize {
+        self.open.lock().expect("socket counts poisoned").total
+    }
+
     /// Pages open on `video` on this node (its live viewers here).
     pub fn watching(&self, video: &VideoId) -> usize {
         let open = self.open.lock().expect("socket counts poisoned");

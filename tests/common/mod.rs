@@ -316,6 +316,8 @@ pub struct Server {
     pub admin_token: String,
     /// `rtmp://127.0.0.1:PORT/live`: the server's RTMP ingest (on a free port).
     pub rtmp: Option<String>,
+    /// `http://127.0.0.1:PORT/metrics`, when started with `KINO_METRICS__LISTEN`.
+    pub metrics: Option<String>,
 }
 
 /// Runs `kino ARGS --data-dir DIR` to completion, feeding `stdin`; returns its output.
@@ -449,11 +451,15 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let mut rtmp = None;
+        let mut metrics = None;
         let base = loop {
             match lines.next() {
                 Some(Ok(line)) => {
                     if let Some(url) = line.strip_prefix("kino RTMP ingest on ") {
                         rtmp = Some(url.trim().to_string());
+                    }
+                    if let Some(url) = line.strip_prefix("kino metrics on ") {
+                        metrics = Some(url.trim().to_string());
                     }
                     if let Some(url) = line.strip_prefix("kino listening on ") {
                         break url.trim().to_string();
@@ -490,6 +496,7 @@ impl Server {
             anon,
             admin_token: token,
             rtmp,
+            metrics,
         }
     }
 
