@@ -284,12 +284,7 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
         let _ = state.rtmp_addr.set(rtmp);
     }
     let app = router(state.clone())?;
-    if !state.config.metrics.listen.is_empty() {
-        let at = state.config.metrics.listen.parse()?;
-        let handle = crate::metrics::install()?;
-        let metrics_addr = crate::metrics::serve(at, handle, state.clone(), shutdown.clone()).await?;
-        println!("kino metrics on http://{metrics_addr}/metrics");
-    }
+    crate::metrics::start(&state, shutdown.clone()).await?;
     let workers = workers.then(|| {
         tokio::spawn(worker::run_workers(
             state.worker_context(),
@@ -344,6 +339,7 @@ pub async fn run_worker(config: Config) -> anyhow::Result<()> {
         shutdown_signal().await;
         signal.cancel();
     });
+    crate::metrics::start(&state, shutdown.clone()).await?;
     tracing::info!(workers = state.config.workers, "worker started");
     worker::run_workers(state.worker_context(), state.config.workers.max(1), shutdown).await;
     state.events.flush(Duration::from_secs(2)).await;

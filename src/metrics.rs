@@ -13,7 +13,12 @@
 //! - `streams_in_flight` (gauge) and `streams_refused_total` (counter: 503s of
 //!   `http.max_streams`);
 //! - `jobs_queued` (gauge) and `jobs_oldest_queued_seconds` (gauge, seconds; 0 when none);
-//! - `live_sockets` (gauge): open WebSockets of watch pages on this node.
+//! - `live_sockets` (gauge): open WebSockets of watch pages on this node;
+//! - `db_connections{state}` (gauge: `idle`, `in_use`): the database pool;
+//! - `job_attempts_total{outcome}` (counter: `succeeded`, `rejected` — the source was refused,
+//!   `failed` — a server-side fault, `cancelled`) and `transcode_realtime_factor` (histogram:
+//!   seconds of media per second of work, successful attempts) from this process's workers
+//!   (`kino serve` with in-process workers, or `kino worker`).
 //!
 //! Gauges are read when the endpoint is scraped; counters and the histogram as things happen.
 //! Without `metrics.listen` no recorder is installed and every recording is a no-op.
@@ -36,6 +41,24 @@ const DURATION_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Upper bounds of the real-time-factor histogram (seconds of media per second of work).
+const REALTIME_BUCKETS: &[f64] = &[0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0];
+
+/// With `metrics.listen` set: installs the recorder, serves `/metrics` until `shutdown` and
+/// prints `kino metrics on http://ADDR/metrics` on stdout. Nothing otherwise.
+///
+/// Errors: a malformed or unbindable address, or a recorder already installed.
+pub async fn start(app: &AppState, shutdown: CancellationToken) -> anyhow::Result<()> {
+    if app.config.metrics.listen.is_empty() {
+        return Ok(());
+    }
+    let at: SocketAddr = app.config.metrics.listen.parse()?;
+    let handle = install()?;
+    let addr = serve(at, handle, app.clone(), shutdown).await?;
+    println!("kino metrics on http://{addr}/metrics");
+    Ok(())
+}
+
 /// Installs the process-wide recorder.
 ///
 /// Errors: a recorder is already installed in this process.
@@ -45,6 +68,8 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
             Matcher::Full("kino_http_request_duration_seconds".into()),
             DURATION_BUCKETS,
         )
+        .context("histogram buckets")?
+        .set_buckets_for_metric(Matcher::Full("kino_transcode_realtime_factor".into()), REALTIME_BUCKETS)
         .context("histogram buckets")?
         .install_recorder()
         .context("cannot install the metrics recorder")
@@ -93,6 +118,9 @@ async fn scrape(State((handle, app)): State<(PrometheusHandle, AppState)>) -> Re
     metrics::gauge!("kino_streams_in_flight").set(app.delivery.streams().in_use() as f64);
     metrics::gauge!("kino_segment_cache_bytes").set(app.delivery.segment_cache_bytes() as f64);
     metrics::gauge!("kino_live_sockets").set(app.live_sockets.open() as f64);
+    let (open, idle) = app.db.pool_use();
+    metrics::gauge!("kino_db_connections", "state" => "idle").set(idle as f64);
+    metrics::gauge!("kino_db_connections", "state" => "in_use").set(open.saturating_sub(idle as u32) as f64);
     match app.db.queued_jobs().await {
         Ok((queued, oldest_ms)) => {
             metrics::gauge!("kino_jobs_queued").set(queued as f64);

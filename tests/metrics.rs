@@ -1,6 +1,6 @@
 //! Prometheus metrics (`metrics.listen`): the endpoint parses as the Prometheus text format
 //! and its series move with what the server does — requests by route pattern, media bytes by
-//! kind, the hot-segment cache, the job queue and the stream cap.
+//! kind, the hot-segment cache, the job queue, transcode attempts and the database pool.
 
 mod common;
 
@@ -74,6 +74,17 @@ async fn metrics_parse_and_move_with_requests_media_cache_and_queue() {
     assert_eq!(value(&before, "kino_jobs_queued", &[]), 0.0, "the only job is done");
     assert_eq!(value(&before, "kino_jobs_oldest_queued_seconds", &[]), 0.0);
     assert_eq!(value(&before, "kino_streams_in_flight", &[]), 0.0);
+    // The upload's transcode, by the server's own worker: one successful attempt, faster than
+    // nothing.
+    assert_eq!(
+        value(&before, "kino_job_attempts_total", &[("outcome", "succeeded")]),
+        1.0
+    );
+    assert_eq!(value(&before, "kino_transcode_realtime_factor_count", &[]), 1.0);
+    assert!(value(&before, "kino_transcode_realtime_factor_sum", &[]) > 0.0);
+    let pool = value(&before, "kino_db_connections", &[("state", "idle")])
+        + value(&before, "kino_db_connections", &[("state", "in_use")]);
+    assert!(pool >= 1.0, "{pool} database connections");
 
     let segment = format!("/hls/{id}/720p/seg_00000.m4s");
     let mut segment_bytes = 0;

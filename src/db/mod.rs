@@ -84,6 +84,11 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NO
                               PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
 impl Db {
+    /// Connections of the pool: (open, idle).
+    pub fn pool_use(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// Opens the database at `url` — `sqlite://PATH` (created if missing) or
     /// `postgres://USER@HOST:PORT/DB` — with the default pool size, and applies pending
     /// migrations. See [`Db::connect_with`].

@@ -100,7 +100,9 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
         let interrupt = interrupt.clone();
         move || interrupt.get() == Some(&Interrupt::LeaseLost)
     };
+    let started = std::time::Instant::now();
     let result = pipeline::run(ctx, &video_id, &work, &progress, &lease_lost).await;
+    record_attempt(&result, started.elapsed());
     watcher.abort();
     let _ = watcher.await;
 
@@ -278,4 +280,22 @@ async fn watch_job(
             }
         }
     }
+}
+
+/// Metrics of one attempt ([`crate::metrics`]): its outcome, and for a success how many
+/// seconds of media it made per second of work (the transcode's real-time factor).
+fn record_attempt(result: &Result<pipeline::Published, JobError>, took: Duration) {
+    let outcome = match result {
+        Ok(published) => {
+            let secs = took.as_secs_f64();
+            if secs > 0.0 && published.duration > 0.0 {
+                metrics::histogram!("kino_transcode_realtime_factor").record(published.duration / secs);
+            }
+            "succeeded"
+        }
+        Err(JobError::Cancelled) => "cancelled",
+        Err(JobError::Rejected(_)) => "rejected",
+        Err(JobError::Failed(_)) => "failed",
+    };
+    metrics::counter!("kino_job_attempts_total", "outcome" => outcome).increment(1);
 }
