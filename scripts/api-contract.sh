@@ -41,7 +41,10 @@
 #                               (Upload-Metadata's base64 pairs, offsets that must equal the
 #                               server's) that a document cannot describe well enough to
 #                               generate valid requests; tests/tus.rs drives them as a tus
-#                               client does.
+#                               client does. POST /api/qoe/beacons (send_beacons) takes player
+#                               events whose fields depend on their `type` and that must name an
+#                               existing video, one per view; tests/qoe.rs and the unit tests of
+#                               src/qoe/beacon.rs check its validation case by case.
 #   --phases examples,coverage,fuzzing,stateful
 #                               all four phases; `stateful` follows the document's OpenAPI links
 #                               (create -> read/update/delete), which use_after_free and
@@ -142,6 +145,7 @@ env -u SCHEMATHESIS_HOOKS -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY \
   --exclude-operation-id tus_options --exclude-operation-id tus_create \
   --exclude-operation-id tus_offset --exclude-operation-id tus_append \
   --exclude-operation-id tus_terminate \
+  --exclude-operation-id send_beacons \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples 30 \
   --seed 1 \

@@ -68,6 +68,8 @@ pub struct Shared {
     pub rtmp_addr: std::sync::OnceLock<std::net::SocketAddr>,
     /// Live streaming on this node: ingest, replays, clips.
     pub live: Arc<crate::live::LiveHub>,
+    /// Player beacons waiting to be written, and their per-address limit.
+    pub qoe: crate::qoe::queue::BeaconQueue,
 }
 
 impl AppState {
@@ -109,6 +111,7 @@ impl AppState {
             config.http.accel_redirect.as_deref(),
         );
         let config_video_secs = config.http.video_cache_secs;
+        let config_beacons = config.analytics.beacons_per_minute;
         Ok(AppState(Arc::new(Shared {
             config,
             db,
@@ -123,6 +126,7 @@ impl AppState {
             live_sockets,
             rtmp_addr: std::sync::OnceLock::new(),
             live,
+            qoe: crate::qoe::queue::BeaconQueue::new(config_beacons),
         })))
     }
 
@@ -171,11 +175,18 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             header::ACCEPT_RANGES,
             header::ETAG,
         ]);
-    let (api_routes, tus_routes, contract) = crate::http::openapi::api_routes();
+    let routes = crate::http::openapi::api_routes();
+    let tus_routes = routes.tus;
     let api = Router::new()
-        .merge(api_routes)
-        .merge(crate::http::openapi::contract_routes(&contract)?)
+        .merge(routes.api)
+        .merge(crate::http::openapi::contract_routes(&routes.doc)?)
         .layer(cors.clone());
+    // Beacons come from players on any site: no CSRF check (they act as nobody; see
+    // `http::qoe::beacons`), a body of 64 KiB at most.
+    let beacons = routes
+        .beacons
+        .layer(axum::extract::DefaultBodyLimit::max(crate::qoe::beacon::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(crate::http::error::json_errors));
     // Media: GET and HEAD without a body, the bulk of all requests. They skip the CSRF check
     // and the request-body timer below, which have nothing to do there and cost a layer each
     // per request.
@@ -212,6 +223,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/signin", get(pages::signin))
         .route("/signup", get(pages::signup))
         .route("/me", get(pages::me))
+        .route("/analytics", get(pages::analytics))
         .route("/search", get(pages::search))
         .route("/u/{name}", get(pages::user))
         .route("/watch/{id}", get(pages::watch))
@@ -235,6 +247,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             crate::http::body_timeout::idle_timeout,
         ))
         .merge(media)
+        .merge(beacons)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::http::client_ip::resolve,
@@ -266,6 +279,25 @@ async fn healthz(State(app): State<AppState>) -> (StatusCode, &'static str) {
         tracing::warn!("health check: the database does not answer");
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
     }
+}
+
+/// With `analytics.enabled`: the beacon writer (its handle, to wait for on shutdown) and the
+/// rollup task.
+fn start_analytics(state: &AppState, shutdown: CancellationToken) -> Option<tokio::task::JoinHandle<()>> {
+    let a = &state.config.analytics;
+    if !a.enabled {
+        return None;
+    }
+    tokio::spawn(crate::qoe::rollup::run(
+        state.db.clone(),
+        a.view_idle_secs,
+        a.raw_days,
+        a.rollup_days,
+        shutdown.clone(),
+    ));
+    let queue = state.qoe.clone();
+    let db = state.db.clone();
+    Some(tokio::spawn(async move { queue.run_writer(db, shutdown).await }))
 }
 
 /// Seconds in-flight work gets to finish after a shutdown signal.
@@ -302,12 +334,16 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
         signal.cancel();
     });
     let limits = state.limits.clone();
+    let beacon_limits = state.qoe.clone();
     let prune = shutdown.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {
-                _ = every.tick() => limits.prune(),
+                _ = every.tick() => {
+                    limits.prune();
+                    beacon_limits.prune();
+                }
                 _ = prune.cancelled() => return,
             }
         }
@@ -321,12 +357,17 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
     );
     tokio::spawn(state.videos.clone().follow(state.events.subscribe(), shutdown.clone()));
     tokio::spawn(crate::http::tus::expire_uploads(state.clone(), shutdown.clone()));
+    let beacon_writer = start_analytics(&state, shutdown.clone());
     let stop = shutdown.clone();
     crate::http::server::run(listener, app, &state.config.http, stop).await;
     if let Some(w) = workers {
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, w).await;
     }
     state.events.flush(Duration::from_secs(2)).await;
+    if let Some(w) = beacon_writer {
+        // The beacons queued before the shutdown are written before the process ends.
+        let _ = tokio::time::timeout(Duration::from_secs(5), w).await;
+    }
     Ok(())
 }
 

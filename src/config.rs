@@ -62,6 +62,8 @@ pub struct Config {
     pub live: LiveConfig,
     /// Prometheus metrics of this process ([`crate::metrics`]).
     pub metrics: MetricsConfig,
+    /// Quality-of-experience analytics from player beacons ([`crate::qoe`], `docs/qoe.md`).
+    pub analytics: AnalyticsConfig,
     /// Where media blobs live (`KINO_STORAGE`): unset (default) for `<data_dir>/media`, or
     /// `s3://BUCKET/PREFIX` for an S3-compatible object store configured by [`S3Config`].
     /// Every node of a deployment must name the same store.
@@ -136,6 +138,42 @@ pub struct MetricsConfig {
     /// `127.0.0.1:9464`; empty (default) turns metrics off. A separate listener without
     /// authentication: bind it to an address only the monitoring system reaches.
     pub listen: String,
+}
+
+/// Quality-of-experience analytics ([`crate::qoe`], `docs/qoe.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalyticsConfig {
+    /// Take player beacons and serve the reports (default true). Off: `POST /api/qoe/beacons`
+    /// and the reports answer 404 and the player sends nothing.
+    pub enabled: bool,
+    /// Days raw beacon events and per-view summaries are kept (default 7).
+    pub raw_days: f64,
+    /// Days the daily rollups are kept (default 730); minute rollups are kept 2 days and
+    /// hourly ones 90.
+    pub rollup_days: f64,
+    /// Seconds without a beacon after which a view is over and rolled up (default 120); a view
+    /// whose page went away is rolled up 5 s after its last beacon.
+    pub view_idle_secs: f64,
+    /// Beacon requests one client address may send a minute (default 120; a player sends
+    /// about 6); past it, 429 with `Retry-After`.
+    pub beacons_per_minute: u32,
+    /// Store the account id of signed-in viewers with their views (default false: views are
+    /// anonymous). No IP address is ever stored.
+    pub store_user_id: bool,
+}
+
+impl Default for AnalyticsConfig {
+    fn default() -> Self {
+        AnalyticsConfig {
+            enabled: true,
+            raw_days: 7.0,
+            rollup_days: 730.0,
+            view_idle_secs: 120.0,
+            beacons_per_minute: 120,
+            store_user_id: false,
+        }
+    }
 }
 
 /// Comments on videos.
@@ -471,6 +509,7 @@ impl Default for Config {
             uploads: UploadsConfig::default(),
             live: LiveConfig::default(),
             metrics: MetricsConfig::default(),
+            analytics: AnalyticsConfig::default(),
             storage: None,
             database_max_connections: None,
             s3: S3Config::default(),
@@ -634,6 +673,19 @@ impl Config {
                 )
             })?;
         }
+        let a = &self.analytics;
+        anyhow::ensure!(
+            a.raw_days.is_finite() && a.raw_days > 0.0 && a.rollup_days.is_finite() && a.rollup_days >= 1.0,
+            "analytics.raw_days must be positive and analytics.rollup_days at least 1"
+        );
+        anyhow::ensure!(
+            a.view_idle_secs.is_finite() && (1.0..=86_400.0).contains(&a.view_idle_secs),
+            "analytics.view_idle_secs must be 1–86400"
+        );
+        anyhow::ensure!(
+            a.beacons_per_minute >= 1,
+            "analytics.beacons_per_minute must be at least 1"
+        );
         anyhow::ensure!(self.jobs.lease_secs >= 1, "jobs.lease_secs must be at least 1");
         anyhow::ensure!(self.jobs.max_attempts >= 1, "jobs.max_attempts must be at least 1");
         anyhow::ensure!(self.http.max_streams >= 1, "http.max_streams must be at least 1");

@@ -21,6 +21,7 @@ pub mod media;
 pub mod metrics;
 pub mod operator;
 pub mod proxies;
+pub mod qoe;
 pub mod storage;
 pub mod tags;
 pub mod video;

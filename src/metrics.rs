@@ -20,6 +20,13 @@
 //!   seconds of media per second of work, successful attempts) from this process's workers
 //!   (`kino serve` with in-process workers, or `kino worker`).
 //!
+//! - QoE (`docs/qoe.md`), counted as views are rolled up on this node: `qoe_views_total`,
+//!   `qoe_play_requests_total`, `qoe_exits_before_start_total`, `qoe_playback_failures_total`,
+//!   `qoe_rebuffers_total`, `qoe_watch_seconds_total`, `qoe_rebuffer_seconds_total` (seconds)
+//!   and `qoe_video_start_seconds` (histogram, seconds); `qoe_beacon_events_total{result}`
+//!   (`accepted`, `rejected` — a request refused as invalid counts once, `lost` — a failed
+//!   write) and `qoe_write_seconds` (histogram: one batched write of beacons).
+//!
 //! Gauges are read when the endpoint is scraped; counters and the histogram as things happen.
 //! Without `metrics.listen` no recorder is installed and every recording is a no-op.
 
@@ -70,6 +77,13 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
         )
         .context("histogram buckets")?
         .set_buckets_for_metric(Matcher::Full("kino_transcode_realtime_factor".into()), REALTIME_BUCKETS)
+        .context("histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("kino_qoe_video_start_seconds".into()),
+            &crate::qoe::rollup::start_buckets_secs(),
+        )
+        .context("histogram buckets")?
+        .set_buckets_for_metric(Matcher::Full("kino_qoe_write_seconds".into()), DURATION_BUCKETS)
         .context("histogram buckets")?
         .install_recorder()
         .context("cannot install the metrics recorder")

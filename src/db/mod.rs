@@ -22,6 +22,7 @@ pub mod engagement;
 pub mod jobs;
 pub mod keys;
 pub mod live;
+pub mod qoe;
 pub mod search;
 pub mod sessions;
 pub mod uploads;

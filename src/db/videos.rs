@@ -322,6 +322,7 @@ impl Db {
     /// heartbeat). Returns false when there was no such video.
     pub async fn delete_video(&self, id: &str) -> Result<bool, DbError> {
         let mut tx = self.write_tx().await?;
+        self.delete_video_qoe(&mut tx, id).await?;
         query("DELETE FROM jobs WHERE video_id = ?")
             .bind(id)
             .execute(&mut *tx)

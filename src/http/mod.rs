@@ -18,6 +18,7 @@ pub mod live_streams;
 pub mod media;
 pub mod openapi;
 pub mod pages;
+pub mod qoe;
 pub mod ranges;
 pub mod search;
 pub mod security_headers;

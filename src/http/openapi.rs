@@ -20,7 +20,7 @@ use crate::app::AppState;
 use crate::http::error::ErrorBody;
 use crate::http::security_headers::DOCS_POLICY;
 use crate::http::{
-    auth, chat, comments, engagement, live, live_streams, search, site_config, tokens, tus, upload, users, videos,
+    auth, chat, comments, engagement, live, live_streams, qoe, search, site_config, tokens, tus, upload, users, videos,
 };
 
 #[derive(OpenApi)]
@@ -41,6 +41,7 @@ use crate::http::{
         (name = "comments", description = "Comments and replies on videos"),
         (name = "live", description = "Live streams: stream keys for RTMP publishers (OBS), chat beside the broadcast"),
         (name = "engagement", description = "Watch progress, history and view counts"),
+        (name = "analytics", description = "Quality of experience: player beacons in, reports out (definitions in docs/qoe.md)"),
         (name = "search", description = "Full-text search over titles and descriptions"),
         (name = "users", description = "Public profiles and their videos"),
         (name = "auth", description = "Accounts and sessions (cookies)"),
@@ -75,10 +76,20 @@ impl Modify for Security {
     }
 }
 
-/// The `/api/` routes with their operations, and the document describing them. The tus routes
-/// come apart (the second router): tower-http's CORS layer answers every `OPTIONS` itself, and
-/// tus's `OPTIONS` must reach its handler.
-pub fn api_routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
+/// The `/api/` routes, in three routers, and the document describing them all.
+pub struct ApiRoutes {
+    /// Most of the API.
+    pub api: Router<AppState>,
+    /// tus: apart because tower-http's CORS layer answers every `OPTIONS` itself, and tus's
+    /// `OPTIONS` must reach its handler.
+    pub tus: Router<AppState>,
+    /// Player beacons: apart because they are taken from any site (no CSRF check).
+    pub beacons: Router<AppState>,
+    pub doc: utoipa::openapi::OpenApi,
+}
+
+/// The `/api/` routes with their operations, and the document describing them.
+pub fn api_routes() -> ApiRoutes {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(videos::list, upload::create))
         .routes(routes!(videos::get, videos::patch, videos::delete))
@@ -113,16 +124,26 @@ pub fn api_routes() -> (Router<AppState>, Router<AppState>, utoipa::openapi::Ope
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(site_config::get))
+        .routes(routes!(qoe::video_report))
+        .routes(routes!(qoe::site_report))
+        .routes(routes!(qoe::view_timeline))
         .split_for_parts();
     let (tus_router, tus_doc) = OpenApiRouter::new()
         .routes(routes!(tus::options, tus::create))
         .routes(routes!(tus::head, tus::patch, tus::terminate))
         .split_for_parts();
+    let (beacon_router, beacon_doc) = OpenApiRouter::new().routes(routes!(qoe::beacons)).split_for_parts();
     doc.merge(tus_doc);
+    doc.merge(beacon_doc);
     add_default_errors(&mut doc);
     // tus clients often name the endpoint with a trailing slash.
     let tus_router = tus_router.route("/api/uploads/", axum::routing::post(tus::create).options(tus::options));
-    (router, tus_router, doc)
+    ApiRoutes {
+        api: router,
+        tus: tus_router,
+        beacons: beacon_router,
+        doc,
+    }
 }
 
 /// Schema of a list of tags in canonical form (see [`crate::tags`]): at most 10 strings of 1–30

@@ -104,6 +104,12 @@ pub async fn me() -> Response {
     respond("me.html", "no-cache")
 }
 
+/// `/analytics`: QoE dashboards (site-wide for admins, one's own videos otherwise;
+/// `?video=ID` for one video).
+pub async fn analytics() -> Response {
+    respond("analytics.html", "no-cache")
+}
+
 /// `GET /search?q=` — search results.
 pub async fn search() -> Response {
     respond("search.html", "no-cache")
