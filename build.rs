@@ -1,6 +1,7 @@
 //! Bundles the web front-end into the binary: every file of `web/static/` plus hls.js
-//! (`web/node_modules/hls.js/dist/hls.min.js`), Redoc's standalone bundle (the API reference page)
-//! and tus-js-client's browser bundle (resumable uploads) from npm, pinned in `web/package-lock.json`.
+//! (`web/node_modules/hls.js/dist/hls.min.js`), Redoc's standalone bundle (the API reference page),
+//! tus-js-client's browser bundle (resumable uploads) and uPlot's script and stylesheet (the
+//! Analytics page's charts) from npm, pinned in `web/package-lock.json`.
 //! The build itself is hermetic: it reads files and fetches nothing. When the npm packages
 //! are missing it stops and says to run `./scripts/setup.sh` (which runs `npm ci` in `web/`);
 //! nothing is fetched at run time either.
@@ -13,6 +14,9 @@ const HLS_JS: &str = "web/node_modules/hls.js/dist/hls.min.js";
 const REDOC_JS: &str = "web/node_modules/redoc/bundles/redoc.standalone.js";
 /// tus-js-client's browser bundle, for resumable uploads on the Upload page.
 const TUS_JS: &str = "web/node_modules/tus-js-client/dist/tus.min.js";
+/// uPlot's browser bundle (the global `uPlot`) and stylesheet, for the Analytics page's charts.
+const UPLOT_JS: &str = "web/node_modules/uplot/dist/uPlot.iife.min.js";
+const UPLOT_CSS: &str = "web/node_modules/uplot/dist/uPlot.min.css";
 
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -21,6 +25,8 @@ fn main() {
     println!("cargo:rerun-if-changed={HLS_JS}");
     println!("cargo:rerun-if-changed={REDOC_JS}");
     println!("cargo:rerun-if-changed={TUS_JS}");
+    println!("cargo:rerun-if-changed={UPLOT_JS}");
+    println!("cargo:rerun-if-changed={UPLOT_CSS}");
 
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     if let Ok(dir) = std::fs::read_dir(root.join("web/static")) {
@@ -35,6 +41,8 @@ fn main() {
             ("hls.min.js", root.join(HLS_JS)),
             ("redoc.standalone.js", root.join(REDOC_JS)),
             ("tus.min.js", root.join(TUS_JS)),
+            ("uPlot.iife.min.js", root.join(UPLOT_JS)),
+            ("uPlot.min.css", root.join(UPLOT_CSS)),
         ] {
             assert!(
                 path.exists(),

@@ -14,6 +14,11 @@
 //!   over RTMP, sees the owner's Go live page show ingest health, plays it live by itself, reports the latency behind the live edge, uses the
 //!   live-edge button, chats between two users, and follows the stream onto its replay with
 //!   the chat replayed at its broadcast times.
+//! - `qoe.mjs` plays a two-rendition video under network throttling (Chrome DevTools
+//!   Protocol) until it stalls and switches down, and finds that view — its rebuffer, its
+//!   down-switch, a start-up time within 20 % of what the page measured — through the API
+//!   and on the Analytics page; then plays a video whose segments the server answers 500
+//!   and finds that view failed with the error's detail.
 
 mod common;
 
@@ -21,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Server, make_clip, media};
+use common::{H264_FAST, Server, make_clip, media};
 
 /// Why the browser tests cannot run here, if they cannot. CI installs both
 /// (`scripts/setup.sh --test`), so there a missing piece fails the test instead of skipping it.
@@ -182,4 +187,58 @@ async fn a_live_stream_plays_with_chat_and_becomes_its_replay_in_chromium() {
         server.log_tail()
     );
     eprintln!("live.mjs: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn qoe_beacons_report_a_throttled_view_and_a_failing_one_in_chromium() {
+    if browser_missing().is_some() {
+        return;
+    }
+    // Two-second segments so that hls.js reacts to the throttled network within the test.
+    let server = Server::start(&[
+        ("KINO_LADDER__SEGMENT_SECS", "2"),
+        ("KINO_LADDER__PRESET", "ultrafast"),
+        ("KINO_ANALYTICS__VIEW_IDLE_SECS", "30"),
+    ]);
+    // 720p: the short ladder gives it 720p and 360p.
+    let clip = make_clip(&server.data_dir, "qoe-abr.mp4", "1280x720", 75, H264_FAST);
+    let id = server.upload_ok(&clip).await;
+    let broken = make_clip(&server.data_dir, "qoe-broken.mp4", "320x240", 8, H264_FAST);
+    let failing = server.upload_ok(&broken).await;
+    for v in [&id, &failing] {
+        let done = server.wait_done(v, Duration::from_secs(480)).await;
+        assert_eq!(done["status"], "ready", "{done}");
+    }
+    // The failing video's media segments become symbolic links to themselves: opening one
+    // fails (ELOOP), so the server answers 500 for each — a real storage fault, not a mock.
+    let segments: Vec<String> = server
+        .blobs(&format!("videos/{failing}"))
+        .await
+        .into_iter()
+        .filter(|k| k.ends_with(".m4s") && !k.contains("init"))
+        .collect();
+    assert!(!segments.is_empty(), "no segments found for {failing}");
+    for key in &segments {
+        let path = server.data_dir.join("media").join(key);
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&path, &path).unwrap();
+    }
+    let path = segments[0]
+        .split_once("/hls/")
+        .map_or(segments[0].as_str(), |(_, rest)| rest);
+    let r = server
+        .anon
+        .get(server.url(&format!("/hls/{failing}/{path}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500, "a broken segment answers 500 ({})", segments[0]);
+
+    let summary = run_check(
+        &server,
+        "qoe.mjs",
+        vec![server.base.clone(), id, server.admin_token.clone(), failing],
+    )
+    .await;
+    assert_eq!(summary["ok"], true, "{summary}");
 }

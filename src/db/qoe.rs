@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 
 use super::{Db, DbError, query};
 use crate::qoe::beacon::{Event, ViewDelta};
+use crate::qoe::rollup::RollupKey;
 use crate::qoe::tally::{COUNTER_COLUMNS, START_BUCKETS, Tally, ViewFacts};
 
 /// Events of one beacon request, with what the server knows of its sender.
@@ -514,43 +515,7 @@ impl Db {
         for v in &mut views {
             v.renditions = by_view.remove(&v.view_id).unwrap_or_default();
         }
-        let rollups = crate::qoe::rollup::rollup_rows(&views);
-        let counters: Vec<String> = COUNTER_COLUMNS
-            .iter()
-            .map(|c| c.to_string())
-            .chain(hist_columns())
-            .collect();
-        let adds = counters
-            .iter()
-            .chain(std::iter::once(&"startup_score_sum".to_string()))
-            .map(|c| format!("{c} = {{t}}.{c} + excluded.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let marks = vec!["?"; counters.len() + 1].join(", ");
-        let cols = counters.join(", ");
-        let video_sql = format!(
-            "INSERT INTO qoe_rollups (bucket_secs, video_id, dim, value, bucket_start, {cols}, startup_score_sum)
-             VALUES (?, ?, ?, ?, ?, {marks})
-             ON CONFLICT (bucket_secs, video_id, dim, value, bucket_start) DO UPDATE SET {}",
-            adds.replace("{t}", "qoe_rollups")
-        );
-        let site_sql = format!(
-            "INSERT INTO qoe_site_rollups (bucket_secs, dim, value, bucket_start, {cols}, startup_score_sum)
-             VALUES (?, ?, ?, ?, {marks})
-             ON CONFLICT (bucket_secs, dim, value, bucket_start) DO UPDATE SET {}",
-            adds.replace("{t}", "qoe_site_rollups")
-        );
-        for (key, tally) in &rollups {
-            let mut q = match &key.video_id {
-                Some(v) => query(&video_sql).bind(key.bucket_secs).bind(v.clone()),
-                None => query(&site_sql).bind(key.bucket_secs),
-            };
-            q = q.bind(key.dim).bind(key.value.clone()).bind(key.bucket_start);
-            for n in tally.counters().into_iter().chain(tally.hist) {
-                q = q.bind(n);
-            }
-            q.bind(tally.startup_score_sum).execute(&mut *tx).await?;
-        }
+        add_rollups(&mut tx, &crate::qoe::rollup::rollup_rows(&views)).await?;
         let marks = vec!["?"; views.len()].join(", ");
         let mut q = query(&format!(
             "UPDATE qoe_views SET rolled_at = ? WHERE view_id IN ({marks})"
@@ -562,6 +527,15 @@ impl Db {
         q.execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(views)
+    }
+
+    /// Adds `rows` to the rollups (each key's counters to the stored ones), in one transaction.
+    /// Used by [`Db::roll_up_views`]; public for seeding benchmarks.
+    pub async fn add_rollups(&self, rows: &BTreeMap<RollupKey, Tally>) -> Result<(), DbError> {
+        let mut tx = self.row_tx().await?;
+        add_rollups(&mut tx, rows).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Deletes what is past its retention (docs/qoe.md): raw events and views older than
@@ -621,6 +595,62 @@ impl Db {
         }
         Ok(())
     }
+}
+
+/// Rollup rows written per statement (47 parameters each).
+const ROLLUP_ROWS: usize = 100;
+
+/// Adds `rows` to `qoe_rollups` (keys with a video) and `qoe_site_rollups` (the others), many
+/// rows per statement (the keys of one statement are distinct: they come from a map).
+async fn add_rollups(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    rows: &BTreeMap<RollupKey, Tally>,
+) -> Result<(), DbError> {
+    let counters: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|c| c.to_string())
+        .chain(hist_columns())
+        .chain(std::iter::once("startup_score_sum".to_string()))
+        .collect();
+    let cols = counters.join(", ");
+    let (video_rows, site_rows): (Vec<_>, Vec<_>) = rows.iter().partition(|(k, _)| k.video_id.is_some());
+    for (table, key_cols, list) in [
+        (
+            "qoe_rollups",
+            "bucket_secs, video_id, dim, value, bucket_start",
+            video_rows,
+        ),
+        ("qoe_site_rollups", "bucket_secs, dim, value, bucket_start", site_rows),
+    ] {
+        let adds = counters
+            .iter()
+            .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let width = key_cols.split(", ").count() + counters.len();
+        let one = format!("({})", vec!["?"; width].join(", "));
+        for chunk in list.chunks(ROLLUP_ROWS) {
+            let values = vec![one.as_str(); chunk.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO {table} ({key_cols}, {cols}) VALUES {values}
+                 ON CONFLICT ({key_cols}) DO UPDATE SET {adds}"
+            );
+            let mut q = query(&sql);
+            for (key, tally) in chunk {
+                q = q.bind(key.bucket_secs);
+                if let Some(v) = &key.video_id {
+                    q = q.bind(v.clone());
+                }
+                q = q.bind(key.dim).bind(key.value.clone()).bind(key.bucket_start);
+                for n in tally.counters().into_iter().chain(tally.hist) {
+                    q = q.bind(n);
+                }
+                q = q.bind(tally.startup_score_sum);
+            }
+            q.execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The SQL condition selecting `scope`'s videos by the column `col`, and what to bind for it

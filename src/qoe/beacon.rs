@@ -326,8 +326,11 @@ impl ViewDelta {
                     // Stalls count as watch time (docs/qoe.md): the viewer sat through them.
                     d.watch_ms += duration_ms.round() as i64;
                 }
-                Payload::Seek { .. } => d.seek_count += 1,
-                Payload::Seeked { latency_ms } => d.seek_ms += latency_ms.round() as i64,
+                // A chain of seeks settles once: the latency is per settled seek.
+                Payload::Seeked { latency_ms } => {
+                    d.seek_count += 1;
+                    d.seek_ms += latency_ms.round() as i64;
+                }
                 Payload::Error { fatal, code, detail } => {
                     d.errors += 1;
                     if *fatal || !d.failed {
@@ -344,7 +347,8 @@ impl ViewDelta {
                 } => {
                     let ms = ms.round() as i64;
                     d.watch_ms += ms;
-                    if *bitrate >= 1.0 {
+                    // 1 bit/s is the player's "unknown" (native HLS does not say).
+                    if *bitrate > 1.0 {
                         d.bitrate_bits += (*bitrate * ms as f64 / 1000.0).round() as i64;
                         d.bitrate_ms += ms;
                     }
@@ -358,7 +362,7 @@ impl ViewDelta {
                 }
                 Payload::Ended { .. } => d.ended = true,
                 Payload::PageHide {} => d.page_hidden = true,
-                Payload::Rendition { .. } | Payload::Pause { .. } | Payload::Play { .. } => {}
+                Payload::Seek { .. } | Payload::Rendition { .. } | Payload::Pause { .. } | Payload::Play { .. } => {}
             }
         }
         d

@@ -1,6 +1,6 @@
 // @ts-check
-// The site header: marks the current page's link, fills the account area (username + Sign out,
-// or Sign in / Sign up), shows "Go live" to those who may upload, and adds the search box.
+// The site header: marks the current page's link, fills the account area (Analytics, username +
+// Sign out, or Sign in / Sign up), shows "Go live" to those who may upload, and adds the search box.
 import { currentUser, herePath, safeNext, signOut } from './api.js';
 import { el } from './dom.js';
 import { initSearchBox } from './search-box.js';
@@ -41,10 +41,11 @@ function renderAccount(box, user) {
       button.disabled = true;
       await signOut();
       // The private pages have nothing to show a signed-out visitor: go to the library.
-      if (location.pathname === '/me') location.assign('/');
+      if (location.pathname === '/me' || location.pathname === '/analytics') location.assign('/');
       else location.reload();
     });
     box.replaceChildren(
+      el('a', { href: '/analytics', id: 'analytics-link', title: 'What viewers saw: start times, stalls, failures', text: 'Analytics' }),
       el('a', { href: '/me', id: 'account-link', class: 'account-link', title: 'My videos and account', text: user.username }),
       button);
   } else {
@@ -70,7 +71,7 @@ function showGoLive(user) {
 }
 
 /**
- * Fills the header's account area (username + Sign out, or Sign in / Sign up) and marks the
+ * Fills the header's account area (Analytics, username + Sign out, or Sign in / Sign up) and marks the
  * current page. Resolves to the signed-in user or null (also null when the server cannot answer).
  * @returns {Promise<import('./api.js').User | null>}
  */

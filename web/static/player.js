@@ -157,6 +157,7 @@ function startHls(playback, startAt, { video, fetchPlayback, showError, live = f
       if (target !== url) xhr.open('GET', target, true);
     },
   });
+  video.dispatchEvent(new CustomEvent('kino:hls', { detail: hls })); // for qoe.js
   const fatalErrors = [];
   const renewals = [];
   const reloads = [];

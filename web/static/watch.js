@@ -6,7 +6,8 @@
 // playlist grows meanwhile; a note under the player tells the progress) and moves to the full
 // ladder when `video.ready` comes, where it is. A failed video offers its owner (and admins)
 // "Retry processing". One live connection (live.js) brings comments, transcoding news and the
-// viewer count; watch-progress.js resumes and saves the viewer's place and counts the view.
+// viewer count; watch-progress.js resumes and saves the viewer's place and counts the view;
+// qoe.js reports what the view was like (start time, stalls, renditions, errors: docs/qoe.md).
 // A live stream waits for its broadcast ("Starting soon"), plays from the live edge once its
 // first segments are out (watch-live.js: the edge button, the notes), has its chat beside the
 // player (chat.js), and moves onto its replay where the viewer is when `video.ready` comes;
@@ -22,6 +23,7 @@ import { isLiveStream, liveBadge, liveStateOf } from './live-status.js';
 import { liveChannel } from './live.js';
 import { loadMoreFrom } from './more-from.js';
 import { hideQuality, startPlayer } from './player.js';
+import { startQoe } from './qoe.js';
 import { retryBox } from './retry.js';
 import { tagChips, tagsOf } from './tags.js';
 import { createLiveBar } from './watch-live.js';
@@ -91,6 +93,10 @@ function showInfo(v) {
   tagBox.replaceChildren(...(tags.length ? [tagChips(tags)] : []));
   tagBox.hidden = !tags.length;
   document.getElementById('manage').hidden = v.can_edit !== true;
+  // Its owner and admins (those who may manage it) may read its playback analytics.
+  const analytics = /** @type {HTMLAnchorElement} */ (document.getElementById('video-analytics-link'));
+  analytics.href = `/analytics?video=${encodeURIComponent(id)}`;
+  analytics.hidden = v.can_edit !== true;
   const download = /** @type {HTMLAnchorElement} */ (document.getElementById('download'));
   if (v.download_url) download.href = v.download_url;
   // A live stream has no original file to download (nor has its replay).
@@ -390,7 +396,24 @@ function play(v, playback, startAt) {
     return;
   }
   state.player = startPlayer(v, playback, startAt, { video, fetchPlayback: fetchStream, showError, live: isLiveStream(v) });
+  startQoeOnce(v, playback);
   trackPlayback({ id, video, startAt, state, stats, showViews, saving: () => state.phase !== 'live' });
+}
+
+let qoeStarted = false;
+
+/**
+ * The QoE beacons of this page's view (qoe.js), when the player starts with a stream: once per
+ * page, whatever sources the player loads after.
+ * @param {Video} v
+ * @param {import('./player.js').Playback} playback
+ */
+function startQoeOnce(v, playback) {
+  if (qoeStarted || !playback.url) return;
+  qoeStarted = true;
+  const live = isLiveStream(v);
+  // Live streams start by themselves (watch-live.js); other videos when the viewer says.
+  startQoe({ video, videoId: id, live, autoplay: live, getHls: () => (window.kinoPlayer && window.kinoPlayer.hls) || null });
 }
 
 /** The full ladder is published: the player moves to it where it is (quality back to Auto). */

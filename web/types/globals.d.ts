@@ -17,6 +17,13 @@ type TusHttpRequest = import('tus-js-client').HttpRequest;
 type TusHttpResponse = import('tus-js-client').HttpResponse;
 type TusDetailedError = import('tus-js-client').DetailedError;
 
+/**
+ * uPlot (its IIFE bundle), loaded by a classic <script src="/assets/uPlot.iife.min.js"> on the
+ * Analytics page; the types are the package's own (web/node_modules/uplot/dist/uPlot.d.ts).
+ */
+type UPlotClass = typeof import('uplot');
+type UPlotOptions = import('uplot').Options;
+
 interface Window {
   /** hls.js (watch page only; absent when its script did not load). */
   Hls?: HlsClass;
@@ -26,6 +33,26 @@ interface Window {
   kinoPlayer?: KinoPlayer;
   /** The watch page's progress/views/transcoding statistics, for tests and debugging. */
   kinoWatch?: Record<string, any>;
+  /** uPlot (Analytics page only; absent when its script did not load). */
+  uPlot?: UPlotClass;
+  /** The player's QoE beacons (qoe.js), for tests and debugging. */
+  kinoQoe?: KinoQoe;
+}
+
+/** What qoe.js exposes as window.kinoQoe (and startQoe returns). */
+interface KinoQoe {
+  /** The view's id (UUID v4); a page restored from the back/forward cache has a new one. */
+  readonly viewId: string;
+  /** The events the server accepted (or the browser took with sendBeacon), in sending order. */
+  sent: Array<{ view_id: string; video_id: string; seq: number; t: number; type: string; [field: string]: unknown }>;
+  /** The page's own measurements: startupMs, ms from the play request to the first frame. */
+  measured: { startupMs: number | null };
+  /** Reports the watch time and dropped frames so far and sends everything queued. */
+  flush(): Promise<void>;
+  /** Requests made, events rejected or dropped, the latest HTTP status and error. */
+  stats: { requests: number; rejected: number; dropped: number; lastStatus: number | null; lastError: string | null };
+  /** Ends the view (as when the page goes away) and stops reporting. */
+  end(): void;
 }
 
 /** What player.js exposes as window.kinoPlayer. */
