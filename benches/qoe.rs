@@ -241,7 +241,12 @@ async fn dashboards(db: &Db, videos: &[String], owner: i64) -> anyhow::Result<()
                 }
             })
             .collect();
-        db.add_rollups(&kino::qoe::rollup::rollup_rows(&views)).await?;
+        let mut rows = kino::qoe::rollup::rollup_rows(&views);
+        // Minute rollups are pruned after 2 days: older days are seeded without them.
+        if day >= 2 {
+            rows.retain(|k, _| k.bucket_secs != 60);
+        }
+        db.add_rollups(&rows).await?;
     }
     db.prune_qoe(now, 7.0, 730.0).await?;
     // Open views: a few hundred players still playing.

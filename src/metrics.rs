@@ -7,13 +7,17 @@
 //!   `http_request_duration_seconds{route}` (histogram, seconds): every request, by the route
 //!   pattern it matched, written `/hls/:id/:rendition/:file` (`unmatched` otherwise), so ids
 //!   never become labels;
-//! - `media_response_bytes_total{kind}` (counter, bytes): bodies of media answers
-//!   (`segment`, `playlist`, `poster`, `original`), as declared by `Content-Length`;
+//! - `media_response_bytes_total{kind, rendition}` (counter, bytes): bodies of media answers
+//!   (`segment`, `playlist`, `poster`, `original`), as declared by `Content-Length`, by
+//!   rendition name (`720p`, …; empty for posters, originals and multivariant playlists);
 //! - `segment_cache_requests_total{result}` (`hit`, `miss`) and `segment_cache_bytes` (gauge);
 //! - `streams_in_flight` (gauge) and `streams_refused_total` (counter: 503s of
 //!   `http.max_streams`);
 //! - `jobs_queued` (gauge) and `jobs_oldest_queued_seconds` (gauge, seconds; 0 when none);
 //! - `live_sockets` (gauge): open WebSockets of watch pages on this node;
+//! - `live_publishers` (gauge): broadcasts ingested on this node; `live_ingest_bytes_total`
+//!   (counter, bytes): what their publishers sent (`rate × 8` is the ingest bitrate);
+//!   `live_viewers` (gauge): watch pages open on this node on streams that are live;
 //! - `db_connections{state}` (gauge: `idle`, `in_use`): the database pool;
 //! - `job_attempts_total{outcome}` (counter: `succeeded`, `rejected` — the source was refused,
 //!   `failed` — a server-side fault, `cancelled`) and `transcode_realtime_factor` (histogram:
@@ -66,10 +70,19 @@ pub async fn start(app: &AppState, shutdown: CancellationToken) -> anyhow::Resul
     Ok(())
 }
 
+/// True once [`install`] ran: recordings whose labels cost work to build check it first.
+static ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True when metrics are exported by this process.
+pub fn enabled() -> bool {
+    ON.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Installs the process-wide recorder.
 ///
 /// Errors: a recorder is already installed in this process.
 pub fn install() -> anyhow::Result<PrometheusHandle> {
+    ON.store(true, std::sync::atomic::Ordering::Relaxed);
     PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full("kino_http_request_duration_seconds".into()),
@@ -132,6 +145,14 @@ async fn scrape(State((handle, app)): State<(PrometheusHandle, AppState)>) -> Re
     metrics::gauge!("kino_streams_in_flight").set(app.delivery.streams().in_use() as f64);
     metrics::gauge!("kino_segment_cache_bytes").set(app.delivery.segment_cache_bytes() as f64);
     metrics::gauge!("kino_live_sockets").set(app.live_sockets.open() as f64);
+    metrics::gauge!("kino_live_publishers").set(app.live.active() as f64);
+    match app.db.live_now().await {
+        Ok(live) => {
+            let viewers: usize = live.iter().map(|v| app.live_sockets.watching(v)).sum();
+            metrics::gauge!("kino_live_viewers").set(viewers as f64);
+        }
+        Err(e) => tracing::warn!("metrics: cannot list the live streams: {e}"),
+    }
     let (open, idle) = app.db.pool_use();
     metrics::gauge!("kino_db_connections", "state" => "idle").set(idle as f64);
     metrics::gauge!("kino_db_connections", "state" => "in_use").set(open.saturating_sub(idle as u32) as f64);

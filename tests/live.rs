@@ -23,6 +23,24 @@ fn finish(child: Child) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// The samples of `/metrics` without labels, by name.
+async fn metric_samples(server: &Server) -> std::collections::HashMap<String, f64> {
+    let url = server.metrics.as_ref().expect("the server prints its metrics address");
+    let text = server.anon.get(url).send().await.unwrap().text().await.unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("Prometheus text");
+    scrape
+        .samples
+        .into_iter()
+        .filter(|s| s.labels.is_empty())
+        .filter_map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => Some((s.metric, v)),
+            _ => None,
+        })
+        .collect()
+}
+
 async fn create_stream(server: &Server, title: &str) -> (String, String) {
     server.create_live_stream(title).await
 }
@@ -53,7 +71,7 @@ fn variants(text: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_publisher_goes_live_and_the_broadcast_becomes_a_replay() {
-    let server = Server::start(&[]);
+    let server = Server::start(&[("KINO_METRICS__LISTEN", "127.0.0.1:0")]);
     let (id, url) = create_stream(&server, "Launch day").await;
     let v = server.video(&id).await;
     assert_eq!(v["status"], "idle", "{v}");
@@ -70,6 +88,15 @@ async fn a_publisher_goes_live_and_the_broadcast_becomes_a_replay() {
     assert!(v["live"]["started_at"].is_string(), "{v}");
     let (_, listed) = server.anon_json("/api/videos?live=true").await;
     assert_eq!(listed["videos"][0]["id"], id.as_str(), "Live now lists it: {listed}");
+    // The node's ingest, in its metrics: one publisher, bytes coming in.
+    let scrape = metric_samples(&server).await;
+    assert_eq!(scrape.get("kino_live_publishers"), Some(&1.0), "{scrape:?}");
+    assert!(
+        scrape
+            .get("kino_live_ingest_bytes_total")
+            .is_some_and(|b| *b > 10_000.0),
+        "{scrape:?}"
+    );
 
     // The ladder: the copied source and the 360p rung below it, both in Kino's live window.
     let (status, _, master) = text(&server, &format!("/hls/{id}/master.m3u8")).await;

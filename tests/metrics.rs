@@ -1,6 +1,7 @@
 //! Prometheus metrics (`metrics.listen`): the endpoint parses as the Prometheus text format
 //! and its series move with what the server does — requests by route pattern, media bytes by
-//! kind, the hot-segment cache, the job queue, transcode attempts and the database pool.
+//! kind and rendition, the hot-segment cache, the job queue, transcode attempts and the
+//! database pool. (The live series move in `tests/live.rs`.)
 
 mod common;
 
@@ -137,10 +138,21 @@ async fn metrics_parse_and_move_with_requests_media_cache_and_queue() {
         "a video id became a label"
     );
     assert_eq!(
-        grew("kino_media_response_bytes_total", &[("kind", "segment")]),
+        grew(
+            "kino_media_response_bytes_total",
+            &[("kind", "segment"), ("rendition", "720p")]
+        ),
         segment_bytes as f64
     );
-    assert!(grew("kino_media_response_bytes_total", &[("kind", "playlist")]) > 0.0);
+    assert!(
+        grew(
+            "kino_media_response_bytes_total",
+            &[("kind", "playlist"), ("rendition", "")]
+        ) > 0.0,
+        "the multivariant playlist belongs to no rendition"
+    );
+    assert_eq!(value(&after, "kino_live_publishers", &[]), 0.0);
+    assert_eq!(value(&after, "kino_live_viewers", &[]), 0.0);
     if common::scale_out() {
         // On S3 segments come from the store: no memory cache, so no cache lookups either.
         assert!(

@@ -130,6 +130,14 @@ impl Db {
         row.as_ref().map(live_from_row).transpose().map_err(DbError::from)
     }
 
+    /// The videos being broadcast now (state `live`), on any node.
+    pub async fn live_now(&self) -> Result<Vec<VideoId>, DbError> {
+        let ids: Vec<String> = query_scalar("SELECT video_id FROM live_streams WHERE state = 'live'")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.iter().filter_map(|id| VideoId::parse(id)).collect())
+    }
+
     /// The live stream of video `video_id`.
     pub async fn live_stream(&self, video_id: &str) -> Result<Option<LiveStreamRecord>, DbError> {
         let sql = format!("{LIVE_SELECT} WHERE ls.video_id = ?");

@@ -195,10 +195,12 @@ impl Db {
                 fresh.insert((row.try_get("view_id")?, row.try_get("seq")?));
             }
         }
+        let new_events = fresh.len();
         // The new events of each view, in order, with the request that brought the first.
         let mut views: BTreeMap<&str, (&BeaconBatch, Vec<&Event>, i64)> = BTreeMap::new();
         for (b, e) in &all {
-            if !fresh.contains(&(e.view_id.clone(), e.seq)) {
+            // Taken out as it is used: a seq twice in one request counts once.
+            if !fresh.remove(&(e.view_id.clone(), e.seq)) {
                 continue;
             }
             let entry = views
@@ -245,7 +247,9 @@ impl Db {
             hidden = larger("page_hidden"),
         );
         for (view_id, (batch, events, last)) in &views {
-            let d = ViewDelta::fold(events.iter().copied());
+            let mut in_order = events.clone();
+            in_order.sort_by_key(|e| e.seq);
+            let d = ViewDelta::fold(in_order);
             let (player, version) = d.player.clone().unwrap_or_default();
             let (code, detail) = match d.error.clone() {
                 Some((c, t)) => (Some(c), Some(t)),
@@ -295,7 +299,7 @@ impl Db {
             }
         }
         tx.commit().await?;
-        Ok(fresh.len())
+        Ok(new_events)
     }
 
     /// Attaches their renditions to `views`.

@@ -217,11 +217,21 @@ impl Delivery {
                 .headers()
                 .get(header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            && crate::metrics::enabled()
         {
-            metrics::counter!("kino_media_response_bytes_total", "kind" => kind).increment(bytes);
+            let rendition = rendition_of(key.as_ref()).to_string();
+            metrics::counter!("kino_media_response_bytes_total", "kind" => kind, "rendition" => rendition)
+                .increment(bytes);
         }
         Ok(resp)
     }
+}
+
+/// The rendition a blob key belongs to (`videos/ID/hls/720p/seg_00001.m4s` → `720p`), or `""`.
+fn rendition_of(key: &str) -> &str {
+    key.split_once("/hls/")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map_or("", |(rendition, _)| rendition)
 }
 
 /// The `X-Accel-Redirect` answer for nginx: no body, the content headers, and the internal

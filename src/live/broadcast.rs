@@ -281,6 +281,7 @@ async fn broadcast(
                     continue;
                 }
                 window_bytes += body.len() as u64;
+                metrics::counter!("kino_live_ingest_bytes_total").increment(body.len() as u64);
                 health.saw(kind, timestamp_ms, &body);
                 if let Some(report) = health.report() {
                     hub.events.publish(video_id, report);

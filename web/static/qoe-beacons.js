@@ -84,6 +84,7 @@ export function createSender({ url = BEACON_URL, onSent = () => {} } = {}) {
   /** @type {Promise<void>} */
   let sending = Promise.resolve();
   let holdUntil = 0; // Date.now() ms before which nothing is fetched (after 429/503)
+  let stopped = false; // 404: analytics are off on this server (or the video is gone)
   /** @type {SenderStats} */
   const stats = { requests: 0, rejected: 0, dropped: 0, lastStatus: null, lastError: null };
 
@@ -94,7 +95,7 @@ export function createSender({ url = BEACON_URL, onSent = () => {} } = {}) {
    * @returns {Promise<QoeEvent[]>}
    */
   async function post(events, body) {
-    for (let round = 0; events.length; round += 1) {
+    for (let round = 0; events.length && !stopped; round += 1) {
       let res;
       stats.requests += 1;
       try {
@@ -125,6 +126,13 @@ export function createSender({ url = BEACON_URL, onSent = () => {} } = {}) {
       if (res.status === 429 || res.status === 503 || res.status >= 500) {
         holdUntil = Date.now() + retryAfterMs(res.headers.get('Retry-After'), DEFAULT_HOLD_MS);
         return events;
+      }
+      if (res.status === 404) {
+        // analytics.enabled is off, or the video was deleted: nothing more to send.
+        stopped = true;
+        queue = [];
+        stats.dropped += events.length;
+        return [];
       }
       const bad = res.status === 400 ? /^event (\d+)\b/.exec(message) : null;
       const index = bad ? Number(bad[1]) : -1;
@@ -191,6 +199,7 @@ export function createSender({ url = BEACON_URL, onSent = () => {} } = {}) {
      * string body), falling back to a keepalive fetch when the browser refuses one.
      */
     sendNow() {
+      if (stopped) return;
       const events = queue;
       queue = [];
       for (const { events: batch, body } of toBatches(events)) {
