@@ -487,6 +487,9 @@ pub struct LadderConfig {
     /// Keep the passthrough rendition in the multivariant playlist once the full ladder exists
     /// (default false: it is removed then and its files deleted).
     pub keep_source_rendition: bool,
+    /// Seconds between the thumbnails of the seek-bar storyboard (default 2; longer sources
+    /// get fewer, at most 400 thumbnails); 0 makes none ([`crate::media::storyboard`]).
+    pub storyboard_secs: f64,
 }
 
 impl Default for Config {
@@ -561,6 +564,7 @@ impl Default for LadderConfig {
             passthrough_max_bitrate: 12_000_000,
             passthrough_max_keyframe_secs: 10.0,
             keep_source_rendition: false,
+            storyboard_secs: 2.0,
         }
     }
 }
@@ -617,6 +621,10 @@ impl Config {
         let l = &self.ladder;
         anyhow::ensure!(!l.rungs.is_empty(), "ladder.rungs must name at least one rung");
         anyhow::ensure!(l.segment_secs >= 1.0, "ladder.segment_secs must be at least 1");
+        anyhow::ensure!(
+            l.storyboard_secs.is_finite() && l.storyboard_secs >= 0.0,
+            "ladder.storyboard_secs must be 0 (no storyboard) or more"
+        );
         anyhow::ensure!(l.max_frame_rate >= 1.0, "ladder.max_frame_rate must be at least 1");
         anyhow::ensure!(l.crf <= 51, "ladder.crf must be between 0 and 51");
         anyhow::ensure!(

@@ -134,6 +134,7 @@ impl Db {
         duration: f64,
         renditions_json: &str,
         has_poster: bool,
+        has_storyboard: bool,
     ) -> Result<bool, DbError> {
         let now = self.clock_ms().await?;
         let mut tx = self.write_tx().await?;
@@ -153,11 +154,12 @@ impl Db {
         }
         query(
             "UPDATE videos SET status = 'ready', progress = 100, error = NULL, duration_secs = ?, renditions = ?,
-             has_poster = ?, updated_at = ? WHERE id = ?",
+             has_poster = ?, has_storyboard = ?, updated_at = ? WHERE id = ?",
         )
         .bind(duration)
         .bind(renditions_json)
         .bind(has_poster)
+        .bind(has_storyboard)
         .bind(now)
         .bind(job.video_id.as_str())
         .execute(&mut *tx)

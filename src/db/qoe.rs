@@ -394,7 +394,8 @@ impl Db {
     }
 
     /// Rollup rows of `scope` at `bucket_secs` with bucket starts in `[from, to)` (Unix ms),
-    /// summed over videos: one row per (dim, value, bucket start).
+    /// summed over videos: one row per bucket start for `all`, one per (dim, value) over the
+    /// whole range for the other dimensions (their `bucket_start` is 0).
     pub async fn qoe_rollups(
         &self,
         scope: &QoeScope,
@@ -410,19 +411,29 @@ impl Db {
                 ("qoe_rollups", f, v, o)
             }
         };
+        // The series needs `all` by bucket; the breakdowns need the other dimensions summed
+        // over the range (bucket_start 0): far fewer rows to carry than every cell.
         let sql = format!(
             "SELECT r.dim, r.value, r.bucket_start, {sums} FROM {table} r
-             WHERE r.bucket_secs = ? AND {filter} AND r.bucket_start >= ? AND r.bucket_start < ?
-             GROUP BY r.dim, r.value, r.bucket_start"
+             WHERE r.bucket_secs = ? AND {filter} AND r.dim = 'all' AND r.bucket_start >= ? AND r.bucket_start < ?
+             GROUP BY r.dim, r.value, r.bucket_start
+             UNION ALL
+             SELECT r.dim, r.value, 0 AS bucket_start, {sums} FROM {table} r
+             WHERE r.bucket_secs = ? AND {filter} AND r.dim <> 'all' AND r.bucket_start >= ? AND r.bucket_start < ?
+             GROUP BY r.dim, r.value"
         );
-        let mut q = query(&sql).bind(bucket_secs);
-        if let Some(v) = video {
-            q = q.bind(v);
+        let mut q = query(&sql);
+        for _ in 0..2 {
+            q = q.bind(bucket_secs);
+            if let Some(v) = &video {
+                q = q.bind(v.clone());
+            }
+            if let Some(o) = owner {
+                q = q.bind(o);
+            }
+            q = q.bind(from).bind(to);
         }
-        if let Some(o) = owner {
-            q = q.bind(o);
-        }
-        let rows = q.bind(from).bind(to).fetch_all(&self.pool).await?;
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(RollupRow {

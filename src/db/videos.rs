@@ -25,6 +25,8 @@ pub struct VideoRecord {
     pub duration: Option<f64>,
     pub renditions: Vec<Rendition>,
     pub has_poster: bool,
+    /// Seek-bar previews exist under `storyboard/` ([`crate::media::storyboard`]).
+    pub has_storyboard: bool,
     /// Unix milliseconds.
     pub created_at: i64,
     /// The uploader's user id; `None` for operator imports.
@@ -123,7 +125,7 @@ pub struct NewVideo {
     pub tags: Vec<String>,
 }
 
-pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, v.progress, v.error, v.source_name, v.source_bytes, v.duration_secs, v.renditions, v.has_poster, v.created_at, v.owner_id, v.privacy, v.tags, v.views, v.comments_enabled, v.grant_generation, v.uploading, u.username AS owner_name,
+pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.title, v.description, v.status, v.progress, v.error, v.source_name, v.source_bytes, v.duration_secs, v.renditions, v.has_poster, v.has_storyboard, v.created_at, v.owner_id, v.privacy, v.tags, v.views, v.comments_enabled, v.grant_generation, v.uploading, u.username AS owner_name,
     (SELECT ls.state FROM live_streams ls WHERE ls.video_id = v.id) AS live_state,
     (SELECT ls.started_at FROM live_streams ls WHERE ls.video_id = v.id) AS live_started_at";
 /// `SELECT {VIDEO_COLUMNS} FROM {VIDEO_FROM}` reads [`VideoRecord`]s (for [`video_from_row`]).
@@ -165,6 +167,7 @@ pub(crate) fn video_from_row(row: &AnyRow) -> Result<VideoRecord, sqlx::Error> {
             sqlx::Error::Decode(format!("the stored renditions of a video are not valid JSON: {e}").into())
         })?,
         has_poster: super::get_bool(row, "has_poster")?,
+        has_storyboard: super::get_bool(row, "has_storyboard")?,
         created_at: row.try_get("created_at")?,
         owner_id: row.try_get("owner_id")?,
         owner_name: row.try_get("owner_name")?,
@@ -199,7 +202,7 @@ impl Db {
         let mut tx = self.write_tx().await?;
         let failed = query(
             "UPDATE videos SET status = 'processing', error = NULL, progress = 0, renditions = '[]',
-             has_poster = FALSE, updated_at = ? WHERE id = ? AND status = 'failed'",
+             has_poster = FALSE, has_storyboard = FALSE, updated_at = ? WHERE id = ? AND status = 'failed'",
         )
         .bind(now)
         .bind(id)
@@ -364,7 +367,7 @@ impl Db {
     /// one failed): no renditions, no poster.
     pub async fn clear_published(&self, id: &str) -> Result<(), DbError> {
         query(
-            "UPDATE videos SET renditions = '[]', has_poster = FALSE, updated_at = ?
+            "UPDATE videos SET renditions = '[]', has_poster = FALSE, has_storyboard = FALSE, updated_at = ?
              WHERE id = ? AND status = 'processing'",
         )
         .bind(now_ms())

@@ -24,6 +24,7 @@ use crate::http::videos::find;
 use crate::media::ladder::Ladder;
 use crate::media::passthrough::SOURCE_RENDITION;
 use crate::media::playlist::MULTIVARIANT_PLAYLIST;
+use crate::media::storyboard;
 use crate::storage::keys;
 
 /// RFC 8216 §4: the media type of HLS playlists.
@@ -130,7 +131,8 @@ pub async fn multivariant(
 }
 
 /// `GET /hls/{id}/{rendition}/{file}` (and under `/g/{grant}/`) — a media playlist, init
-/// segment or media segment.
+/// segment or media segment; or, under `storyboard/`, the seek-bar previews' WebVTT track and
+/// JPEG sprite sheets.
 pub async fn rendition_file(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -146,14 +148,20 @@ pub async fn rendition_file(
     }
     // A ready video's passthrough rendition, dropped from its ladder, stays reachable while
     // its files do (a grace period for players that were already playing it).
+    let storyboard = rendition == storyboard::DIR;
     let listed = |video: &VideoRecord| {
         video.playable()
             && (video.renditions.iter().any(|r| r.name == rendition)
-                || (rendition == SOURCE_RENDITION && video.status == VideoStatus::Ready))
+                || (rendition == SOURCE_RENDITION && video.status == VideoStatus::Ready)
+                || (storyboard && video.has_storyboard))
     };
     let (video, private) = authorize(&app, &path, &caller, peer, listed).await?;
     let audio_only = rendition == Ladder::AUDIO_ONLY_NAME;
     let (content_type, cache) = match file.rsplit_once('.').map(|(_, ext)| ext) {
+        // The storyboard's track and sheets (written once, with the ladder).
+        Some("vtt") if storyboard => ("text/vtt; charset=utf-8", CachePolicy::Immutable),
+        Some("jpg") if storyboard => ("image/jpeg", CachePolicy::Immutable),
+        _ if storyboard => return Err(ApiError::NotFound),
         Some("m3u8") => (PLAYLIST_TYPE, playlist_cache(&app, &video)),
         Some("m4s" | "mp4") if audio_only => ("audio/mp4", CachePolicy::Immutable),
         Some("m4s" | "mp4") => ("video/mp4", CachePolicy::Immutable),

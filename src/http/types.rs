@@ -35,6 +35,10 @@ pub struct VideoView {
     /// URL of the multivariant playlist, once playable.
     pub hls_url: Option<String>,
     pub poster_url: Option<String>,
+    /// Seek-bar previews: a WebVTT thumbnails track (cues `sprite_000.jpg#xywh=X,Y,W,H`, W3C
+    /// Media Fragments), signed like `hls_url`; null until the ladder is done, or when none was
+    /// made (`ladder.storyboard_secs` 0, no picture).
+    pub storyboard: Option<String>,
     /// URL of the original upload (supports Range); null when the caller may not watch, and for
     /// live streams and clips, which have none.
     pub download_url: Option<String>,
@@ -103,6 +107,17 @@ impl MediaUrls {
         format!("{}/master.m3u8", self.hls)
     }
 
+    /// The storyboard's WebVTT thumbnails track (its cues name sheets beside it, under the
+    /// same grant).
+    pub fn storyboard(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.hls,
+            crate::media::storyboard::DIR,
+            crate::media::storyboard::TRACK
+        )
+    }
+
     /// The poster image.
     pub fn poster(&self) -> String {
         format!("{}/poster.jpg", self.media)
@@ -129,6 +144,10 @@ impl VideoView {
                 .as_ref()
                 .filter(|_| playable && v.has_poster)
                 .map(MediaUrls::poster),
+            storyboard: urls
+                .as_ref()
+                .filter(|_| playable && v.has_storyboard)
+                .map(MediaUrls::storyboard),
             playable,
             // Live streams and clips have no original upload.
             download_url: urls.as_ref().filter(|_| v.source_bytes > 0).map(MediaUrls::original),

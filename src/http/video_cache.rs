@@ -173,6 +173,7 @@ mod tests {
             duration: Some(1.0),
             renditions: Vec::new(),
             has_poster: false,
+            has_storyboard: false,
             created_at: 0,
             owner_id: Some(1),
             owner_name: None,

@@ -140,6 +140,8 @@ pub struct Playback {
     /// The multivariant playlist to hand the player; signed unless the video is public.
     pub url: String,
     pub poster_url: Option<String>,
+    /// The storyboard's WebVTT thumbnails track under the same grant, when there is one.
+    pub storyboard_url: Option<String>,
     /// RFC 3339 expiry of the grant; null for public videos (their URLs do not expire).
     pub expires_at: Option<String>,
 }
@@ -188,6 +190,7 @@ pub async fn playback(
     Ok(Json(Playback {
         url: urls.playlist(),
         poster_url: video.has_poster.then(|| urls.poster()),
+        storyboard_url: video.has_storyboard.then(|| urls.storyboard()),
         expires_at: urls.expires.map(|s| rfc3339(s as i64 * 1000)),
     }))
 }

@@ -34,6 +34,7 @@ use crate::media::playlist::{self, MULTIVARIANT_PLAYLIST, Picture};
 use crate::media::poster::{self, POSTER};
 use crate::media::probe::{self, MediaInfo, ProbeError};
 use crate::media::process::ProcessError;
+use crate::media::storyboard::{self, StoryboardPlan};
 use crate::media::transcode;
 use crate::storage::keys;
 use crate::video::Rendition;
@@ -65,6 +66,8 @@ pub struct Published {
     pub duration: f64,
     pub renditions: Vec<Rendition>,
     pub has_poster: bool,
+    /// Seek-bar previews were published ([`crate::media::storyboard`]).
+    pub has_storyboard: bool,
     /// Renditions published during processing and left out of the final ladder: their files
     /// are deleted once the video is `ready`.
     pub dropped: Vec<String>,
@@ -184,16 +187,25 @@ async fn run_in(
         job.announce(first, has_poster).await?;
     }
 
-    // Phase 2: the rest of the ladder, published when whole.
+    // Phase 2: the rest of the ladder, published when whole, with the storyboard from the
+    // same decode (or by itself when the first rendition was the whole ladder).
+    let storyboard = StoryboardPlan::for_source(&info, cfg.ladder.storyboard_secs);
     let mut renditions = Vec::new();
     if !rest.renditions.is_empty() || first.is_none() {
         let base = progress.get();
-        job.transcode(&rest, base, TRANSCODE_SHARE - base).await?;
+        job.transcode(&rest, storyboard.as_ref(), base, TRANSCODE_SHARE - base)
+            .await?;
         renditions = measure_all(&out, &info, &rest)?;
         for r in &renditions {
             job.publish_dir(&r.name).await?;
         }
+    } else if let Some(plan) = &storyboard {
+        job.storyboard_alone(plan).await?;
     }
+    let has_storyboard = match &storyboard {
+        Some(plan) => job.publish_storyboard(plan).await?,
+        None => false,
+    };
     let mut dropped = Vec::new();
     if let Some(first) = first {
         if first.name == SOURCE_RENDITION && !renditions.is_empty() && !cfg.ladder.keep_source_rendition {
@@ -215,6 +227,7 @@ async fn run_in(
         duration: info.duration,
         renditions,
         has_poster,
+        has_storyboard,
         dropped,
     })
 }
@@ -394,9 +407,18 @@ impl Job<'_> {
 
     /// Runs one ffmpeg transcode of `ladder` (no progressive publishing), reporting progress
     /// from `base` percent over `share` percent.
-    async fn transcode(&self, ladder: &Ladder, base: f64, share: f64) -> Result<(), JobError> {
+    async fn transcode(
+        &self,
+        ladder: &Ladder,
+        storyboard: Option<&StoryboardPlan>,
+        base: f64,
+        share: f64,
+    ) -> Result<(), JobError> {
         tracing::info!(video_id = self.video_id, renditions = ?ladder.renditions.iter().map(|r| &r.name).collect::<Vec<_>>(), "transcoding");
-        let args = transcode::transcode_args(self.source, self.out, self.info, ladder);
+        if storyboard.is_some() {
+            std::fs::create_dir_all(self.out.join(storyboard::DIR)).context("cannot make the storyboard directory")?;
+        }
+        let args = transcode::transcode_args_with(self.source, self.out, self.info, ladder, storyboard);
         let mut on_progress = self.on_progress(base, share);
         let timeout = Duration::from_secs(self.ctx.config.limits.transcode_timeout_secs);
         transcode::run_transcode(&self.ctx.config.ffmpeg, &args, timeout, self.cancel, &mut on_progress)
@@ -438,6 +460,66 @@ impl Job<'_> {
             .put_file(&keys::poster(self.video_id), &file)
             .await
             .context("cannot store the poster")?;
+        Ok(true)
+    }
+
+    /// Makes the storyboard in a pass of its own (the ladder needed no transcode of its own).
+    /// A failure is logged, not fatal: the video plays without previews.
+    async fn storyboard_alone(&self, plan: &StoryboardPlan) -> Result<(), JobError> {
+        std::fs::create_dir_all(self.out.join(storyboard::DIR)).context("cannot make the storyboard directory")?;
+        let args = transcode::storyboard_args(self.source, self.out, self.info, self.ladder, plan);
+        let timeout = Duration::from_secs(self.ctx.config.limits.transcode_timeout_secs);
+        match transcode::run_transcode(&self.ctx.config.ffmpeg, &args, timeout, self.cancel, &mut |_| {}).await {
+            Ok(()) => Ok(()),
+            Err(ProcessError::Cancelled { .. }) => Err(JobError::Cancelled),
+            Err(e) => {
+                tracing::warn!(video_id = self.video_id, error = %e, "no storyboard");
+                Ok(())
+            }
+        }
+    }
+
+    /// Stores the sprite sheets ffmpeg wrote and the WebVTT track pointing into them; false
+    /// when there are none (the track is written for the sheets that exist).
+    async fn publish_storyboard(&self, plan: &StoryboardPlan) -> Result<bool, JobError> {
+        let dir = self.out.join(storyboard::DIR);
+        let mut sheets: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|f| f.starts_with("sprite_") && f.ends_with(".jpg"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if sheets.is_empty() {
+            return Ok(false);
+        }
+        sheets.sort();
+        for f in &sheets {
+            self.ctx
+                .store
+                .put_file(
+                    &keys::hls(self.video_id, &format!("{}/{f}", storyboard::DIR)),
+                    &dir.join(f),
+                )
+                .await
+                .context("cannot store a storyboard sheet")?;
+        }
+        let made = StoryboardPlan {
+            count: plan
+                .count
+                .min(sheets.len() as u32 * storyboard::COLUMNS * storyboard::ROWS),
+            ..*plan
+        };
+        self.ctx
+            .store
+            .put_bytes(
+                &keys::hls(self.video_id, &format!("{}/{}", storyboard::DIR, storyboard::TRACK)),
+                made.vtt(self.info.duration),
+            )
+            .await
+            .context("cannot store the storyboard track")?;
         Ok(true)
     }
 

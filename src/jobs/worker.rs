@@ -111,7 +111,13 @@ async fn run_job(ctx: &WorkerContext, job: ClaimedJob, shutdown: &CancellationTo
         Ok(published) => {
             let json = serde_json::to_string(&published.renditions).unwrap_or_else(|_| "[]".into());
             match db
-                .complete_job(&job, published.duration, &json, published.has_poster)
+                .complete_job(
+                    &job,
+                    published.duration,
+                    &json,
+                    published.has_poster,
+                    published.has_storyboard,
+                )
                 .await
             {
                 Ok(true) => {

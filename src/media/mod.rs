@@ -11,4 +11,5 @@ pub mod playlist;
 pub mod poster;
 pub mod probe;
 pub mod process;
+pub mod storyboard;
 pub mod transcode;

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::media::ladder::Ladder;
 use crate::media::probe::MediaInfo;
 use crate::media::process::{self, INPUT_GUARD, ProcessError};
+use crate::media::storyboard::StoryboardPlan;
 
 /// File name of each rendition's media playlist inside its directory.
 pub const MEDIA_PLAYLIST: &str = "index.m3u8";
@@ -49,20 +50,37 @@ pub fn prepare_filter(info: &MediaInfo, ladder: &Ladder) -> Vec<String> {
 /// (5.1 sources are downmixed), muxed into every video variant, or a lone audio variant for an
 /// audio-only source. Segments: see [`hls_output_args`].
 pub fn transcode_args(input: &Path, out_dir: &Path, info: &MediaInfo, ladder: &Ladder) -> Vec<String> {
+    transcode_args_with(input, out_dir, info, ladder, None)
+}
+
+/// [`transcode_args`], and with `storyboard` its sprite sheets too, from one more branch of the
+/// same filter graph (one decode) into a second output, `out_dir/storyboard/`.
+pub fn transcode_args_with(
+    input: &Path,
+    out_dir: &Path,
+    info: &MediaInfo,
+    ladder: &Ladder,
+    storyboard: Option<&StoryboardPlan>,
+) -> Vec<String> {
     let mut a = input_args(input, true);
+    let storyboard = storyboard.filter(|_| info.video.is_some() && !ladder.renditions.is_empty());
 
     let mut var_streams = Vec::new();
     if let Some(video) = &info.video {
         let n = ladder.renditions.len();
+        let branches = n + usize::from(storyboard.is_some());
         let mut graph = format!("[0:{}]", video.index);
         let prep = prepare_filter(info, ladder);
         if !prep.is_empty() {
             graph.push_str(&prep.join(","));
             graph.push(',');
         }
-        graph.push_str(&format!("split={n}"));
-        for i in 0..n {
+        graph.push_str(&format!("split={branches}"));
+        for i in 0..branches {
             graph.push_str(&format!("[s{i}]"));
+        }
+        if let Some(plan) = storyboard {
+            graph.push_str(&format!(";[s{n}]{}[sb]", plan.filter()));
         }
         for (i, r) in ladder.renditions.iter().enumerate() {
             graph.push_str(&format!(
@@ -137,6 +155,30 @@ pub fn transcode_args(input: &Path, out_dir: &Path, info: &MediaInfo, ladder: &L
         "ffmpeg-master.m3u8".into(),
         playlist_pattern.display().to_string(),
     ]);
+    if let Some(plan) = storyboard {
+        a.extend(plan.output_args("sb", out_dir));
+    }
+    a
+}
+
+/// A storyboard by itself, for a job whose ladder needed no transcode of its own (the first
+/// rendition was the whole ladder): the same picture preparation and branch, one output.
+pub fn storyboard_args(
+    input: &Path,
+    out_dir: &Path,
+    info: &MediaInfo,
+    ladder: &Ladder,
+    plan: &StoryboardPlan,
+) -> Vec<String> {
+    let mut a = input_args(input, true);
+    let Some(video) = &info.video else { return a };
+    let mut chain = prepare_filter(info, ladder);
+    chain.push(plan.filter());
+    a.extend([
+        "-filter_complex".into(),
+        format!("[0:{}]{}[sb]", video.index, chain.join(",")),
+    ]);
+    a.extend(plan.output_args("sb", out_dir));
     a
 }
 
@@ -250,6 +292,31 @@ mod tests {
             .position(|a| a == flag)
             .unwrap_or_else(|| panic!("{flag} missing"));
         &args[i + 1]
+    }
+
+    #[test]
+    fn the_storyboard_is_one_more_branch_and_a_second_output() {
+        let i = info(None, false, true);
+        let l = plan(&i, &LadderConfig::default());
+        let sb = StoryboardPlan::for_source(&i, 2.0).unwrap();
+        let args = transcode_args_with(Path::new("/s/src"), Path::new("/o"), &i, &l, Some(&sb));
+        let graph = arg_after(&args, "-filter_complex");
+        assert!(graph.starts_with("[0:1]fps=30000/1001,split=3[s0][s1][s2]"), "{graph}");
+        assert!(
+            graph.contains(";[s2]fps=1/2.000:round=down,scale=160:90:flags=bicubic,setsar=1,tile=10x10[sb];"),
+            "{graph}"
+        );
+        // The ladder's output first, then the sheets.
+        let hls = args.iter().position(|a| a == "/o/%v/index.m3u8").unwrap();
+        let sheets = args.iter().position(|a| a == "/o/storyboard/sprite_%03d.jpg").unwrap();
+        assert!(hls < sheets);
+        assert_eq!(&args[hls + 1..hls + 3], ["-map", "[sb]"]);
+        // By itself: the same preparation, one output.
+        let alone = storyboard_args(Path::new("/s/src"), Path::new("/o"), &i, &l, &sb);
+        assert_eq!(
+            arg_after(&alone, "-filter_complex"),
+            "[0:1]fps=30000/1001,fps=1/2.000:round=down,scale=160:90:flags=bicubic,setsar=1,tile=10x10[sb]"
+        );
     }
 
     #[test]

@@ -1,12 +1,14 @@
 // @ts-check
 // The comment thread of the watch page: top-level comments newest first, one level of replies
 // oldest first, and each comment's Reply / Edit / Delete controls with their inline forms.
-// Comment bodies and author names are user input: they only ever go into textContent.
+// Comment bodies and author names are user input: they only ever go into text nodes (and the
+// timestamp links of timecode.js, built as elements).
 import { api } from './api.js';
 import { userHref } from './cards.js';
 import { checkBody, submitOnCtrlEnter } from './comment-composer.js';
 import { el, nodes } from './dom.js';
 import { formatDate, timeAgo } from './format.js';
+import { formatStartTime, linkTimestamps } from './timecode.js';
 
 const FRESH_MS = 4000; // how long a comment that arrived live stays highlighted
 
@@ -116,10 +118,29 @@ export function createThread(ctx) {
     entry.actions.hidden = Boolean(entry.editing) || !entry.actions.firstChild;
   }
 
+  /** @type {WeakMap<HTMLElement, string>} body node → the text it shows */
+  const shownText = new WeakMap();
+
+  /**
+   * A comment's text, its timestamps ("1:23") links that seek the player (watch.js handles
+   * their clicks; the href opens the video there in a new tab or without scripts).
+   * @param {HTMLElement} node
+   * @param {string} text
+   */
+  function fillBody(node, text) {
+    const duration = Number(ctx.video().duration);
+    node.replaceChildren(...linkTimestamps(text, {
+      hrefFor: (seconds) => `/watch/${encodeURIComponent(videoId)}?t=${formatStartTime(seconds)}`,
+      duration: Number.isFinite(duration) && duration > 0 ? duration : null,
+    }));
+    shownText.set(node, text);
+  }
+
   /** @param {Entry} entry */
   function fill(entry) {
     fillHead(entry);
-    if (entry.bodyNode.textContent !== String(entry.data.body ?? '')) entry.bodyNode.textContent = String(entry.data.body ?? '');
+    const text = String(entry.data.body ?? '');
+    if (shownText.get(entry.bodyNode) !== text) fillBody(entry.bodyNode, text);
     fillActions(entry);
   }
 

@@ -2,16 +2,28 @@
 // Formatting of durations, sizes, counts and dates for display (no DOM).
 
 /**
- * Seconds → "m:ss", or "h:mm:ss" from one hour on; "" when unknown.
+ * Seconds → "m:ss", or "h:mm:ss" from one hour on; "" when unknown. A duration under a second
+ * (but not zero) shows as "0:01", not "0:00".
  * @param {unknown} seconds
  */
 export function formatDuration(seconds) {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return '';
-  const total = Math.round(seconds);
+  const total = seconds > 0 && seconds < 1 ? 1 : Math.round(seconds);
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = String(total % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+/**
+ * A rendition's label by its short side, as players name them: "720p" for 1280×720 and for a
+ * portrait 720×1280 alike; "" when neither size is known.
+ * @param {number | null | undefined} width
+ * @param {number | null | undefined} height
+ */
+export function renditionLabel(width, height) {
+  const sides = [width, height].filter((n) => typeof n === 'number' && Number.isFinite(n) && n > 0);
+  return sides.length ? `${Math.min(...sides)}p` : '';
 }
 
 /**
