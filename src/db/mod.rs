@@ -17,6 +17,7 @@
 //! [`get_bool`]).
 
 pub mod api_tokens;
+pub mod captions;
 pub mod comments;
 pub mod engagement;
 pub mod jobs;

@@ -46,6 +46,8 @@ pub enum CachePolicy {
     LongLived,
     /// Originals: fine to cache, revalidate after an hour.
     Revalidate,
+    /// The multivariant playlist of a finished ladder: its caption tracks may change.
+    Minute,
     /// Playlists of a video still processing: they grow, so a shared cache may hold them one
     /// second (under half a target duration, as RFC 8216 §6.2.2 asks of live playlists).
     Growing,
@@ -71,6 +73,7 @@ impl CachePolicy {
             CachePolicy::Immutable => "public, max-age=31536000, immutable",
             CachePolicy::LongLived => "public, max-age=86400",
             CachePolicy::Revalidate => "public, max-age=3600",
+            CachePolicy::Minute => "public, max-age=60",
             CachePolicy::Growing => "public, max-age=1",
             CachePolicy::Private => "private, no-store",
             CachePolicy::Live(_) => "public, no-cache",

@@ -114,9 +114,15 @@ pub async fn multivariant(
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let (video, private) = authorize(&app, &path, &caller, peer, VideoRecord::playable).await?;
+    // A ready video's multivariant playlist changes when captions are added or removed: caches
+    // keep it a minute, not a day like its media playlists.
+    let cache = match playlist_cache(&app, &video) {
+        CachePolicy::LongLived => CachePolicy::Minute,
+        other => other,
+    };
     let how = BlobResponse {
         content_type: PLAYLIST_TYPE,
-        cache: private.unwrap_or(playlist_cache(&app, &video)),
+        cache: private.unwrap_or(cache),
         disposition: None,
         immutable: false,
     };
@@ -131,8 +137,8 @@ pub async fn multivariant(
 }
 
 /// `GET /hls/{id}/{rendition}/{file}` (and under `/g/{grant}/`) — a media playlist, init
-/// segment or media segment; or, under `storyboard/`, the seek-bar previews' WebVTT track and
-/// JPEG sprite sheets.
+/// segment or media segment; under `storyboard/`, the seek-bar previews' WebVTT track and
+/// JPEG sprite sheets; under `subs_<id>/`, a caption track's playlist and WebVTT segments.
 pub async fn rendition_file(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -149,19 +155,31 @@ pub async fn rendition_file(
     // A ready video's passthrough rendition, dropped from its ladder, stays reachable while
     // its files do (a grace period for players that were already playing it).
     let storyboard = rendition == storyboard::DIR;
+    // A caption track's rendition, `subs_<id>`: listed when the track exists (asked below).
+    let caption: Option<i64> = rendition.strip_prefix("subs_").and_then(|n| n.parse().ok());
     let listed = |video: &VideoRecord| {
         video.playable()
             && (video.renditions.iter().any(|r| r.name == rendition)
                 || (rendition == SOURCE_RENDITION && video.status == VideoStatus::Ready)
-                || (storyboard && video.has_storyboard))
+                || (storyboard && video.has_storyboard)
+                || (caption.is_some() && video.status == VideoStatus::Ready))
     };
     let (video, private) = authorize(&app, &path, &caller, peer, listed).await?;
+    if let Some(cid) = caption
+        && !app.db.captions(&video.id).await?.iter().any(|c| c.id == cid)
+    {
+        return Err(ApiError::NotFound);
+    }
     let audio_only = rendition == Ladder::AUDIO_ONLY_NAME;
     let (content_type, cache) = match file.rsplit_once('.').map(|(_, ext)| ext) {
         // The storyboard's track and sheets (written once, with the ladder).
         Some("vtt") if storyboard => ("text/vtt; charset=utf-8", CachePolicy::Immutable),
         Some("jpg") if storyboard => ("image/jpeg", CachePolicy::Immutable),
         _ if storyboard => return Err(ApiError::NotFound),
+        // A caption track: its files never change (a new upload is a new track).
+        Some("vtt") if caption.is_some() => ("text/vtt; charset=utf-8", CachePolicy::Immutable),
+        Some("m3u8") if caption.is_some() => (PLAYLIST_TYPE, CachePolicy::LongLived),
+        _ if caption.is_some() => return Err(ApiError::NotFound),
         Some("m3u8") => (PLAYLIST_TYPE, playlist_cache(&app, &video)),
         Some("m4s" | "mp4") if audio_only => ("audio/mp4", CachePolicy::Immutable),
         Some("m4s" | "mp4") => ("video/mp4", CachePolicy::Immutable),

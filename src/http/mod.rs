@@ -6,6 +6,7 @@ pub mod auth;
 pub mod blob_source;
 pub mod body_timeout;
 pub mod caller;
+pub mod captions;
 pub mod chat;
 pub mod client_ip;
 pub mod comments;

@@ -107,6 +107,11 @@ impl MediaUrls {
         format!("{}/master.m3u8", self.hls)
     }
 
+    /// A file under the ladder's prefix, e.g. `subs_3/captions.vtt`.
+    pub fn hls_file(&self, relative: &str) -> String {
+        format!("{}/{relative}", self.hls)
+    }
+
     /// The storyboard's WebVTT thumbnails track (its cues name sheets beside it, under the
     /// same grant).
     pub fn storyboard(&self) -> String {

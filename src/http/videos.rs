@@ -431,7 +431,11 @@ pub(crate) async fn find_watchable(
 
 /// The video, if `caller` may edit it; 403 when they can see it but not change it (401 when
 /// signed out), 404 when they cannot see it.
-async fn find_manageable(app: &AppState, id: &str, caller: Option<&Principal>) -> Result<VideoRecord, ApiError> {
+pub(crate) async fn find_manageable(
+    app: &AppState,
+    id: &str,
+    caller: Option<&Principal>,
+) -> Result<VideoRecord, ApiError> {
     // Signed out: 401 whether or not the video exists (nothing is revealed either way).
     if caller.is_none() {
         return Err(ApiError::Unauthorized(

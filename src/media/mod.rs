@@ -5,6 +5,7 @@
 //! (measure and publish), [`poster`].
 //! [`process`] is the only place a child process is started.
 
+pub mod captions;
 pub mod ladder;
 pub mod passthrough;
 pub mod playlist;

@@ -168,15 +168,50 @@ pub fn set_target_duration(playlist: &str, seconds: u64) -> String {
 /// rendition with BANDWIDTH, AVERAGE-BANDWIDTH, CODECS and, for video, RESOLUTION and
 /// FRAME-RATE; variants in ascending bandwidth order.
 pub fn write_multivariant(renditions: &[Rendition]) -> String {
+    write_multivariant_with(renditions, &[])
+}
+
+/// A subtitle rendition of the multivariant playlist (`EXT-X-MEDIA:TYPE=SUBTITLES`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubtitleTrack {
+    /// Directory of its media playlist, e.g. `subs_3`.
+    pub dir: String,
+    /// BCP 47 language tag.
+    pub lang: String,
+    /// `NAME`: what the captions menu shows.
+    pub name: String,
+}
+
+/// The group id of Kino's subtitle renditions.
+pub const SUBTITLE_GROUP: &str = "subs";
+
+/// [`write_multivariant`] with subtitle renditions (RFC 8216 §4.3.4.1): one `EXT-X-MEDIA`
+/// per track in the `subs` group (none `DEFAULT`, all `AUTOSELECT`, so players pick one by
+/// the viewer's language only when asked), and every variant naming the group
+/// (`SUBTITLES="subs"`, §4.3.4.2).
+pub fn write_multivariant_with(renditions: &[Rendition], subtitles: &[SubtitleTrack]) -> String {
     let mut sorted: Vec<&Rendition> = renditions.iter().collect();
     sorted.sort_by_key(|r| r.bandwidth);
     let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    for t in subtitles {
+        let _ = writeln!(
+            out,
+            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"{SUBTITLE_GROUP}\",NAME=\"{}\",LANGUAGE=\"{}\",DEFAULT=NO,AUTOSELECT=YES,URI=\"{}/{}\"",
+            quoted(&t.name),
+            quoted(&t.lang),
+            t.dir,
+            MEDIA_PLAYLIST
+        );
+    }
     for r in sorted {
         let _ = write!(
             out,
             "#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={},CODECS=\"{}\"",
             r.bandwidth, r.average_bandwidth, r.codecs
         );
+        if !subtitles.is_empty() {
+            let _ = write!(out, ",SUBTITLES=\"{SUBTITLE_GROUP}\"");
+        }
         if let (Some(w), Some(h)) = (r.width, r.height) {
             let _ = write!(out, ",RESOLUTION={w}x{h}");
         }
@@ -188,9 +223,44 @@ pub fn write_multivariant(renditions: &[Rendition]) -> String {
     out
 }
 
+/// A quoted-string attribute value (RFC 8216 §4.2): no `"`, CR or LF.
+fn quoted(s: &str) -> String {
+    s.chars().filter(|c| !matches!(c, '"' | '\r' | '\n')).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subtitle_renditions_are_a_group_every_variant_names() {
+        let r = Rendition {
+            name: "720p".into(),
+            width: Some(1280),
+            height: Some(720),
+            bandwidth: 3_000_000,
+            average_bandwidth: 2_000_000,
+            codecs: "avc1.64001f,mp4a.40.2".into(),
+            frame_rate: Some(30.0),
+            duration: 10.0,
+            bytes: 1,
+            segments: 3,
+        };
+        let subs = [SubtitleTrack {
+            dir: "subs_1".into(),
+            lang: "en".into(),
+            name: "English \"CC\"".into(),
+        }];
+        let m = write_multivariant_with(&[r], &subs);
+        assert!(m.contains("#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English CC\",LANGUAGE=\"en\",DEFAULT=NO,AUTOSELECT=YES,URI=\"subs_1/index.m3u8\"\n"), "{m}");
+        assert!(
+            m.contains(",SUBTITLES=\"subs\"\n720p/index.m3u8\n") || m.contains("SUBTITLES=\"subs\""),
+            "{m}"
+        );
+        let parsed = m3u8_rs::parse_master_playlist_res(m.as_bytes()).expect("a valid multivariant playlist");
+        assert_eq!(parsed.alternatives.len(), 1);
+        assert_eq!(parsed.variants[0].subtitles.as_deref(), Some("subs"));
+    }
 
     #[test]
     fn avc_codec_string_comes_from_the_avcc_box() {

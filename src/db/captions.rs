@@ -1,0 +1,66 @@
+//! Captions of videos (`captions`): the tracks published as HLS subtitle renditions.
+
+use sqlx::Row;
+
+use super::{Db, DbError, now_ms, query, query_scalar};
+
+/// A stored caption track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptionRecord {
+    pub id: i64,
+    pub video_id: String,
+    /// BCP 47 language tag.
+    pub lang: String,
+    pub label: String,
+    pub cues: i64,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+impl Db {
+    /// Records a caption track of `video_id`; returns its id.
+    pub async fn insert_caption(&self, video_id: &str, lang: &str, label: &str, cues: i64) -> Result<i64, DbError> {
+        query_scalar(
+            "INSERT INTO captions (video_id, lang, label, cues, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(video_id)
+        .bind(lang)
+        .bind(label)
+        .bind(cues)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(DbError::from)
+    }
+
+    /// The caption tracks of `video_id`, oldest first.
+    pub async fn captions(&self, video_id: &str) -> Result<Vec<CaptionRecord>, DbError> {
+        let rows =
+            query("SELECT id, video_id, lang, label, cues, created_at FROM captions WHERE video_id = ? ORDER BY id")
+                .bind(video_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaptionRecord {
+                    id: r.try_get("id")?,
+                    video_id: r.try_get("video_id")?,
+                    lang: r.try_get("lang")?,
+                    label: r.try_get("label")?,
+                    cues: r.try_get("cues")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes caption `id` of `video_id`; false when there was none.
+    pub async fn delete_caption(&self, video_id: &str, id: i64) -> Result<bool, DbError> {
+        let done = query("DELETE FROM captions WHERE video_id = ? AND id = ?")
+            .bind(video_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
