@@ -226,15 +226,23 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/analytics", get(pages::analytics))
         .route("/search", get(pages::search))
         .route("/u/{name}", get(pages::user))
-        .route("/watch/{id}", get(pages::watch))
+        .route("/watch/{id}", get(crate::http::share::watch))
         .route("/assets/{file}", get(pages::assets))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             crate::http::security_headers::page_policy(&state.config),
         ));
+    // The embed page: the one page other sites may frame.
+    let embed = Router::new()
+        .route("/embed/{id}", get(crate::http::share::embed))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            crate::http::security_headers::embed_policy(&state.config),
+        ));
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .merge(pages)
+        .merge(embed)
         .merge(api)
         .merge(tus_routes)
         // Unknown paths: 404 through the same layers as the API (merging `media` below keeps

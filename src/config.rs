@@ -25,6 +25,10 @@ pub struct Config {
     /// Directory holding the SQLite database, the media blobs and scratch space
     /// (`KINO_DATA_DIR`, default `./kino-data`). Created if missing.
     pub data_dir: PathBuf,
+    /// The site's public origin, e.g. `https://video.example.com` (`KINO_PUBLIC_URL`), for the
+    /// absolute URLs of share links, Open Graph tags and oEmbed. Unset: the request's `Host`
+    /// (https when a proxy sends `X-Forwarded-Proto: https`).
+    pub public_url: Option<String>,
     /// Metadata database URL (`KINO_DATABASE_URL`). Default: `sqlite://<data_dir>/kino.db`.
     pub database_url: Option<String>,
     /// Pooled database connections per process (`KINO_DATABASE_MAX_CONNECTIONS`, default 8 on
@@ -498,6 +502,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("kino-data"),
             database_url: None,
+            public_url: None,
             max_upload_bytes: 10 * 1024 * 1024 * 1024,
             workers: 1,
             ffmpeg: PathBuf::from("ffmpeg"),
@@ -680,6 +685,15 @@ impl Config {
                     self.metrics.listen
                 )
             })?;
+        }
+        if let Some(u) = &self.public_url {
+            let parsed = url::Url::parse(u).ok().filter(|p| {
+                matches!(p.scheme(), "http" | "https") && p.host().is_some() && p.path() == "/" && p.query().is_none()
+            });
+            anyhow::ensure!(
+                parsed.is_some(),
+                "public_url must be an origin like https://video.example.com (got {u:?})"
+            );
         }
         let a = &self.analytics;
         anyhow::ensure!(

@@ -51,6 +51,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/tokens"),
     ("delete", "/api/tokens/{token_id}"),
     ("get", "/api/config"),
+    ("get", "/api/oembed"),
     ("get", "/api/videos/{id}/captions"),
     ("post", "/api/videos/{id}/captions"),
     ("delete", "/api/videos/{id}/captions/{cid}"),

@@ -25,6 +25,7 @@ pub mod search;
 pub mod security_headers;
 pub mod segment_cache;
 pub mod server;
+pub mod share;
 pub mod site_config;
 pub mod tokens;
 pub mod tus;

@@ -20,8 +20,8 @@ use crate::app::AppState;
 use crate::http::error::ErrorBody;
 use crate::http::security_headers::DOCS_POLICY;
 use crate::http::{
-    auth, captions, chat, comments, engagement, live, live_streams, qoe, search, site_config, tokens, tus, upload,
-    users, videos,
+    auth, captions, chat, comments, engagement, live, live_streams, qoe, search, share, site_config, tokens, tus,
+    upload, users, videos,
 };
 
 #[derive(OpenApi)]
@@ -127,6 +127,7 @@ pub fn api_routes() -> ApiRoutes {
         .routes(routes!(site_config::get))
         .routes(routes!(captions::list, captions::create))
         .routes(routes!(captions::delete))
+        .routes(routes!(share::oembed))
         .routes(routes!(qoe::video_report))
         .routes(routes!(qoe::site_report))
         .routes(routes!(qoe::view_timeline))

@@ -54,7 +54,7 @@ fn page(name: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
     )
 }
 
-fn respond(name: &str, cache: &'static str) -> Response {
+pub(crate) fn respond(name: &str, cache: &'static str) -> Response {
     let bytes = if name.ends_with(".html") {
         page(name)
     } else {
@@ -118,11 +118,6 @@ pub async fn search() -> Response {
 /// `GET /u/{name}` — a user's page (it reads the name from its own URL).
 pub async fn user(Path(_name): Path<String>) -> Response {
     respond("user.html", "no-cache")
-}
-
-/// `GET /watch/{id}` — the player page (it reads the id from its own URL).
-pub async fn watch(Path(_id): Path<String>) -> Response {
-    respond("watch.html", "no-cache")
 }
 
 /// `GET /assets/{file}` — bundled CSS, JS and hls.js.

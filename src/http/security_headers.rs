@@ -5,8 +5,8 @@
 //! media, originals), so an uploaded file opened directly can run nothing and nothing can
 //! frame it.
 //!
-//! Pages may not be framed by other sites (`frame-ancestors 'none'`); the embed page planned
-//! for the player will be the one exception.
+//! Pages may not be framed by other sites (`frame-ancestors 'none'`); the embed page
+//! (`/embed/{id}`, the player alone) is the one exception ([`embed_policy`]).
 
 use axum::http::HeaderValue;
 
@@ -27,11 +27,21 @@ pub const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 
 /// `s3.cdn_base_url` or `s3.redirect = "presigned"` is set; `blob:` for Media Source
 /// Extensions and hls.js's worker.
 pub fn page_policy(config: &Config) -> HeaderValue {
+    policy_with_ancestors(config, "'none'")
+}
+
+/// [`page_policy`] for the embed page: any site may frame it (`frame-ancestors *`; CSP Level 3
+/// §7.7.3), which is what an embed is for.
+pub fn embed_policy(config: &Config) -> HeaderValue {
+    policy_with_ancestors(config, "*")
+}
+
+fn policy_with_ancestors(config: &Config, ancestors: &str) -> HeaderValue {
     let extra: String = media_origins(config).iter().map(|o| format!(" {o}")).collect();
     let policy = format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
          media-src 'self' blob:{extra}; connect-src 'self'{extra}; worker-src 'self' blob:; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
     );
     HeaderValue::from_str(&policy).expect("origins were checked to be header-safe")
 }
