@@ -1,7 +1,8 @@
 //! Bundles the web front-end into the binary: every file of `web/static/` plus hls.js
 //! (`web/node_modules/hls.js/dist/hls.min.js`), Redoc's standalone bundle (the API reference page),
-//! tus-js-client's browser bundle (resumable uploads) and uPlot's script and stylesheet (the
-//! Analytics page's charts) from npm, pinned in `web/package-lock.json`.
+//! tus-js-client's browser bundle (resumable uploads), uPlot's script and stylesheet (the
+//! Analytics page's charts) and Media Chrome's IIFE bundle (the player's controls) from npm,
+//! pinned in `web/package-lock.json`.
 //! The build itself is hermetic: it reads files and fetches nothing. When the npm packages
 //! are missing it stops and says to run `./scripts/setup.sh` (which runs `npm ci` in `web/`);
 //! nothing is fetched at run time either.
@@ -17,6 +18,9 @@ const TUS_JS: &str = "web/node_modules/tus-js-client/dist/tus.min.js";
 /// uPlot's browser bundle (the global `uPlot`) and stylesheet, for the Analytics page's charts.
 const UPLOT_JS: &str = "web/node_modules/uplot/dist/uPlot.iife.min.js";
 const UPLOT_CSS: &str = "web/node_modules/uplot/dist/uPlot.min.css";
+/// Media Chrome's web components in one classic script (the global `MediaChrome`), for the
+/// player's controls on the watch and embed pages.
+const MEDIA_CHROME_JS: &str = "web/node_modules/media-chrome/dist/iife/all.js";
 
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -27,6 +31,7 @@ fn main() {
     println!("cargo:rerun-if-changed={TUS_JS}");
     println!("cargo:rerun-if-changed={UPLOT_JS}");
     println!("cargo:rerun-if-changed={UPLOT_CSS}");
+    println!("cargo:rerun-if-changed={MEDIA_CHROME_JS}");
 
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     if let Ok(dir) = std::fs::read_dir(root.join("web/static")) {
@@ -43,6 +48,7 @@ fn main() {
             ("tus.min.js", root.join(TUS_JS)),
             ("uPlot.iife.min.js", root.join(UPLOT_JS)),
             ("uPlot.min.css", root.join(UPLOT_CSS)),
+            ("media-chrome.js", root.join(MEDIA_CHROME_JS)),
         ] {
             assert!(
                 path.exists(),

@@ -220,6 +220,7 @@ async fn dashboards(db: &Db, videos: &[String], owner: i64) -> anyhow::Result<()
                     os: oses[rng.random_range(0..oses.len())].into(),
                     player: "kino".into(),
                     player_version: "1.7.4".into(),
+                    owner_id: Some(owner),
                     renditions: if started {
                         vec![(720, watch * 2 / 3), (360, watch / 3)]
                     } else {

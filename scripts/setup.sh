@@ -30,10 +30,10 @@ fi
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }
 
 # Front-end packages, pinned by package-lock.json, bundled into the binary by build.rs.
-[ -f web/node_modules/hls.js/dist/hls.min.js ] && [ -f web/node_modules/redoc/bundles/redoc.standalone.js ] && [ -f web/node_modules/tus-js-client/dist/tus.min.js ] && [ -f web/node_modules/uplot/dist/uPlot.iife.min.js ] && [ -f web/node_modules/uplot/dist/uPlot.min.css ] && [ -x web/node_modules/.bin/tsc ] || (cd web && npm ci --no-audit --no-fund --loglevel=error)
+[ -f web/node_modules/hls.js/dist/hls.min.js ] && [ -f web/node_modules/redoc/bundles/redoc.standalone.js ] && [ -f web/node_modules/tus-js-client/dist/tus.min.js ] && [ -f web/node_modules/uplot/dist/uPlot.iife.min.js ] && [ -f web/node_modules/uplot/dist/uPlot.min.css ] && [ -f web/node_modules/media-chrome/dist/iife/all.js ] && [ -x web/node_modules/.bin/tsc ] || (cd web && npm ci --no-audit --no-fund --loglevel=error)
 
 if $want_tests; then
-  [ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  [ -d tests/browser/node_modules/playwright-core ] && [ -f tests/browser/node_modules/axe-core/axe.min.js ] || (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
   command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 fi
 echo "setup: ffmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3), node $(node --version) ready"

@@ -158,3 +158,52 @@ CREATE TABLE qoe_site_rollups (
     h20 BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (bucket_secs, dim, value, bucket_start)
 );
+
+-- The same over all the videos of one owner (their Analytics page; kept when a video is deleted).
+CREATE TABLE qoe_owner_rollups (
+    bucket_secs  BIGINT NOT NULL,
+    owner_id     BIGINT NOT NULL,
+    dim          TEXT NOT NULL,
+    value        TEXT NOT NULL,
+    bucket_start BIGINT NOT NULL,
+    views            BIGINT NOT NULL DEFAULT 0,
+    play_requests    BIGINT NOT NULL DEFAULT 0,
+    started          BIGINT NOT NULL DEFAULT 0,
+    ebvs             BIGINT NOT NULL DEFAULT 0,   -- exits before video start
+    failures         BIGINT NOT NULL DEFAULT 0,
+    startup_ms_sum   BIGINT NOT NULL DEFAULT 0,
+    startup_score_sum DOUBLE PRECISION NOT NULL DEFAULT 0,  -- Σ per-view startup score (0–100)
+    watch_ms         BIGINT NOT NULL DEFAULT 0,
+    rebuffer_count   BIGINT NOT NULL DEFAULT 0,
+    rebuffer_ms      BIGINT NOT NULL DEFAULT 0,
+    seek_count       BIGINT NOT NULL DEFAULT 0,
+    seek_ms          BIGINT NOT NULL DEFAULT 0,
+    dropped_frames   BIGINT NOT NULL DEFAULT 0,
+    bitrate_bits     BIGINT NOT NULL DEFAULT 0,   -- Σ bitrate (bits/s) × seconds played at it
+    bitrate_ms       BIGINT NOT NULL DEFAULT 0,   -- ms played at a known bitrate
+    latency_ms_sum   BIGINT NOT NULL DEFAULT 0,
+    latency_samples  BIGINT NOT NULL DEFAULT 0,
+    -- video start time histogram: counts of started views per bucket (bounds in src/qoe/tally.rs)
+    h0  BIGINT NOT NULL DEFAULT 0,
+    h1  BIGINT NOT NULL DEFAULT 0,
+    h2  BIGINT NOT NULL DEFAULT 0,
+    h3  BIGINT NOT NULL DEFAULT 0,
+    h4  BIGINT NOT NULL DEFAULT 0,
+    h5  BIGINT NOT NULL DEFAULT 0,
+    h6  BIGINT NOT NULL DEFAULT 0,
+    h7  BIGINT NOT NULL DEFAULT 0,
+    h8  BIGINT NOT NULL DEFAULT 0,
+    h9  BIGINT NOT NULL DEFAULT 0,
+    h10 BIGINT NOT NULL DEFAULT 0,
+    h11 BIGINT NOT NULL DEFAULT 0,
+    h12 BIGINT NOT NULL DEFAULT 0,
+    h13 BIGINT NOT NULL DEFAULT 0,
+    h14 BIGINT NOT NULL DEFAULT 0,
+    h15 BIGINT NOT NULL DEFAULT 0,
+    h16 BIGINT NOT NULL DEFAULT 0,
+    h17 BIGINT NOT NULL DEFAULT 0,
+    h18 BIGINT NOT NULL DEFAULT 0,
+    h19 BIGINT NOT NULL DEFAULT 0,
+    h20 BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (bucket_secs, owner_id, dim, value, bucket_start)
+);

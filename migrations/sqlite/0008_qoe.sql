@@ -158,3 +158,52 @@ CREATE TABLE qoe_site_rollups (
     h20 INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (bucket_secs, dim, value, bucket_start)
 );
+
+-- The same over all the videos of one owner (their Analytics page; kept when a video is deleted).
+CREATE TABLE qoe_owner_rollups (
+    bucket_secs  INTEGER NOT NULL,
+    owner_id     INTEGER NOT NULL,
+    dim          TEXT NOT NULL,
+    value        TEXT NOT NULL,
+    bucket_start INTEGER NOT NULL,
+    views            INTEGER NOT NULL DEFAULT 0,
+    play_requests    INTEGER NOT NULL DEFAULT 0,
+    started          INTEGER NOT NULL DEFAULT 0,
+    ebvs             INTEGER NOT NULL DEFAULT 0,   -- exits before video start
+    failures         INTEGER NOT NULL DEFAULT 0,
+    startup_ms_sum   INTEGER NOT NULL DEFAULT 0,
+    startup_score_sum REAL NOT NULL DEFAULT 0,  -- Σ per-view startup score (0–100)
+    watch_ms         INTEGER NOT NULL DEFAULT 0,
+    rebuffer_count   INTEGER NOT NULL DEFAULT 0,
+    rebuffer_ms      INTEGER NOT NULL DEFAULT 0,
+    seek_count       INTEGER NOT NULL DEFAULT 0,
+    seek_ms          INTEGER NOT NULL DEFAULT 0,
+    dropped_frames   INTEGER NOT NULL DEFAULT 0,
+    bitrate_bits     INTEGER NOT NULL DEFAULT 0,   -- Σ bitrate (bits/s) × seconds played at it
+    bitrate_ms       INTEGER NOT NULL DEFAULT 0,   -- ms played at a known bitrate
+    latency_ms_sum   INTEGER NOT NULL DEFAULT 0,
+    latency_samples  INTEGER NOT NULL DEFAULT 0,
+    -- video start time histogram: counts of started views per bucket (bounds in src/qoe/tally.rs)
+    h0  INTEGER NOT NULL DEFAULT 0,
+    h1  INTEGER NOT NULL DEFAULT 0,
+    h2  INTEGER NOT NULL DEFAULT 0,
+    h3  INTEGER NOT NULL DEFAULT 0,
+    h4  INTEGER NOT NULL DEFAULT 0,
+    h5  INTEGER NOT NULL DEFAULT 0,
+    h6  INTEGER NOT NULL DEFAULT 0,
+    h7  INTEGER NOT NULL DEFAULT 0,
+    h8  INTEGER NOT NULL DEFAULT 0,
+    h9  INTEGER NOT NULL DEFAULT 0,
+    h10 INTEGER NOT NULL DEFAULT 0,
+    h11 INTEGER NOT NULL DEFAULT 0,
+    h12 INTEGER NOT NULL DEFAULT 0,
+    h13 INTEGER NOT NULL DEFAULT 0,
+    h14 INTEGER NOT NULL DEFAULT 0,
+    h15 INTEGER NOT NULL DEFAULT 0,
+    h16 INTEGER NOT NULL DEFAULT 0,
+    h17 INTEGER NOT NULL DEFAULT 0,
+    h18 INTEGER NOT NULL DEFAULT 0,
+    h19 INTEGER NOT NULL DEFAULT 0,
+    h20 INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (bucket_secs, owner_id, dim, value, bucket_start)
+);

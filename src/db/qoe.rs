@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 use super::{Db, DbError, query};
 use crate::qoe::beacon::{Event, ViewDelta};
-use crate::qoe::rollup::RollupKey;
+use crate::qoe::rollup::{RollupKey, Target};
 use crate::qoe::tally::{COUNTER_COLUMNS, START_BUCKETS, Tally, ViewFacts};
 
 /// Events of one beacon request, with what the server knows of its sender.
@@ -52,6 +52,8 @@ pub struct ViewRow {
     pub ended: bool,
     pub page_hidden: bool,
     pub rolled_at: Option<i64>,
+    /// The video's owner (None for operator imports or a deleted video).
+    pub owner_id: Option<i64>,
     /// (height px, ms played).
     pub renditions: Vec<(i64, i64)>,
     pub facts: ViewFacts,
@@ -76,6 +78,18 @@ const VIEW_COLUMNS: &str = "view_id, video_id, started_at, updated_at, browser, 
      play_requested, startup_ms, watch_ms, rebuffer_count, rebuffer_ms, seek_count, seek_ms, errors, failed, \
      error_code, error_detail, dropped_frames, bitrate_bits, bitrate_ms, latency_ms_sum, latency_samples, ended, \
      page_hidden, rolled_at";
+
+/// The columns of a view row, each prefixed with `alias` (e.g. `q.`), and its video's owner.
+fn view_columns(alias: &str) -> String {
+    let cols: Vec<String> = VIEW_COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}{}", c.trim()))
+        .collect();
+    format!(
+        "{}, (SELECT owner_id FROM videos WHERE videos.id = {alias}video_id) AS owner_id",
+        cols.join(", ")
+    )
+}
 
 fn hist_columns() -> impl Iterator<Item = String> {
     (0..START_BUCKETS).map(|i| format!("h{i}"))
@@ -129,6 +143,7 @@ fn view_from_row(row: &AnyRow, now: i64, idle_ms: i64) -> Result<ViewRow, sqlx::
         ended: flag("ended")?,
         page_hidden,
         rolled_at,
+        owner_id: row.try_get("owner_id")?,
         renditions: Vec::new(),
         facts: ViewFacts {
             play_requested: flag("play_requested")?,
@@ -329,10 +344,13 @@ impl Db {
 
     /// One view, if stored (`idle_ms`: `analytics.view_idle_secs`, for whether it is over).
     pub async fn qoe_view(&self, view_id: &str, now: i64, idle_ms: i64) -> Result<Option<ViewRow>, DbError> {
-        let row = query(&format!("SELECT {VIEW_COLUMNS} FROM qoe_views WHERE view_id = ?"))
-            .bind(view_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = query(&format!(
+            "SELECT {} FROM qoe_views q WHERE q.view_id = ?",
+            view_columns("q.")
+        ))
+        .bind(view_id)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let view = view_from_row(&row, now, idle_ms)?;
         Ok(self.with_renditions(vec![view]).await?.pop())
@@ -369,11 +387,7 @@ impl Db {
     ) -> Result<Vec<ViewRow>, DbError> {
         let (filter, video, owner) = scope_filter(scope, "q.video_id");
         let open = if open_only { "AND q.rolled_at IS NULL" } else { "" };
-        let cols = VIEW_COLUMNS
-            .split(", ")
-            .map(|c| format!("q.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = view_columns("q.");
         let sql = format!(
             "SELECT {cols} FROM qoe_views q WHERE {filter} {open} AND q.started_at >= ? AND q.started_at < ?
              ORDER BY q.started_at DESC LIMIT {limit}"
@@ -406,10 +420,8 @@ impl Db {
         let sums = tally_sums("r.");
         let (table, filter, video, owner) = match scope {
             QoeScope::Site => ("qoe_site_rollups", "1 = 1".to_string(), None, None),
-            s => {
-                let (f, v, o) = scope_filter(s, "r.video_id");
-                ("qoe_rollups", f, v, o)
-            }
+            QoeScope::Owner(o) => ("qoe_owner_rollups", "r.owner_id = ?".to_string(), None, Some(*o)),
+            QoeScope::Video(v) => ("qoe_rollups", "r.video_id = ?".to_string(), Some(v.clone()), None),
         };
         // The series needs `all` by bucket; the breakdowns need the other dimensions summed
         // over the range (bucket_start 0): far fewer rows to carry than every cell.
@@ -498,8 +510,9 @@ impl Db {
     pub async fn roll_up_views(&self, now: i64, idle_ms: i64, limit: u32) -> Result<Vec<ViewRow>, DbError> {
         let mut tx = self.write_tx().await?;
         let rows = query(&format!(
-            "SELECT {VIEW_COLUMNS} FROM qoe_views WHERE rolled_at IS NULL
-             AND ((page_hidden = 1 AND updated_at <= ?) OR updated_at <= ?) ORDER BY updated_at LIMIT {limit}"
+            "SELECT {} FROM qoe_views q WHERE q.rolled_at IS NULL
+             AND ((q.page_hidden = 1 AND q.updated_at <= ?) OR q.updated_at <= ?) ORDER BY q.updated_at LIMIT {limit}",
+            view_columns("q.")
         ))
         .bind(now - PAGE_HIDE_GRACE_MS)
         .bind(now - idle_ms)
@@ -578,7 +591,7 @@ impl Db {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        for table in ["qoe_rollups", "qoe_site_rollups"] {
+        for table in ["qoe_rollups", "qoe_owner_rollups", "qoe_site_rollups"] {
             for (bucket, days) in [(60, 2.0), (3600, 90.0), (86_400, rollup_days)] {
                 n += query(&format!(
                     "DELETE FROM {table} WHERE bucket_secs = ? AND bucket_start < ?"
@@ -628,14 +641,25 @@ async fn add_rollups(
         .chain(std::iter::once("startup_score_sum".to_string()))
         .collect();
     let cols = counters.join(", ");
-    let (video_rows, site_rows): (Vec<_>, Vec<_>) = rows.iter().partition(|(k, _)| k.video_id.is_some());
+    let of = |want: fn(&Target) -> bool| -> Vec<(&RollupKey, &Tally)> {
+        rows.iter().filter(|(k, _)| want(&k.target)).collect()
+    };
     for (table, key_cols, list) in [
         (
             "qoe_rollups",
             "bucket_secs, video_id, dim, value, bucket_start",
-            video_rows,
+            of(|t| matches!(t, Target::Video(_))),
         ),
-        ("qoe_site_rollups", "bucket_secs, dim, value, bucket_start", site_rows),
+        (
+            "qoe_owner_rollups",
+            "bucket_secs, owner_id, dim, value, bucket_start",
+            of(|t| matches!(t, Target::Owner(_))),
+        ),
+        (
+            "qoe_site_rollups",
+            "bucket_secs, dim, value, bucket_start",
+            of(|t| matches!(t, Target::Site)),
+        ),
     ] {
         let adds = counters
             .iter()
@@ -653,8 +677,10 @@ async fn add_rollups(
             let mut q = query(&sql);
             for (key, tally) in chunk {
                 q = q.bind(key.bucket_secs);
-                if let Some(v) = &key.video_id {
-                    q = q.bind(v.clone());
+                match &key.target {
+                    Target::Video(v) => q = q.bind(v.clone()),
+                    Target::Owner(o) => q = q.bind(*o),
+                    Target::Site => {}
                 }
                 q = q.bind(key.dim).bind(key.value.clone()).bind(key.bucket_start);
                 for n in tally.counters().into_iter().chain(tally.hist) {

@@ -25,7 +25,8 @@ pub const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 
 /// CSP for Kino's pages: scripts and styles from Kino only; media and hls.js's requests to
 /// Kino, plus the CDN or object store that segments are redirected to when
 /// `s3.cdn_base_url` or `s3.redirect = "presigned"` is set; `blob:` for Media Source
-/// Extensions and hls.js's worker.
+/// Extensions and hls.js's worker; `data:` media for the `<track src="data:,WEBVTT">` hls.js
+/// makes for each subtitle rendition.
 pub fn page_policy(config: &Config) -> HeaderValue {
     policy_with_ancestors(config, "'none'")
 }
@@ -40,7 +41,7 @@ fn policy_with_ancestors(config: &Config, ancestors: &str) -> HeaderValue {
     let extra: String = media_origins(config).iter().map(|o| format!(" {o}")).collect();
     let policy = format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         media-src 'self' blob:{extra}; connect-src 'self'{extra}; worker-src 'self' blob:; object-src 'none'; \
+         media-src 'self' blob: data:{extra}; connect-src 'self'{extra}; worker-src 'self' blob:; object-src 'none'; \
          base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
     );
     HeaderValue::from_str(&policy).expect("origins were checked to be header-safe")
@@ -101,7 +102,7 @@ mod tests {
         config.s3.endpoint = Some("http://127.0.0.1:9000".into());
         let policy = page_policy(&config);
         let policy = policy.to_str().unwrap();
-        assert!(policy.contains("media-src 'self' blob: https://cdn.example.com http://127.0.0.1:9000"));
+        assert!(policy.contains("media-src 'self' blob: data: https://cdn.example.com http://127.0.0.1:9000"));
         assert!(policy.contains("connect-src 'self' https://cdn.example.com http://127.0.0.1:9000;"));
     }
 }

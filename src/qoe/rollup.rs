@@ -1,5 +1,5 @@
 //! Rollups: views that are over are added, once, to per-minute, per-hour and per-day rows of
-//! their video and of the site, by dimension (all, browser, OS, player, rendition); a task on
+//! their video, of its owner and of the site, by dimension (all, browser, OS, player, rendition); a task on
 //! every node does it every few seconds and prunes what is past its retention (the database
 //! serialises the nodes: see [`crate::db::Db::roll_up_views`]).
 
@@ -22,12 +22,19 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Views rolled up per transaction.
 const ROLL_BATCH: u32 = 500;
 
-/// Where a view's tally goes: granularity, video (None: the site), dimension, value and
-/// bucket start (Unix ms).
+/// Whose rollup a row is: one video's, one owner's (all their videos), or the site's.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    Video(String),
+    Owner(i64),
+    Site,
+}
+
+/// Where a view's tally goes: granularity, target, dimension, value and bucket start (Unix ms).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RollupKey {
     pub bucket_secs: i64,
-    pub video_id: Option<String>,
+    pub target: Target,
     pub dim: &'static str,
     pub value: String,
     pub bucket_start: i64,
@@ -71,10 +78,14 @@ pub fn rollup_rows(views: &[ViewRow]) -> BTreeMap<RollupKey, Tally> {
     for view in views {
         for (dim, value, tally) in view_tallies(view) {
             for bucket_secs in BUCKETS_SECS {
-                for video_id in [Some(view.video_id.clone()), None] {
+                let mut targets = vec![Target::Video(view.video_id.clone()), Target::Site];
+                if let Some(owner) = view.owner_id {
+                    targets.push(Target::Owner(owner));
+                }
+                for target in targets {
                     let key = RollupKey {
                         bucket_secs,
-                        video_id,
+                        target,
                         dim,
                         value: value.clone(),
                         bucket_start: bucket_start(view.started_at, bucket_secs),
@@ -167,6 +178,7 @@ mod tests {
             player: "kino".into(),
             player_version: "1.7.4".into(),
             renditions: vec![(720, 8000), (360, 4000)],
+            owner_id: Some(7),
             facts: ViewFacts {
                 play_requested: true,
                 startup_ms: Some(400),
@@ -177,11 +189,11 @@ mod tests {
             ..ViewRow::default()
         };
         let rows = rollup_rows(&[view.clone(), view]);
-        // (all, browser, os, player, two renditions) × 3 granularities × (video, site).
-        assert_eq!(rows.len(), 6 * 3 * 2);
+        // (all, browser, os, player, two renditions) × 3 granularities × (video, owner, site).
+        assert_eq!(rows.len(), 6 * 3 * 3);
         let key = RollupKey {
             bucket_secs: 60,
-            video_id: None,
+            target: Target::Site,
             dim: "rendition",
             value: "720".into(),
             bucket_start: 3_660_000,
@@ -189,7 +201,7 @@ mod tests {
         assert_eq!(rows[&key].watch_ms, 16_000);
         let player = RollupKey {
             bucket_secs: 3600,
-            video_id: Some("abcdefghijkl".into()),
+            target: Target::Video("abcdefghijkl".into()),
             dim: "player",
             value: "kino 1.7.4".into(),
             bucket_start: 3_600_000,

@@ -9,7 +9,7 @@
 import { getJSON, signInHref } from './api.js';
 import { drawCharts } from './analytics-charts.js';
 import { el } from './dom.js';
-import { formatBitrate } from './format.js';
+import { formatBitrate, renditionLabel } from './format.js';
 import { initHeader } from './header.js';
 import { NONE, formatMs, formatNumber, formatRatio, formatSeconds, formatTime, formatWatchTime } from './qoe-format.js';
 
@@ -111,7 +111,9 @@ function renderTiles(s) {
 const num = (text) => el('td', { class: 'num', text });
 
 /**
- * @param {Array<{ height: number, seconds: number, share: number }>} rows
+ * Rows labelled by the rendition's short side (720p for 720×1280) when the server gives its
+ * width, else by its height.
+ * @param {Array<{ height: number, width?: number, seconds: number, share: number }>} rows
  */
 function renderRenditions(rows) {
   const list = Array.isArray(rows) ? [...rows].sort((a, b) => (b.height || 0) - (a.height || 0)) : [];
@@ -120,7 +122,7 @@ function renderRenditions(rows) {
     const bar = el('span', { class: 'qoe-share-bar' });
     bar.style.width = `${(share * 100).toFixed(1)}%`;
     return el('tr', {},
-      el('th', { scope: 'row', text: r.height > 0 ? `${r.height}p` : 'Unknown' }),
+      el('th', { scope: 'row', text: renditionLabel(r.width, r.height) || 'Unknown' }),
       num(formatWatchTime(r.seconds)),
       el('td', { class: 'qoe-share' },
         el('span', { class: 'qoe-share-track', 'aria-hidden': 'true' }, bar),
@@ -295,7 +297,7 @@ function renderTimeline(events) {
  */
 function renderViewSummary(v) {
   const renditions = Array.isArray(v.renditions)
-    ? [...v.renditions].sort((a, b) => (b.height || 0) - (a.height || 0)).map((r) => `${r.height > 0 ? `${r.height}p` : 'unknown'} ${formatWatchTime(r.seconds)}`).join(', ')
+    ? [...v.renditions].sort((a, b) => (b.height || 0) - (a.height || 0)).map((r) => `${renditionLabel(r.width, r.height) || 'unknown'} ${formatWatchTime(r.seconds)}`).join(', ')
     : '';
   const facts = [
     ['Started', formatTime(v.started_at)],

@@ -18,11 +18,14 @@ const LIVE_PLACEHOLDERS = { idle: 'Not started yet', live: 'Broadcasting', ended
  *   playable?: boolean, hls_url?: string | null, media?: { hls?: string | null } | null,
  *   renditions?: Array<{ name: string, width?: number | null, height?: number | null }>,
  *   source_bytes?: number, live?: import('./live-status.js').LiveInfo | null,
+ *   storyboard?: string | null,
  * }} Video
  * `playable`: watchable now — ready, or processing with a first rendition published (then
  * `renditions` lists what is published so far and the playlist grows until ready).
  * `hls_url` (or `media.hls`): the multivariant playlist, null while it may not be played.
  * `live`: for a live stream until it becomes its replay (then `status` is idle, live or ended).
+ * `storyboard`: the WebVTT thumbnails track of the seek bar's previews (signed like the stream),
+ * absent or null when there is none.
  */
 
 /**

@@ -152,21 +152,26 @@ class RenditionList extends TrackList {
     this.replace(items, 'addrendition', 'removerendition');
     const level = items.length > 1 ? levelForQuality(hls.levels, savedQuality()) : -1;
     this.#selected = level;
-    hls.currentLevel = level;
+    // A new source starts automatic; switch only when the viewer chose a level.
+    if (level >= 0 || hls.manualLevel !== -1) hls.currentLevel = level;
     this.dispatchEvent(new Event('change'));
   }
 }
 
 /** One of video.audioTracks: an hls.js audio track; enabling it switches hls.js to it. */
 class AudioTrack {
+  /** (private: Media Chrome compares tracks as JSON, which must not hold the list) */
+  #list;
+  #index;
+
   /**
    * @param {AudioTrackList} list
    * @param {number} index
    * @param {{ name?: string, lang?: string, default?: boolean }} track
    */
   constructor(list, index, track) {
-    this.list = list;
-    this.index = index;
+    this.#list = list;
+    this.#index = index;
     this.id = String(index);
     this.kind = index === 0 || track.default ? 'main' : 'alternative';
     this.label = track.name || track.lang || `Track ${index + 1}`;
@@ -174,11 +179,15 @@ class AudioTrack {
   }
 
   get enabled() {
-    return this.list.hls !== null && this.list.hls.audioTrack === this.index;
+    return this.#list.hls !== null && this.#list.hls.audioTrack === this.#index;
   }
 
   set enabled(on) {
-    if (on) this.list.select(this.index, { remember: true });
+    if (on) this.#list.select(this.#index, { remember: true });
+  }
+
+  toJSON() {
+    return { id: this.id, kind: this.kind, label: this.label, language: this.language, enabled: this.enabled };
   }
 }
 

@@ -1,10 +1,11 @@
 // @ts-check
-// The watch page's player: hls.js (Safari: native HLS) with the quality menu, and the renewal of
-// time-limited stream grants (unlisted and private videos) before or when they expire, so that
-// playback goes on without a reload. Live streams play from the live edge (hls.js's defaults:
-// three segments behind it) and tell where that edge is. Exposes window.kinoPlayer for tests and
-// debugging.
-import { formatBitrate } from './format.js';
+// The player of the watch and embed pages: hls.js (Safari: native HLS) in the page's <video>,
+// whose controls are Media Chrome's (player-ui.js; its quality and audio menus follow hls.js
+// through player-tracks.js), and the renewal of time-limited stream grants (unlisted and
+// private videos) before or when they expire, so that playback goes on without a reload. Live
+// streams play from the live edge (hls.js's defaults: three segments behind it) and tell where
+// that edge is. Exposes window.kinoPlayer for tests and debugging.
+import { followHls } from './player-tracks.js';
 
 const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page view
 
@@ -27,7 +28,7 @@ const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page vi
  * @typedef {object} PlayerControl
  * @property {(playback: Playback, startAt?: number | null) => void} reload Plays `playback` (a
  *   rewritten multivariant playlist) instead of the current source: from where playback is (or
- *   `startAt`), paused or playing as it was, quality back to Auto.
+ *   `startAt`), paused or playing as it was, at the quality the viewer chose (or Auto).
  * @property {() => void} stop Stops loading (the video failed meanwhile); reload starts again.
  * @property {() => number | null} liveEdge Live streams: where playback at the live edge is on the
  *   media timeline (hls.js's liveSyncPosition, three segments behind the newest); null otherwise.
@@ -52,48 +53,13 @@ function idleControl(/** @type {HTMLVideoElement} */ video) {
   };
 }
 
+/** The bar under the watch page's player (live edge, share, download); absent on the embed page. */
 const playerBar = document.getElementById('player-bar');
-const quality = /** @type {HTMLSelectElement} */ (document.getElementById('quality'));
-const currentLevel = document.getElementById('current-level');
 
-/** Hides the quality menu (native HLS, or nothing to choose from). */
-export function hideQuality() {
-  quality.closest('label').hidden = true;
+/** Shows the bar under the player, where there is one. */
+function showPlayerBar() {
+  if (playerBar) playerBar.hidden = false;
 }
-
-/**
- * @param {{ height?: number, name?: string, bitrate: number }} level
- * @param {number} index
- */
-function levelLabel(level, index) {
-  const size = level.height ? `${level.height}p` : level.name || `Level ${index + 1}`;
-  const rate = formatBitrate(level.bitrate);
-  return rate ? `${size} · ${rate}` : size;
-}
-
-/** @param {InstanceType<HlsClass>} hls */
-function fillQuality(hls) {
-  const options = hls.levels
-    .map((level, index) => ({ level, index }))
-    .sort((a, b) => (b.level.height || 0) - (a.level.height || 0) || b.level.bitrate - a.level.bitrate)
-    .map(({ level, index }) => new Option(levelLabel(level, index), String(index)));
-  quality.closest('label').hidden = false; // hidden while the video had failed
-  quality.replaceChildren(new Option('Auto', '-1'), ...options);
-  quality.value = '-1';
-  quality.disabled = hls.levels.length < 2;
-}
-
-/**
- * @param {InstanceType<HlsClass>} hls
- * @param {number} index
- */
-function showCurrentLevel(hls, index) {
-  const level = hls.levels[index];
-  if (!level) return;
-  currentLevel.textContent = `Playing ${levelLabel(level, index)}${hls.autoLevelEnabled ? ' (auto)' : ''}`;
-  quality.value = hls.autoLevelEnabled ? '-1' : String(index);
-}
-
 
 /**
  * True when `playback`'s grant has expired (or expires within `marginMs`).
@@ -158,6 +124,7 @@ function startHls(playback, startAt, { video, fetchPlayback, showError, live = f
     },
   });
   video.dispatchEvent(new CustomEvent('kino:hls', { detail: hls })); // for qoe.js
+  followHls(video, hls); // the quality and audio menus
   const fatalErrors = [];
   const renewals = [];
   const reloads = [];
@@ -249,11 +216,7 @@ function startHls(playback, startAt, { video, fetchPlayback, showError, live = f
     clearTimeout(renewTimer);
   });
 
-  hls.on(Hls.Events.MANIFEST_PARSED, () => {
-    fillQuality(hls);
-    playerBar.hidden = false;
-  });
-  hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => showCurrentLevel(hls, data.level));
+  hls.on(Hls.Events.MANIFEST_PARSED, showPlayerBar);
   hls.on(Hls.Events.ERROR, async (_event, data) => {
     if (data.type === Hls.ErrorTypes.NETWORK_ERROR && !data.fatal) {
       // hls.js does not retry a 4xx; renewing now lets its next attempt (another level, or the
@@ -276,11 +239,6 @@ function startHls(playback, startAt, { video, fetchPlayback, showError, live = f
     showError(`Playback stopped because of ${what} (${data.details}).`);
     hls.destroy();
   });
-  quality.addEventListener('change', () => {
-    hls.currentLevel = Number(quality.value);
-    if (hls.currentLevel >= 0) showCurrentLevel(hls, hls.currentLevel);
-  });
-
   hls.loadSource(playback.url);
   hls.attachMedia(video);
 
@@ -295,7 +253,8 @@ function startHls(playback, startAt, { video, fetchPlayback, showError, live = f
       triedMediaRecovery = false;
       // loadSource() detaches and re-attaches the <video> (a new MediaSource: the element
       // pauses at 0); hls.js then starts loading where config.startPosition says, seeks there
-      // once data is in, and the level choice is back to automatic.
+      // once data is in, and the quality menu applies the viewer's choice again
+      // (player-tracks.js, on MANIFEST_PARSED).
       hls.config.startPosition = Number.isFinite(at) && at >= 0 ? at : 0;
       reloading(video, at, wasPlaying);
       hls.loadSource(fresh.url);
@@ -400,12 +359,10 @@ export function startPlayer(v, playback, startAt, ctx) {
       }, { once: true });
     }
     video.src = playback.url;
-    hideQuality();
-    playerBar.hidden = false;
+    showPlayerBar();
   } else {
     showError('This browser cannot play HLS video (no Media Source Extensions). Use the download link instead.');
-    playerBar.hidden = false;
-    hideQuality();
+    showPlayerBar();
   }
   let nativeRecoveries = 0;
   video.addEventListener('error', async () => {

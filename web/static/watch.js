@@ -12,6 +12,10 @@
 // first segments are out (watch-live.js: the edge button, the notes), has its chat beside the
 // player (chat.js), and moves onto its replay where the viewer is when `video.ready` comes;
 // the replay's chat shows each message at the video time it was sent at.
+// The player's controls are Media Chrome's (player-ui.js: quality, speed, captions and audio
+// menus, theater mode, keyboard shortcuts, seek-bar previews from the storyboard). `?t=1m30s`
+// starts playback there (instead of where a signed-in viewer left off); timestamps in comments
+// seek the player; Share gives the link (at the current time) and the embed code (share.js).
 import { currentUser, getJSON, sessionGeneration, signInHref, withSession } from './api.js';
 import { privacyBadge, statusBadge, userHref } from './cards.js';
 import { initChat } from './chat.js';
@@ -22,10 +26,13 @@ import { initHeader } from './header.js';
 import { isLiveStream, liveBadge, liveStateOf } from './live-status.js';
 import { liveChannel } from './live.js';
 import { loadMoreFrom } from './more-from.js';
-import { hideQuality, startPlayer } from './player.js';
+import { startPlayer } from './player.js';
+import { mountPlayer } from './player-ui.js';
 import { startQoe } from './qoe.js';
 import { retryBox } from './retry.js';
+import { initShare } from './share.js';
 import { tagChips, tagsOf } from './tags.js';
+import { startTimeFromUrl } from './timecode.js';
 import { createLiveBar } from './watch-live.js';
 import { resumePosition, trackPlayback } from './watch-progress.js';
 
@@ -42,6 +49,12 @@ const playerBar = document.getElementById('player-bar');
 const wrap = video.closest('.player-wrap');
 const note = document.getElementById('processing-note');
 const liveBar = createLiveBar({ video, player: () => state.player });
+/** `?t=` of the address: where playback starts (not where the viewer left off), or null. */
+const linkedStart = startTimeFromUrl();
+const ui = mountPlayer(video, {
+  theaterTarget: document.querySelector('main.watch'),
+  active: () => !!state.player && !wrap.classList.contains('inactive'),
+});
 
 /**
  * Watchable now: ready, or processing with a first rendition published.
@@ -102,6 +115,7 @@ function showInfo(v) {
   // A live stream has no original file to download (nor has its replay).
   download.hidden = !v.download_url || liveNow || state.wasLive;
   if (liveNow && v.live) showViewers(v.live.viewers);
+  ui.setStoryboard(!liveNow && typeof v.storyboard === 'string' ? v.storyboard : null);
 }
 
 /** GET /api/videos/{id}/playback: {url, poster_url, expires_at}. */
@@ -240,12 +254,21 @@ async function show(v) {
   else showProcessing(v);
 }
 
+/**
+ * Where the link asks playback to start (`?t=`), when that is inside the video; else null.
+ * @param {Video} v
+ */
+function linkedStartFor(v) {
+  if (linkedStart === null) return null;
+  return Number.isFinite(v.duration) && v.duration > 0 && linkedStart >= v.duration ? null : linkedStart;
+}
+
 /** @param {Video} v */
 async function startReady(v) {
   state.phase = 'ready';
   hideNote();
   let playback;
-  const resume = resumePosition(id, v);
+  const resume = linkedStartFor(v) !== null ? Promise.resolve(linkedStartFor(v)) : resumePosition(id, v);
   try {
     playback = await fetchPlayback();
   } catch (err) {
@@ -269,7 +292,7 @@ async function startReady(v) {
 async function startEarly(v) {
   state.phase = 'early';
   let playback;
-  const resume = resumePosition(id, v);
+  const resume = linkedStartFor(v) !== null ? Promise.resolve(linkedStartFor(v)) : resumePosition(id, v);
   try {
     playback = await fetchStream();
   } catch (err) {
@@ -397,7 +420,9 @@ function play(v, playback, startAt) {
   }
   state.player = startPlayer(v, playback, startAt, { video, fetchPlayback: fetchStream, showError, live: isLiveStream(v) });
   startQoeOnce(v, playback);
-  trackPlayback({ id, video, startAt, state, stats, showViews, saving: () => state.phase !== 'live' });
+  // A start asked for by the link (?t=) is not a resumed one: no "Resumed at" note.
+  const resumedAt = linkedStart !== null && startAt === linkedStart ? null : startAt;
+  trackPlayback({ id, video, startAt: resumedAt, state, stats, showViews, saving: () => state.phase !== 'live' });
 }
 
 let qoeStarted = false;
@@ -455,7 +480,6 @@ function showFailed(v) {
   showError(`Processing failed: ${v.error || 'unknown error'}`);
   if (v.can_edit === true) playerError.append(retryControls());
   playerBar.hidden = !v.download_url;
-  hideQuality();
 }
 
 /** "Retry processing" (owner and admins), then the processing state. */
@@ -568,6 +592,8 @@ const stats = {
   // Live streams: waited for the broadcast, players started on the live edge, moves onto the
   // replay, live-stream events heard.
   sawWaiting: false, liveStarts: 0, replayReloads: 0, liveEvents: 0,
+  // Comment timestamps clicked (seeks without a reload).
+  timestampSeeks: 0,
 };
 window.kinoWatch = stats;
 
@@ -649,6 +675,22 @@ for (const type of ['job.progress', 'video.playable', 'video.ready', 'video.fail
 live.on('viewers', (msg) => {
   if (Number.isFinite(msg.count)) showViewers(msg.count);
 });
+
+// Timestamps in comments ("1:23", timecode.js) seek the player where it is, without a reload
+// (their href, /watch/ID?t=…, is for opening them elsewhere).
+document.addEventListener('click', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a.timestamp[data-t]') : null;
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  const t = Number(/** @type {HTMLElement} */ (link).dataset.t);
+  if (!state.player || !Number.isFinite(t) || wrap.classList.contains('inactive')) return; // nothing playing: follow the link
+  event.preventDefault();
+  video.currentTime = t;
+  if (video.paused) video.play().catch(() => {});
+  stats.timestampSeeks += 1;
+  wrap.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+});
+
+initShare({ id, video, getVideo: () => state.video });
 
 // The header's session check runs beside the first load; if it had to renew the session, the
 // video's details (owner-only fields such as can_edit) are read again.

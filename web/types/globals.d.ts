@@ -37,6 +37,8 @@ interface Window {
   uPlot?: UPlotClass;
   /** The player's QoE beacons (qoe.js), for tests and debugging. */
   kinoQoe?: KinoQoe;
+  /** The player's controls (player-ui.js: Media Chrome), for tests and debugging. */
+  kinoPlayerUi?: import('../static/player-ui.js').PlayerUi;
 }
 
 /** What qoe.js exposes as window.kinoQoe (and startQoe returns). */
