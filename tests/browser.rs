@@ -14,6 +14,12 @@
 //!   over RTMP, sees the owner's Go live page show ingest health, plays it live by itself, reports the latency behind the live edge, uses the
 //!   live-edge button, chats between two users, and follows the stream onto its replay with
 //!   the chat replayed at its broadcast times.
+//! - `player.mjs` uses the player as a viewer would: the quality menu (short-side labels, the
+//!   choice kept after a reload), keyboard shortcuts and their `?` dialog, the share link at
+//!   the current time, a comment's timestamp seeking, storyboard previews on the seek bar, an
+//!   uploaded caption track showing its cue at its time, and the embed page playing in a
+//!   cross-site `<iframe>`, with no CSP violation. `a11y.mjs` runs axe-core on every page
+//!   (signed out and in) and fails on any serious or critical violation.
 //! - `qoe.mjs` plays a two-rendition video under network throttling (Chrome DevTools
 //!   Protocol) until it stalls and switches down, and finds that view — its rebuffer, its
 //!   down-switch, a start-up time within 20 % of what the page measured — through the API
@@ -47,11 +53,27 @@ fn browser_missing() -> Option<String> {
 /// Runs `node tests/browser/SCRIPT ARGS…`, asserts it succeeded, and returns the JSON summary
 /// it prints last on stdout.
 async fn run_check(server: &Server, script: &str, args: Vec<String>) -> serde_json::Value {
+    run_check_env(server, script, args, Vec::new()).await
+}
+
+/// [`run_check`] with extra environment variables for the script.
+async fn run_check_env(
+    server: &Server,
+    script: &str,
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+) -> serde_json::Value {
     let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser").join(script);
-    let out =
-        tokio::task::spawn_blocking(move || Command::new("node").arg(path).args(args).output().expect("run node"))
-            .await
-            .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(path)
+            .args(args)
+            .envs(env)
+            .output()
+            .expect("run node")
+    })
+    .await
+    .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -238,6 +260,65 @@ async fn qoe_beacons_report_a_throttled_view_and_a_failing_one_in_chromium() {
         &server,
         "qoe.mjs",
         vec![server.base.clone(), id, server.admin_token.clone(), failing],
+    )
+    .await;
+    assert_eq!(summary["ok"], true, "{summary}");
+}
+
+/// A ready 720p/360p video of 32 s with a caption track whose first cue says `text`.
+async fn captioned(server: &Server, text: &str) -> String {
+    let clip = make_clip(&server.data_dir, "player.mp4", "1280x720", 32, H264_FAST);
+    let id = server.upload_ok(&clip).await;
+    let done = server.wait_done(&id, Duration::from_secs(480)).await;
+    assert_eq!(done["status"], "ready", "{done}");
+    let vtt = format!("WEBVTT\n\n00:00:00.500 --> 00:00:20.000\n{text}\n");
+    let form = reqwest::multipart::Form::new()
+        .text("lang", "en")
+        .text("label", "English")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(vtt.into_bytes()).file_name("en.vtt"),
+        );
+    let r = server
+        .http
+        .post(server.url(&format!("/api/videos/{id}/captions")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    id
+}
+
+#[tokio::test]
+async fn the_player_has_menus_shortcuts_previews_captions_sharing_and_embeds_in_chromium() {
+    if browser_missing().is_some() {
+        return;
+    }
+    let server = Server::start(&[("KINO_LADDER__PRESET", "ultrafast")]);
+    let caption = "Kino caption check";
+    let id = captioned(&server, caption).await;
+    let summary = run_check_env(
+        &server,
+        "player.mjs",
+        vec![server.base.clone(), id, server.admin_token.clone()],
+        vec![("CAPTION_TEXT", caption.to_string())],
+    )
+    .await;
+    assert_eq!(summary["ok"], true, "{summary}");
+}
+
+#[tokio::test]
+async fn every_page_passes_axe_core_in_chromium() {
+    if browser_missing().is_some() {
+        return;
+    }
+    let server = Server::start(&[("KINO_LADDER__PRESET", "ultrafast")]);
+    let id = captioned(&server, "Accessible").await;
+    let summary = run_check(
+        &server,
+        "a11y.mjs",
+        vec![server.base.clone(), id, server.admin_token.clone()],
     )
     .await;
     assert_eq!(summary["ok"], true, "{summary}");
