@@ -107,7 +107,7 @@ CREATE TABLE qoe_rollups (
     h18 INTEGER NOT NULL DEFAULT 0,
     h19 INTEGER NOT NULL DEFAULT 0,
     h20 INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (bucket_secs, video_id, dim, value, bucket_start)
+    PRIMARY KEY (bucket_secs, video_id, bucket_start, dim, value)
 );
 CREATE INDEX qoe_rollups_time ON qoe_rollups (bucket_secs, dim, bucket_start);
 
@@ -156,7 +156,7 @@ CREATE TABLE qoe_site_rollups (
     h18 INTEGER NOT NULL DEFAULT 0,
     h19 INTEGER NOT NULL DEFAULT 0,
     h20 INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (bucket_secs, dim, value, bucket_start)
+    PRIMARY KEY (bucket_secs, bucket_start, dim, value)
 );
 
 -- The same over all the videos of one owner (their Analytics page; kept when a video is deleted).
@@ -205,5 +205,5 @@ CREATE TABLE qoe_owner_rollups (
     h18 INTEGER NOT NULL DEFAULT 0,
     h19 INTEGER NOT NULL DEFAULT 0,
     h20 INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (bucket_secs, owner_id, dim, value, bucket_start)
+    PRIMARY KEY (bucket_secs, owner_id, bucket_start, dim, value)
 );

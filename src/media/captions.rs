@@ -152,8 +152,8 @@ fn timestamp(s: &str) -> Option<f64> {
     Some(h * 3600.0 + m * 60.0 + sec + ms.parse::<f64>().ok()? / 1000.0)
 }
 
-/// `HH:MM:SS.mmm`.
-fn vtt_time(secs: f64) -> String {
+/// A WebVTT timestamp, `HH:MM:SS.mmm` (WebVTT §4.1).
+pub fn vtt_time(secs: f64) -> String {
     let ms = (secs.max(0.0) * 1000.0).round() as u64;
     format!(
         "{:02}:{:02}:{:02}.{:03}",

@@ -11,6 +11,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use crate::media::captions::vtt_time;
 use crate::media::probe::MediaInfo;
 
 /// The directory (a pseudo-rendition) holding the storyboard.
@@ -116,26 +117,14 @@ impl StoryboardPlan {
             let _ = write!(
                 out,
                 "{} --> {}\nsprite_{sheet:03}.jpg#xywh={x},{y},{},{}\n\n",
-                timestamp(start),
-                timestamp(end),
+                vtt_time(start),
+                vtt_time(end),
                 self.width,
                 self.height
             );
         }
         out
     }
-}
-
-/// `HH:MM:SS.mmm`.
-fn timestamp(secs: f64) -> String {
-    let ms = (secs * 1000.0).round() as u64;
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
-    )
 }
 
 #[cfg(test)]
