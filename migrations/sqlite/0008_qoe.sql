@@ -49,7 +49,9 @@ CREATE TABLE qoe_views (
     rolled_at      INTEGER                  -- Unix ms it was added to the rollups; NULL while open
 );
 CREATE INDEX qoe_views_video ON qoe_views (video_id, started_at);
-CREATE INDEX qoe_views_open ON qoe_views (rolled_at, updated_at);
+-- Views not rolled up yet (a few minutes' worth): for the rollup task and the reports.
+CREATE INDEX qoe_views_open ON qoe_views (updated_at) WHERE rolled_at IS NULL;
+CREATE INDEX qoe_views_open_started ON qoe_views (started_at) WHERE rolled_at IS NULL;
 
 -- Milliseconds each view played at each rendition height.
 CREATE TABLE qoe_view_renditions (

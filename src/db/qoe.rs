@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, DbError, query};
+use super::{Backend, Db, DbError, query};
 use crate::qoe::beacon::{Event, ViewDelta};
 use crate::qoe::rollup::{RollupKey, Target};
 use crate::qoe::tally::{COUNTER_COLUMNS, START_BUCKETS, Tally, ViewFacts};
@@ -95,14 +95,18 @@ fn hist_columns() -> impl Iterator<Item = String> {
     (0..START_BUCKETS).map(|i| format!("h{i}"))
 }
 
-/// `SUM` over every tally column, named as the column (`CAST` so PostgreSQL answers BIGINT,
-/// not NUMERIC).
-fn tally_sums(alias: &str) -> String {
+/// `SUM` over every tally column, named as the column. PostgreSQL sums BIGINT as NUMERIC
+/// (arbitrary precision, several times slower): there the sum runs in double precision — exact
+/// below 2^53 (9 × 10^15), far above any tally here — and is cast back to BIGINT.
+fn tally_sums(alias: &str, backend: Backend) -> String {
     COUNTER_COLUMNS
         .iter()
         .map(|c| c.to_string())
         .chain(hist_columns())
-        .map(|c| format!("CAST(SUM({alias}{c}) AS BIGINT) AS {c}"))
+        .map(|c| match backend {
+            Backend::Sqlite => format!("CAST(SUM({alias}{c}) AS BIGINT) AS {c}"),
+            Backend::Postgres => format!("CAST(SUM(CAST({alias}{c} AS DOUBLE PRECISION)) AS BIGINT) AS {c}"),
+        })
         .chain(std::iter::once(format!(
             "CAST(SUM({alias}startup_score_sum) AS DOUBLE PRECISION) AS startup_score_sum"
         )))
@@ -417,7 +421,7 @@ impl Db {
         from: i64,
         to: i64,
     ) -> Result<Vec<RollupRow>, DbError> {
-        let sums = tally_sums("r.");
+        let sums = tally_sums("r.", self.backend);
         let (table, filter, video, owner) = match scope {
             QoeScope::Site => ("qoe_site_rollups", "1 = 1".to_string(), None, None),
             QoeScope::Owner(o) => ("qoe_owner_rollups", "r.owner_id = ?".to_string(), None, Some(*o)),
@@ -467,7 +471,7 @@ impl Db {
         from: i64,
         to: i64,
     ) -> Result<Vec<(String, String, Tally)>, DbError> {
-        let sums = tally_sums("r.");
+        let sums = tally_sums("r.", self.backend);
         let (filter, video, owner) = scope_filter(scope, "r.video_id");
         let sql = format!(
             "SELECT r.video_id, v.title, {sums} FROM qoe_rollups r JOIN videos v ON v.id = r.video_id
