@@ -483,6 +483,27 @@ impl Job<'_> {
     /// when there are none (the track is written for the sheets that exist).
     async fn publish_storyboard(&self, plan: &StoryboardPlan) -> Result<bool, JobError> {
         let dir = self.out.join(storyboard::DIR);
+        let thumbs = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("thumb_"))
+                    .count()
+            })
+            .unwrap_or(0);
+        if thumbs == 0 {
+            return Ok(false);
+        }
+        let timeout = Duration::from_secs(self.ctx.config.limits.transcode_timeout_secs);
+        let args = StoryboardPlan::sheet_args(&dir);
+        match transcode::run_transcode(&self.ctx.config.ffmpeg, &args, timeout, self.cancel, &mut |_| {}).await {
+            Ok(()) => {}
+            Err(ProcessError::Cancelled { .. }) => return Err(JobError::Cancelled),
+            Err(e) => {
+                tracing::warn!(video_id = self.video_id, error = %e, "no storyboard sheets");
+                return Ok(false);
+            }
+        }
         let mut sheets: Vec<String> = std::fs::read_dir(&dir)
             .map(|entries| {
                 entries

@@ -1,7 +1,7 @@
 //! Storyboards: the seek-bar previews of a video. A thumbnail every [`StoryboardPlan::interval`]
-//! seconds, tiled into JPEG sprite sheets of [`COLUMNS`] × [`ROWS`] by ffmpeg's `fps`, `scale`
-//! and `tile` filters — a branch of the ladder's own filter graph, so the source is decoded
-//! once — and a WebVTT "thumbnails" track whose cues point into the sheets with media
+//! seconds, taken by ffmpeg's `fps` and `scale` filters in a branch of the ladder's own filter
+//! graph (the source is decoded once), tiled into JPEG sprite sheets of [`COLUMNS`] × [`ROWS`]
+//! by a second ffmpeg over those small thumbnails — and a WebVTT "thumbnails" track whose cues point into the sheets with media
 //! fragments (`sprite_000.jpg#xywh=X,Y,W,H`, W3C Media Fragments URI §4.2.1), the form
 //! Media Chrome, Video.js and JW Player read.
 //!
@@ -18,6 +18,8 @@ use crate::media::probe::MediaInfo;
 pub const DIR: &str = "storyboard";
 /// The WebVTT thumbnails track.
 pub const TRACK: &str = "thumbs.vtt";
+/// The thumbnails the ladder's pass writes, one file each, before they are tiled.
+pub const THUMB_PATTERN: &str = "thumb_%05d.jpg";
 /// Thumbnails per sheet row and column.
 pub const COLUMNS: u32 = 10;
 pub const ROWS: u32 = 10;
@@ -80,7 +82,7 @@ impl StoryboardPlan {
     /// The filter branch from a prepared picture to the sheets (`[in]…[out]` is the caller's).
     pub fn filter(&self) -> String {
         format!(
-            "fps=1/{:.3}:round=down,scale={}:{}:flags=bicubic,setsar=1,tile={COLUMNS}x{ROWS}",
+            "fps=1/{:.3}:round=down,scale={}:{}:flags=bicubic,setsar=1",
             self.interval, self.width, self.height
         )
     }
@@ -100,8 +102,48 @@ impl StoryboardPlan {
             "0".into(),
             "-f".into(),
             "image2".into(),
-            out_dir.join(DIR).join("sprite_%03d.jpg").display().to_string(),
+            out_dir.join(DIR).join(THUMB_PATTERN).display().to_string(),
         ]
+    }
+
+    /// The second, small step: ffmpeg tiles the thumbnails the ladder's pass wrote (one JPEG
+    /// each, ~5 KB) into the sheets. Tiling inside the ladder's pass would hold its output back
+    /// until a whole sheet is full, and ffmpeg reports no progress for a pass with an output
+    /// that has not started.
+    pub fn sheet_args(dir: &Path) -> Vec<String> {
+        [
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-progress",
+            "pipe:1",
+            "-protocol_whitelist",
+            "file",
+            "-framerate",
+            "1",
+            "-start_number",
+            "0",
+            "-i",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([
+            dir.join(THUMB_PATTERN).display().to_string(),
+            "-vf".into(),
+            format!("tile={COLUMNS}x{ROWS}"),
+            "-c:v".into(),
+            "mjpeg".into(),
+            "-q:v".into(),
+            "5".into(),
+            "-start_number".into(),
+            "0".into(),
+            "-f".into(),
+            "image2".into(),
+            dir.join("sprite_%03d.jpg").display().to_string(),
+        ])
+        .collect()
     }
 
     /// The WebVTT thumbnails track: one cue per thumbnail, its sheet and rectangle as a media

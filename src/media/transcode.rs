@@ -303,19 +303,19 @@ mod tests {
         let graph = arg_after(&args, "-filter_complex");
         assert!(graph.starts_with("[0:1]fps=30000/1001,split=3[s0][s1][s2]"), "{graph}");
         assert!(
-            graph.contains(";[s2]fps=1/2.000:round=down,scale=160:90:flags=bicubic,setsar=1,tile=10x10[sb];"),
+            graph.contains(";[s2]fps=1/2.000:round=down,scale=160:90:flags=bicubic,setsar=1[sb];"),
             "{graph}"
         );
         // The ladder's output first, then the sheets.
         let hls = args.iter().position(|a| a == "/o/%v/index.m3u8").unwrap();
-        let sheets = args.iter().position(|a| a == "/o/storyboard/sprite_%03d.jpg").unwrap();
+        let sheets = args.iter().position(|a| a == "/o/storyboard/thumb_%05d.jpg").unwrap();
         assert!(hls < sheets);
         assert_eq!(&args[hls + 1..hls + 3], ["-map", "[sb]"]);
         // By itself: the same preparation, one output.
         let alone = storyboard_args(Path::new("/s/src"), Path::new("/o"), &i, &l, &sb);
         assert_eq!(
             arg_after(&alone, "-filter_complex"),
-            "[0:1]fps=30000/1001,fps=1/2.000:round=down,scale=160:90:flags=bicubic,setsar=1,tile=10x10[sb]"
+            "[0:1]fps=30000/1001,fps=1/2.000:round=down,scale=160:90:flags=bicubic,setsar=1[sb]"
         );
     }
 
