@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod captions;
 pub mod config;
 pub mod db;
 pub mod events;

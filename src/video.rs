@@ -118,6 +118,21 @@ pub struct Rendition {
     pub bytes: u64,
     /// Number of media segments.
     pub segments: usize,
+    /// Set on an audio rendition of its own (`EXT-X-MEDIA:TYPE=AUDIO`, a source with several
+    /// audio languages); absent on variant streams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_track: Option<AudioTrack>,
+}
+
+/// What an audio rendition of its own is, for the audio menu (RFC 8216 §4.3.4.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AudioTrack {
+    /// BCP 47 language tag (`en`, `fr`); absent when the source did not say.
+    pub language: Option<String>,
+    /// `NAME`: what the audio menu shows.
+    pub label: String,
+    /// Played unless the viewer picks another (`DEFAULT=YES`).
+    pub default: bool,
 }
 
 /// A title from an uploaded file's name: the stem, with separators turned into spaces.

@@ -199,3 +199,158 @@ async fn the_shared_set_s_caption_files_are_taken() {
         assert!(track["cues"].as_i64().unwrap() > 0);
     }
 }
+
+/// Makes `name` in `dir`: 6 s of test pattern and tone with the subtitle streams of `subs`
+/// (`(srt text, codec, ffmpeg stream metadata…)`), muxed by ffmpeg as the codec says.
+fn with_subtitles(dir: &std::path::Path, name: &str, subs: &[(&str, &str, &[&str])]) -> std::path::PathBuf {
+    let mut cmd = std::process::Command::new("ffmpeg");
+    cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=6"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=6"]);
+    for (n, (srt, _, _)) in subs.iter().enumerate() {
+        let file = dir.join(format!("{name}.{n}.srt"));
+        std::fs::write(&file, srt).unwrap();
+        cmd.arg("-i").arg(file);
+    }
+    cmd.args(["-map", "0:v", "-map", "1:a"]);
+    for n in 0..subs.len() {
+        cmd.arg("-map").arg(format!("{}:s", n + 2));
+    }
+    cmd.args([
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+    ]);
+    for (n, (_, codec, meta)) in subs.iter().enumerate() {
+        cmd.arg(format!("-c:s:{n}")).arg(codec);
+        for m in meta.iter() {
+            cmd.arg(format!("-metadata:s:s:{n}")).arg(m);
+        }
+    }
+    let out = dir.join(name);
+    assert!(
+        cmd.arg(&out).status().expect("ffmpeg runs").success(),
+        "ffmpeg made no {name}"
+    );
+    out
+}
+
+#[tokio::test]
+async fn text_subtitle_streams_of_the_source_become_caption_tracks() {
+    let server = Server::start(&[("KINO_LADDER__PRESET", "ultrafast")]);
+    let dir = tempfile::tempdir().unwrap();
+    let english = "1\n00:00:00,500 --> 00:00:02,000\nEmbedded English line\n";
+    let french = "1\n00:00:03,000 --> 00:00:05,000\nUne ligne en français\n";
+    // Matroska: SubRip in English, ASS with the bibliographic code `fre` and a title.
+    let mkv = with_subtitles(
+        dir.path(),
+        "subs.mkv",
+        &[
+            (english, "srt", &["language=eng"]),
+            (french, "ass", &["language=fre", "title=Français"]),
+        ],
+    );
+    // MP4: mov_text, no language.
+    let mp4 = with_subtitles(dir.path(), "subs.mp4", &[(english, "mov_text", &[])]);
+
+    let id = server.upload_ok(&mkv).await;
+    let v = server.wait_done(&id, Duration::from_secs(300)).await;
+    assert_eq!(v["status"], "ready", "{v}");
+    let list: Value = server
+        .get(&format!("/api/videos/{id}/captions"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tracks = list["captions"].as_array().unwrap();
+    let summary: Vec<_> = tracks
+        .iter()
+        .map(|t| {
+            (
+                t["lang"].as_str().unwrap(),
+                t["label"].as_str().unwrap(),
+                t["embedded"].as_bool().unwrap(),
+                t["cues"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [("en", "English", true, 1), ("fr", "Français", true, 1)],
+        "{list}"
+    );
+    let whole = String::from_utf8(server.bytes(tracks[1]["url"].as_str().unwrap()).await).unwrap();
+    // At its time on the source's timeline (Matroska shifts it by the AAC priming delay,
+    // 21 ms, as it does the pictures).
+    assert!(
+        whole.contains("00:00:03.0") && whole.contains("--> 00:00:05.0"),
+        "{whole}"
+    );
+    assert!(whole.contains("Une ligne en français"), "{whole}");
+    let master = String::from_utf8(server.bytes(v["hls_url"].as_str().unwrap()).await).unwrap();
+    let parsed = m3u8_rs::parse_master_playlist_res(master.as_bytes()).expect("the multivariant playlist parses");
+    let langs: Vec<_> = parsed
+        .alternatives
+        .iter()
+        .filter_map(|a| a.language.as_deref())
+        .collect();
+    assert_eq!(langs, ["en", "fr"], "{master}");
+    assert!(
+        parsed.variants.iter().all(|v| v.subtitles.as_deref() == Some("subs")),
+        "{master}"
+    );
+    // The subtitle rendition's first segment has the cue at its time.
+    let cid = tracks[0]["id"].as_i64().unwrap();
+    let seg = String::from_utf8(server.bytes(&format!("/hls/{id}/subs_{cid}/seg_00000.vtt")).await).unwrap();
+    assert!(
+        seg.contains("X-TIMESTAMP-MAP") && seg.contains("Embedded English line"),
+        "{seg}"
+    );
+    // The owner may remove an extracted track like an uploaded one.
+    let r = server
+        .http
+        .delete(server.url(&format!("/api/videos/{id}/captions/{cid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+
+    let id = server.upload_ok(&mp4).await;
+    let v = server.wait_done(&id, Duration::from_secs(300)).await;
+    assert_eq!(v["status"], "ready", "{v}");
+    let list: Value = server
+        .get(&format!("/api/videos/{id}/captions"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let t = &list["captions"][0];
+    assert_eq!(
+        (t["lang"].as_str(), t["label"].as_str(), t["embedded"].as_bool()),
+        (Some("und"), Some("Subtitles 1"), Some(true)),
+        "{list}"
+    );
+
+    // The shared set's Matroska file with its SubRip track, where present.
+    if let Some(file) = shared_media("mkv-1080x720-h264-ac3-subrip.mkv") {
+        let id = server.upload_ok(&file).await;
+        let v = server.wait_done(&id, Duration::from_secs(300)).await;
+        assert_eq!(v["status"], "ready", "{v}");
+        let list: Value = server
+            .get(&format!("/api/videos/{id}/captions"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let url = list["captions"][0]["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no track: {list}"));
+        let whole = String::from_utf8(server.bytes(url).await).unwrap();
+        assert!(whole.contains("This is the first subtitle."), "{whole}");
+    }
+}

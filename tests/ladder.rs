@@ -312,3 +312,97 @@ async fn real_world_phone_and_camera_files_when_the_shared_set_is_present() {
         }
     }
 }
+
+/// Mean level (dB) of `file`'s audio through a narrow band-pass at `hz`.
+fn band_level(file: &std::path::Path, hz: u32) -> f64 {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-i"])
+        .arg(file)
+        .args([
+            "-af",
+            &format!("bandpass=f={hz}:width_type=h:w=60,volumedetect"),
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg runs");
+    let log = String::from_utf8_lossy(&out.stderr);
+    log.lines()
+        .find_map(|l| l.split("mean_volume:").nth(1))
+        .and_then(|v| v.trim().trim_end_matches("dB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no volumedetect figure: {log}"))
+}
+
+#[tokio::test]
+async fn two_audio_languages_become_audio_renditions_of_their_own() {
+    // English at 440 Hz (not the source's default), French at 880 Hz (the default), a third
+    // stream with no language tag but a title (Matroska: MP4 keeps no stream title).
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("two-languages.mkv");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=6"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=6"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000:duration=6"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=220:sample_rate=48000:duration=6"])
+        .args(["-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:a"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            "50",
+        ])
+        .args(["-c:a", "aac", "-ac", "2"])
+        .args(["-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra"])
+        .args(["-metadata:s:a:2", "title=Commentary"])
+        .args([
+            "-disposition:a:0",
+            "0",
+            "-disposition:a:1",
+            "default",
+            "-disposition:a:2",
+            "0",
+        ])
+        .arg(&source)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    let (video, variants, _s) = ladder_of(&source, av(640, 360), &[]).await;
+    let tracks: Vec<(String, Value)> = video["renditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["audio_track"].is_object())
+        .map(|r| (r["name"].as_str().unwrap().to_string(), r["audio_track"].clone()))
+        .collect();
+    assert_eq!(tracks.len(), 3, "{video}");
+    assert_eq!(tracks[0].0, "audio_0");
+    assert_eq!(
+        tracks[0].1,
+        serde_json::json!({"language": "en", "label": "English", "default": false})
+    );
+    assert_eq!(
+        tracks[1].1,
+        serde_json::json!({"language": "fr", "label": "French", "default": true})
+    );
+    assert_eq!(
+        tracks[2].1,
+        serde_json::json!({"language": null, "label": "Commentary", "default": false})
+    );
+    // Each rendition carries its own stream: the band of its tone stands out.
+    for (name, hz, other) in [("audio_0", 440, 880), ("audio_1", 880, 440), ("audio_2", 220, 880)] {
+        let file = &variants.iter().find(|v| v.name == name).expect(name).file;
+        let (own, wrong) = (band_level(file, hz), band_level(file, other));
+        assert!(
+            own > wrong + 20.0,
+            "{name}: {hz} Hz at {own} dB, {other} Hz at {wrong} dB"
+        );
+    }
+    // Video variants: no audio of their own (checked by check_ladder), the group named.
+    assert!(variants.iter().any(|v| v.name == "360p"));
+}

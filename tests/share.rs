@@ -118,3 +118,104 @@ fn url_encode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn a_private_video_embeds_through_a_link_with_a_grant_until_revoked() {
+    let server = Server::start(&[]);
+    let clip = make_clip(&server.data_dir, "private.mp4", "640x360", 3, H264_FAST);
+    let id = server.upload_ok(&clip).await;
+    server.wait_done(&id, Duration::from_secs(300)).await;
+    let post = |body: serde_json::Value| {
+        server
+            .http
+            .post(server.url(&format!("/api/videos/{id}/embed-link")))
+            .json(&body)
+            .send()
+    };
+
+    // Public: the plain embed URL, which does not expire.
+    let link: serde_json::Value = post(serde_json::json!({})).await.unwrap().json().await.unwrap();
+    assert_eq!(link["url"], format!("{}/embed/{id}", server.base), "{link}");
+    assert!(link["expires_at"].is_null());
+
+    server.set_privacy(&id, "private").await;
+    assert_eq!(server.anon_json(&format!("/api/videos/{id}")).await.0, 404);
+    for bad in [serde_json::json!({"days": 0}), serde_json::json!({"days": 366})] {
+        assert_eq!(post(bad).await.unwrap().status(), 400);
+    }
+    let r = server
+        .anon
+        .post(server.url(&format!("/api/videos/{id}/embed-link")))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "only the owner makes embed links");
+
+    let link: serde_json::Value = post(serde_json::json!({"days": 2}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = link["url"].as_str().unwrap();
+    let grant = url
+        .split_once("?grant=")
+        .map(|(_, g)| g.to_string())
+        .unwrap_or_else(|| panic!("{link}"));
+    assert!(
+        link["html"].as_str().unwrap().contains(&format!("src=\"{url}\"")),
+        "{link}"
+    );
+    let expires = time::OffsetDateTime::parse(
+        link["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let days = (expires - time::OffsetDateTime::now_utc()).as_seconds_f64() / 86_400.0;
+    assert!((1.99..=2.01).contains(&days), "{days} days");
+
+    // Anyone with the grant reads and plays the video (as the embed page does).
+    let (status, v) = server.anon_json(&format!("/api/videos/{id}?grant={grant}")).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["can_edit"], false);
+    let hls = v["hls_url"].as_str().unwrap();
+    assert!(hls.contains(&format!("/g/{grant}/")), "{hls}");
+    let (status, p) = server
+        .anon_json(&format!("/api/videos/{id}/playback?grant={grant}"))
+        .await;
+    assert_eq!(status, 200, "{p}");
+    let r = server
+        .anon
+        .get(server.url(p["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().starts_with("#EXTM3U"));
+
+    // A forged grant changes nothing: the video does not exist.
+    let mut forged = grant.clone();
+    let last = if forged.ends_with('A') { 'B' } else { 'A' };
+    forged.pop();
+    forged.push(last);
+    assert_eq!(
+        server.anon_json(&format!("/api/videos/{id}?grant={forged}")).await.0,
+        404
+    );
+    assert_eq!(
+        server.anon_json(&format!("/api/videos/{id}?grant=nonsense")).await.0,
+        404
+    );
+
+    // Revoked: the genuine link says so.
+    assert_eq!(
+        server.post(&format!("/api/videos/{id}/revoke-links")).await.status(),
+        200
+    );
+    let (status, body) = server
+        .anon_json(&format!("/api/videos/{id}/playback?grant={grant}"))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"].as_str().unwrap_or_default().contains("revoked"), "{body}");
+}

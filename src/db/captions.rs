@@ -15,19 +15,31 @@ pub struct CaptionRecord {
     pub cues: i64,
     /// Unix ms.
     pub created_at: i64,
+    /// The source's stream index, for a track extracted from the upload itself; `None` for an
+    /// uploaded caption file.
+    pub source_stream: Option<i64>,
 }
 
 impl Db {
-    /// Records a caption track of `video_id`; returns its id.
-    pub async fn insert_caption(&self, video_id: &str, lang: &str, label: &str, cues: i64) -> Result<i64, DbError> {
+    /// Records a caption track of `video_id` (`source_stream`: the source's stream it was
+    /// extracted from, `None` for an uploaded file); returns its id.
+    pub async fn insert_caption(
+        &self,
+        video_id: &str,
+        lang: &str,
+        label: &str,
+        cues: i64,
+        source_stream: Option<i64>,
+    ) -> Result<i64, DbError> {
         query_scalar(
-            "INSERT INTO captions (video_id, lang, label, cues, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO captions (video_id, lang, label, cues, created_at, source_stream) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(video_id)
         .bind(lang)
         .bind(label)
         .bind(cues)
         .bind(now_ms())
+        .bind(source_stream)
         .fetch_one(&self.pool)
         .await
         .map_err(DbError::from)
@@ -36,7 +48,7 @@ impl Db {
     /// The caption tracks of `video_id`, oldest first.
     pub async fn captions(&self, video_id: &str) -> Result<Vec<CaptionRecord>, DbError> {
         let rows =
-            query("SELECT id, video_id, lang, label, cues, created_at FROM captions WHERE video_id = ? ORDER BY id")
+            query("SELECT id, video_id, lang, label, cues, created_at, source_stream FROM captions WHERE video_id = ? ORDER BY id")
                 .bind(video_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -49,6 +61,7 @@ impl Db {
                     label: r.try_get("label")?,
                     cues: r.try_get("cues")?,
                     created_at: r.try_get("created_at")?,
+                    source_stream: r.try_get("source_stream")?,
                 })
             })
             .collect()
@@ -62,5 +75,15 @@ impl Db {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes the tracks extracted from `video_id`'s source (a transcode attempt starting
+    /// over); returns their ids.
+    pub async fn delete_embedded_captions(&self, video_id: &str) -> Result<Vec<i64>, DbError> {
+        let rows = query("DELETE FROM captions WHERE video_id = ? AND source_stream IS NOT NULL RETURNING id")
+            .bind(video_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| r.try_get("id").map_err(DbError::from)).collect()
     }
 }

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::captions::dir;
 use crate::db::VideoRecord;
 use crate::db::captions::CaptionRecord;
 use crate::http::caller::Caller;
@@ -17,7 +18,6 @@ use crate::http::error::{ApiError, ErrorBody};
 use crate::http::types::{MediaUrls, rfc3339};
 use crate::http::videos::{find_manageable, find_watchable};
 use crate::media::captions::{self, MAX_BYTES};
-use crate::media::playlist::{self, MULTIVARIANT_PLAYLIST, SubtitleTrack};
 use crate::storage::keys;
 use crate::video::VideoStatus;
 
@@ -33,6 +33,9 @@ pub struct CaptionView {
     /// What the captions menu shows.
     pub label: String,
     pub cues: i64,
+    /// True for a track extracted from the uploaded file's own subtitle stream (false: an
+    /// uploaded caption file).
+    pub embedded: bool,
     /// RFC 3339.
     pub created_at: String,
     /// The whole track as one WebVTT file (signed like the video's other media).
@@ -45,11 +48,6 @@ pub struct CaptionList {
     pub captions: Vec<CaptionView>,
 }
 
-/// The directory of caption track `id`.
-pub fn dir(id: i64) -> String {
-    format!("subs_{id}")
-}
-
 fn view(c: CaptionRecord, urls: &MediaUrls) -> CaptionView {
     CaptionView {
         url: urls.hls_file(&format!("{}/{}", dir(c.id), captions::WHOLE)),
@@ -57,6 +55,7 @@ fn view(c: CaptionRecord, urls: &MediaUrls) -> CaptionView {
         lang: c.lang,
         label: c.label,
         cues: c.cues,
+        embedded: c.source_stream.is_some(),
         created_at: rfc3339(c.created_at),
     }
 }
@@ -185,7 +184,10 @@ pub async fn create(
             "a video has at most {MAX_TRACKS} caption tracks"
         )));
     }
-    let cid = app.db.insert_caption(&id, &lang, &label, cues.len() as i64).await?;
+    let cid = app
+        .db
+        .insert_caption(&id, &lang, &label, cues.len() as i64, None)
+        .await?;
     if let Err(e) = publish(&app, &video, cid, &cues).await {
         let _ = app.db.delete_caption(&id, cid).await;
         let _ = app.store.delete_prefix(&keys::hls(&id, &dir(cid))).await;
@@ -202,50 +204,20 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(record, &urls))))
 }
 
-/// Stores the track's rendition (segments, then its playlist, then the whole file) and the
-/// multivariant playlist that lists it.
+/// Stores the track's rendition and the multivariant playlist that lists it.
 async fn publish(app: &AppState, video: &VideoRecord, cid: i64, cues: &[captions::Cue]) -> Result<(), ApiError> {
     let duration = video.duration.unwrap_or_else(|| cues.last().map_or(0.0, |c| c.end));
-    let (media_playlist, segments) = captions::segments(cues, duration);
-    let base = dir(cid);
-    for (name, body) in segments {
-        app.store
-            .put_bytes(&keys::hls(&video.id, &format!("{base}/{name}")), body)
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?;
-    }
-    for (name, body) in [
-        (captions::PLAYLIST, media_playlist),
-        (captions::WHOLE, captions::to_vtt(cues)),
-    ] {
-        app.store
-            .put_bytes(&keys::hls(&video.id, &format!("{base}/{name}")), body)
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?;
-    }
+    crate::captions::publish_track(&app.store, &video.id, cid, cues, duration)
+        .await
+        .map_err(ApiError::Internal)?;
     republish_multivariant(app, video).await
 }
 
 /// Rewrites the video's multivariant playlist with its caption tracks now.
 pub async fn republish_multivariant(app: &AppState, video: &VideoRecord) -> Result<(), ApiError> {
-    let tracks: Vec<SubtitleTrack> = app
-        .db
-        .captions(&video.id)
-        .await?
-        .into_iter()
-        .map(|c| SubtitleTrack {
-            dir: dir(c.id),
-            lang: c.lang,
-            name: c.label,
-        })
-        .collect();
-    app.store
-        .put_bytes(
-            &keys::hls(&video.id, MULTIVARIANT_PLAYLIST),
-            playlist::write_multivariant_with(&video.renditions, &tracks),
-        )
+    crate::captions::publish_multivariant(&app.db, &app.store, &video.id, &video.renditions)
         .await
-        .map_err(|e| ApiError::Internal(e.into()))
+        .map_err(ApiError::Internal)
 }
 
 /// `DELETE /api/videos/{id}/captions/{cid}` — the owner (or an admin, with `write`) removes a

@@ -170,7 +170,11 @@ pub async fn rendition_file(
     {
         return Err(ApiError::NotFound);
     }
-    let audio_only = rendition == Ladder::AUDIO_ONLY_NAME;
+    let audio_only = rendition == Ladder::AUDIO_ONLY_NAME
+        || video
+            .renditions
+            .iter()
+            .any(|r| r.name == rendition && r.audio_track.is_some());
     let (content_type, cache) = match file.rsplit_once('.').map(|(_, ext)| ext) {
         // The storyboard's track and sheets (written once, with the ladder).
         Some("vtt") if storyboard => ("text/vtt; charset=utf-8", CachePolicy::Immutable),

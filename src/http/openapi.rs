@@ -128,6 +128,7 @@ pub fn api_routes() -> ApiRoutes {
         .routes(routes!(captions::list, captions::create))
         .routes(routes!(captions::delete))
         .routes(routes!(share::oembed))
+        .routes(routes!(share::embed_link))
         .routes(routes!(qoe::video_report))
         .routes(routes!(qoe::site_report))
         .routes(routes!(qoe::view_timeline))

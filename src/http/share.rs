@@ -6,24 +6,31 @@
 //! A private video's watch page carries no details, and oEmbed answers 401 for it (§2.3.4.4).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::Privacy;
+use crate::auth::{Privacy, playback};
 use crate::db::VideoRecord;
+use crate::db::now_ms;
+use crate::http::caller::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::pages::respond;
+use crate::http::types::rfc3339;
+use crate::http::videos::find_manageable;
 use crate::ids::is_video_id;
 
 /// Default and largest embed width, pixels.
 const EMBED_WIDTH: u32 = 640;
 
 /// The site's origin for absolute URLs: `public_url` when set, else the request's `Host`
-/// (https when a proxy says `X-Forwarded-Proto: https`).
-pub fn origin(app: &AppState, headers: &HeaderMap) -> String {
+/// (https when a proxy of `http.trusted_proxies` says `X-Forwarded-Proto: https`; the header
+/// from anyone else is ignored).
+pub fn origin(app: &AppState, peer: IpAddr, headers: &HeaderMap) -> String {
     if let Some(url) = &app.config.public_url {
         return url.trim_end_matches('/').to_string();
     }
@@ -32,26 +39,17 @@ pub fn origin(app: &AppState, headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
         .unwrap_or("localhost");
-    let https = headers
-        .get("x-forwarded-proto")
-        .is_some_and(|p| p.as_bytes() == b"https");
+    let https = app.proxies.contains(peer)
+        && headers
+            .get("x-forwarded-proto")
+            .is_some_and(|p| p.as_bytes() == b"https");
     format!("{}://{host}", if https { "https" } else { "http" })
 }
 
-/// Text for an HTML attribute value or element: `& < > " '` escaped.
+/// Text for an HTML attribute value or element: `& < > " '` escaped (html-escape's
+/// quoted-attribute encoder, safe in element text too).
 fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_quoted_attribute(s).into_owned()
 }
 
 /// A public or unlisted, watchable video by id, or None.
@@ -82,10 +80,14 @@ fn embed_size(video: &VideoRecord, max_width: Option<u32>, max_height: Option<u3
 }
 
 fn iframe(origin: &str, video: &VideoRecord, width: u32, height: u32) -> String {
+    iframe_for(&format!("{origin}/embed/{}", video.id), video, width, height)
+}
+
+fn iframe_for(src: &str, video: &VideoRecord, width: u32, height: u32) -> String {
     format!(
-        "<iframe src=\"{origin}/embed/{}\" width=\"{width}\" height=\"{height}\" title=\"{}\" frameborder=\"0\" \
+        "<iframe src=\"{}\" width=\"{width}\" height=\"{height}\" title=\"{}\" frameborder=\"0\" \
          allow=\"autoplay; fullscreen; picture-in-picture\" allowfullscreen></iframe>",
-        video.id,
+        escape(src),
         escape(&video.title)
     )
 }
@@ -137,7 +139,12 @@ fn head_tags(origin: &str, video: &VideoRecord) -> String {
 
 /// `GET /watch/{id}` — the player page, with Open Graph and oEmbed tags for a public or
 /// unlisted video.
-pub async fn watch(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn watch(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let page = respond("watch.html", "no-cache");
     let Some(video) = shareable(&app, &id).await else {
         return page;
@@ -147,7 +154,7 @@ pub async fn watch(State(app): State<AppState>, Path(id): Path<String>, headers:
         return ApiError::Internal(anyhow::anyhow!("the watch page could not be read")).into_response();
     };
     let html = String::from_utf8_lossy(&bytes);
-    let tags = head_tags(&origin(&app, &headers), &video);
+    let tags = head_tags(&origin(&app, peer.ip(), &headers), &video);
     let html = html.replacen("</head>", &format!("  {tags}\n</head>"), 1);
     let mut resp = Response::from_parts(parts, axum::body::Body::from(html));
     resp.headers_mut().remove(header::CONTENT_LENGTH);
@@ -156,7 +163,8 @@ pub async fn watch(State(app): State<AppState>, Path(id): Path<String>, headers:
 
 /// `GET /embed/{id}` — the player alone, for `<iframe>`s on other sites (its CSP allows any
 /// frame ancestor). Public and unlisted videos play for anyone; a private one only for a
-/// viewer whose session cookie the framing site lets through.
+/// viewer whose session cookie the framing site lets through, or for anyone with the owner's
+/// embed link (`POST /api/videos/{id}/embed-link`), whose `?grant=` the page hands to the API.
 pub async fn embed(Path(_id): Path<String>) -> Response {
     respond("embed.html", "no-cache")
 }
@@ -211,6 +219,7 @@ pub struct Oembed {
 )]
 pub async fn oembed(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<OembedQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -241,7 +250,7 @@ pub async fn oembed(
     if video.privacy == Privacy::Private {
         return Err(ApiError::Unauthorized("the video is private".into()));
     }
-    let origin = origin(&app, &headers);
+    let origin = origin(&app, peer.ip(), &headers);
     let (width, height) = embed_size(&video, q.maxwidth, q.maxheight);
     let body = Oembed {
         version: "1.0",
@@ -263,6 +272,75 @@ pub async fn oembed(
     Ok(resp)
 }
 
+/// Longest a private embed link works, days.
+pub const MAX_EMBED_LINK_DAYS: u32 = 365;
+
+/// Body of `POST /api/videos/{id}/embed-link`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmbedLinkBody {
+    /// Days a private video's link works, 1–365 (default 30). Public and unlisted videos'
+    /// embed links need no grant and do not expire.
+    #[schema(minimum = 1, maximum = 365)]
+    pub days: Option<u32>,
+}
+
+/// An embed link and its `<iframe>`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EmbedLink {
+    /// `https://HOST/embed/ID`, with `?grant=…` for a private video.
+    pub url: String,
+    /// The `<iframe>` to paste into a page.
+    pub html: String,
+    /// RFC 3339 time the link stops working; null when it does not expire.
+    pub expires_at: Option<String>,
+}
+
+/// `POST /api/videos/{id}/embed-link` — the owner (or an admin) gets the video's embed link.
+/// For a private video it carries a playback grant (not bound to an address, valid `days`
+/// days), so the embed plays for anyone the link reaches until then, or until the owner
+/// revokes the video's links (`POST /api/videos/{id}/revoke-links`) or changes its privacy.
+#[utoipa::path(
+    post,
+    path = "/api/videos/{id}/embed-link",
+    tag = "videos",
+    operation_id = "create_embed_link",
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
+    request_body(content = EmbedLinkBody, content_type = "application/json"),
+    responses((status = 200, description = "The link", body = EmbedLink), (status = 400, description = "days outside 1–365", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not the owner, or the token lacks `upload`", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
+    security(("bearer" = ["upload"]), ("session" = []))
+)]
+pub async fn embed_link(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<EmbedLinkBody>,
+) -> Result<Json<EmbedLink>, ApiError> {
+    let video = find_manageable(&app, &id, caller.0.as_ref()).await?;
+    let days = body.days.unwrap_or(30);
+    if !(1..=MAX_EMBED_LINK_DAYS).contains(&days) {
+        return Err(ApiError::BadRequest(format!(
+            "days must be between 1 and {MAX_EMBED_LINK_DAYS} (got {days})"
+        )));
+    }
+    let mut url = format!("{}/embed/{}", origin(&app, peer.ip(), &headers), video.id);
+    let mut expires_at = None;
+    if video.privacy == Privacy::Private {
+        let expires = (now_ms() / 1000) as u64 + u64::from(days) * 86_400;
+        let grant = playback::issue(&app.keys, &video.id, video.grant_generation, expires, None);
+        url = format!("{url}?grant={grant}");
+        expires_at = Some(rfc3339(expires as i64 * 1000));
+    }
+    let (width, height) = embed_size(&video, None, None);
+    Ok(Json(EmbedLink {
+        html: iframe_for(&url, &video, width, height),
+        url,
+        expires_at,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,7 +349,7 @@ mod tests {
     fn text_is_escaped_for_attributes() {
         assert_eq!(
             escape(r#"<b>"Tom" & 'Jerry'</b>"#),
-            "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
+            "&lt;b&gt;&quot;Tom&quot; &amp; &#x27;Jerry&#x27;&lt;/b&gt;"
         );
     }
 }

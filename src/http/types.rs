@@ -102,6 +102,16 @@ impl MediaUrls {
         }
     }
 
+    /// URLs under a grant the viewer already holds (a private embed link's), valid until
+    /// `expires` (Unix seconds).
+    pub fn under_grant(video_id: &str, grant: &str, expires: u64) -> MediaUrls {
+        MediaUrls {
+            hls: format!("/hls/{video_id}/g/{grant}"),
+            media: format!("/media/{video_id}/g/{grant}"),
+            expires: Some(expires),
+        }
+    }
+
     /// The multivariant playlist.
     pub fn playlist(&self) -> String {
         format!("{}/master.m3u8", self.hls)
@@ -138,8 +148,13 @@ impl VideoView {
     /// The video as `caller` sees it: media URLs only when they may watch it (signed when it
     /// is not public), `can_edit` from the policy.
     pub fn for_caller(app: &AppState, v: VideoRecord, caller: Option<&Principal>, client: Option<IpAddr>) -> VideoView {
+        let urls = policy::may_watch(caller, v.acl()).then(|| MediaUrls::new(app, &v, client));
+        VideoView::with_urls(app, v, caller, urls)
+    }
+
+    /// The video with the media URLs `urls` (none: not allowed to watch).
+    pub fn with_urls(app: &AppState, v: VideoRecord, caller: Option<&Principal>, urls: Option<MediaUrls>) -> VideoView {
         let acl = v.acl();
-        let urls = policy::may_watch(caller, acl).then(|| MediaUrls::new(app, &v, client));
         let playable = v.playable();
         let live = crate::http::live_streams::LiveView::of(app, &v);
         VideoView {

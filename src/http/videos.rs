@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::auth::playback::{self, GrantError};
 use crate::auth::policy::{self};
 use crate::auth::{Principal, Privacy};
 use crate::db::{VideoFilter, VideoListing, VideoPatch, VideoRecord, VideoSort, VideoStatus};
@@ -109,14 +110,15 @@ pub async fn list_mine(
     list_page(&app, &listing, q, Some(&who), peer.ip()).await
 }
 
-/// `GET /api/videos/{id}` — 404 for a private video the caller may not see.
+/// `GET /api/videos/{id}` — 404 for a private video the caller may not see (unless a valid
+/// `grant` of it is given: a private embed link's).
 #[utoipa::path(
     get,
     path = "/api/videos/{id}",
     tag = "videos",
     operation_id = "get_video",
-    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
-    responses((status = 200, description = "The video as the caller sees it", body = VideoView), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`"), GrantQuery),
+    responses((status = 200, description = "The video as the caller sees it", body = VideoView), (status = 403, description = "The grant given expired or was revoked", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
     security((), ("bearer" = []), ("session" = []))
 )]
 pub async fn get(
@@ -124,14 +126,66 @@ pub async fn get(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(q): Query<GrantQuery>,
 ) -> Result<Json<VideoView>, ApiError> {
-    let video = find_watchable(&app, &id, caller.0.as_ref()).await?;
-    Ok(Json(VideoView::for_caller(
-        &app,
-        video,
-        caller.0.as_ref(),
+    let (video, granted) = find_watchable_or_granted(&app, &id, caller.0.as_ref(), q.grant.as_deref(), peer).await?;
+    Ok(Json(match granted {
+        Some(urls) => VideoView::with_urls(&app, video, None, Some(urls)),
+        None => VideoView::for_caller(&app, video, caller.0.as_ref(), Some(peer.ip())),
+    }))
+}
+
+/// Query of `GET /api/videos/{id}` and `GET /api/videos/{id}/playback`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GrantQuery {
+    /// A playback grant of this video, as a private embed link carries it
+    /// (`POST /api/videos/{id}/embed-link`): it lets a viewer who may not otherwise see the
+    /// video read and play it until the grant expires or the owner revokes the video's links.
+    /// Ignored when the caller may watch anyway.
+    #[param(max_length = 400)]
+    pub grant: Option<String>,
+}
+
+/// The video, for a caller allowed to watch it (`None`: give them fresh URLs) or, failing
+/// that, for the holder of a valid playback `grant` of it (`Some`: the URLs under that grant).
+///
+/// Errors: 404 when the caller may not watch and the grant is absent or not one of Kino's
+/// (a private video does not exist for them); 403 naming why for a genuine grant that expired,
+/// was revoked or is for another video.
+pub(crate) async fn find_watchable_or_granted(
+    app: &AppState,
+    id: &str,
+    caller: Option<&Principal>,
+    grant: Option<&str>,
+    peer: SocketAddr,
+) -> Result<(VideoRecord, Option<MediaUrls>), ApiError> {
+    let video = find(app, id).await?;
+    let acl = video.acl();
+    if policy::may_watch(caller, acl) {
+        return Ok((video, None));
+    }
+    let Some(grant) = grant.filter(|_| !acl.owner_only) else {
+        return Err(ApiError::NotFound);
+    };
+    let now = (crate::db::now_ms() / 1000) as u64;
+    match playback::verify(
+        &app.keys,
+        grant,
+        &video.id,
+        video.grant_generation,
         Some(peer.ip()),
-    )))
+        now,
+    ) {
+        Ok(verified) => {
+            let urls = MediaUrls::under_grant(&video.id, grant, verified.expires);
+            Ok((video, Some(urls)))
+        }
+        Err(e @ (GrantError::Expired(_) | GrantError::Revoked | GrantError::OtherVideo)) => {
+            Err(ApiError::Forbidden(e.to_string().replace("{id}", &video.id)))
+        }
+        Err(_) => Err(ApiError::NotFound),
+    }
 }
 
 /// Answer of `GET /api/videos/{id}/playback`.
@@ -155,8 +209,8 @@ pub struct Playback {
     path = "/api/videos/{id}/playback",
     tag = "videos",
     operation_id = "get_playback",
-    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
-    responses((status = 200, description = "A playback URL (signed unless public)", body = Playback), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody), (status = 409, description = "The video is not playable yet, or failed", body = ErrorBody)),
+    params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`"), GrantQuery),
+    responses((status = 200, description = "A playback URL (signed unless public)", body = Playback), (status = 403, description = "The grant given expired or was revoked", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody), (status = 409, description = "The video is not playable yet, or failed", body = ErrorBody)),
     security((), ("bearer" = []), ("session" = []))
 )]
 pub async fn playback(
@@ -164,8 +218,9 @@ pub async fn playback(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(q): Query<GrantQuery>,
 ) -> Result<Json<Playback>, ApiError> {
-    let video = find_watchable(&app, &id, caller.0.as_ref()).await?;
+    let (video, granted) = find_watchable_or_granted(&app, &id, caller.0.as_ref(), q.grant.as_deref(), peer).await?;
     match video.status {
         _ if video.playable() => {}
         VideoStatus::Ready => {}
@@ -186,7 +241,7 @@ pub async fn playback(
             ));
         }
     }
-    let urls = MediaUrls::new(&app, &video, Some(peer.ip()));
+    let urls = granted.unwrap_or_else(|| MediaUrls::new(&app, &video, Some(peer.ip())));
     Ok(Json(Playback {
         url: urls.playlist(),
         poster_url: video.has_poster.then(|| urls.poster()),

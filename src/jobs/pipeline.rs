@@ -28,6 +28,7 @@ use super::WorkerContext;
 use super::progressive::ProgressiveRendition;
 use crate::events::VideoEvent;
 use crate::ids::VideoId;
+use crate::media::captions;
 use crate::media::ladder::{self, Ladder, VideoRendition};
 use crate::media::passthrough::{self, FirstRendition, SOURCE_RENDITION};
 use crate::media::playlist::{self, MULTIVARIANT_PLAYLIST, Picture};
@@ -37,7 +38,7 @@ use crate::media::process::ProcessError;
 use crate::media::storyboard::{self, StoryboardPlan};
 use crate::media::transcode;
 use crate::storage::keys;
-use crate::video::Rendition;
+use crate::video::{AudioTrack, Rendition};
 
 /// Share of the progress bar given to the ffmpeg runs; the rest covers poster and publishing.
 const TRANSCODE_SHARE: f64 = 95.0;
@@ -123,6 +124,10 @@ async fn unpublish(ctx: &WorkerContext, video_id: &str) -> anyhow::Result<()> {
         .clear_published(video_id)
         .await
         .context("cannot reset the video's renditions")?;
+    ctx.db
+        .delete_embedded_captions(video_id)
+        .await
+        .context("cannot remove the caption tracks of an earlier attempt")?;
     ctx.store
         .delete_prefix(&keys::derived_prefix(video_id))
         .await
@@ -168,7 +173,7 @@ async fn run_in(
 
     // Phase 1: the first rendition, published while it is written.
     let first = if cfg.ladder.playable_first {
-        Some(job.first_rendition().await?)
+        job.first_rendition().await?
     } else {
         None
     };
@@ -206,9 +211,13 @@ async fn run_in(
         Some(plan) => job.publish_storyboard(plan).await?,
         None => false,
     };
+    job.embedded_captions().await?;
     let mut dropped = Vec::new();
     if let Some(first) = first {
-        if first.name == SOURCE_RENDITION && !renditions.is_empty() && !cfg.ladder.keep_source_rendition {
+        // With audio renditions of their own, the remux (its audio muxed) is no variant of the
+        // final ladder.
+        let keep = cfg.ladder.keep_source_rendition && ladder.audio_tracks.is_empty();
+        if first.name == SOURCE_RENDITION && !renditions.is_empty() && !keep {
             dropped.push(first.name);
         } else {
             renditions.push(first);
@@ -216,13 +225,7 @@ async fn run_in(
     }
     check_complete(&info, &renditions)?;
     progress.set(TRANSCODE_SHARE + 1.0);
-    ctx.store
-        .put_bytes(
-            &keys::hls(video_id, MULTIVARIANT_PLAYLIST),
-            playlist::write_multivariant(&renditions),
-        )
-        .await
-        .context("cannot store the multivariant playlist")?;
+    crate::captions::publish_multivariant(&ctx.db, &ctx.store, video_id, &renditions).await?;
     Ok(Published {
         duration: info.duration,
         renditions,
@@ -252,8 +255,9 @@ struct FirstPlan {
 }
 
 impl Job<'_> {
-    /// Chooses the first rendition: a remux when the source allows it, else the lowest rung.
-    async fn first_rendition(&self) -> Result<FirstPlan, JobError> {
+    /// Chooses the first rendition: a remux when the source allows it, else the lowest rung
+    /// (none for a source with several audio streams that cannot be remuxed).
+    async fn first_rendition(&self) -> Result<Option<FirstPlan>, JobError> {
         let cfg = &self.ctx.config;
         let keyframe_secs = match &self.info.video {
             Some(v) if v.codec == "h264" => {
@@ -271,6 +275,12 @@ impl Job<'_> {
             _ => None,
         };
         let kind = passthrough::choose(self.info, keyframe_secs, &cfg.ladder);
+        // A lowest rung published first would carry one language muxed, and then be replaced
+        // under the same name by a rung without audio: with several audio streams, only a
+        // remux (its own `source` name) goes first.
+        if !self.ladder.audio_tracks.is_empty() && matches!(kind, FirstRendition::LowestRung { .. }) {
+            return Ok(None);
+        }
         let segment_secs = match &kind {
             // ffmpeg cuts at the first keyframe after `segment_secs`.
             FirstRendition::Passthrough { .. } => self.ladder.segment_secs + keyframe_secs.unwrap_or(0.0),
@@ -279,7 +289,7 @@ impl Job<'_> {
                 self.ladder.segment_secs
             }
         };
-        Ok(FirstPlan { kind, segment_secs })
+        Ok(Some(FirstPlan { kind, segment_secs }))
     }
 
     /// Makes and progressively publishes the first rendition; returns it measured, and the
@@ -306,6 +316,7 @@ impl Job<'_> {
             }
             FirstRendition::LowestRung { .. } => {
                 let mut first = self.ladder.clone();
+                first.audio_tracks.clear();
                 let mut rest = self.ladder.clone();
                 let lowest = rest.renditions.pop();
                 first.renditions = lowest.iter().cloned().collect();
@@ -544,6 +555,65 @@ impl Job<'_> {
         Ok(true)
     }
 
+    /// Extracts the source's text subtitle streams and publishes each as a caption track
+    /// (`source_stream` set, so a retry replaces them). A stream ffmpeg cannot convert, or one
+    /// without cues, is skipped with a warning: the video plays without it.
+    async fn embedded_captions(&self) -> Result<(), JobError> {
+        let streams = &self.info.subtitles;
+        if streams.is_empty() {
+            return Ok(());
+        }
+        let dir = self.out.join("embedded-captions");
+        std::fs::create_dir_all(&dir).context("cannot make the captions directory")?;
+        let args = captions::extract_args(self.source, &dir, streams);
+        let timeout = Duration::from_secs(self.ctx.config.limits.transcode_timeout_secs);
+        match transcode::run_transcode(&self.ctx.config.ffmpeg, &args, timeout, self.cancel, &mut |_| {}).await {
+            Ok(()) => {}
+            Err(ProcessError::Cancelled { .. }) => return Err(JobError::Cancelled),
+            Err(e) => {
+                tracing::warn!(video_id = self.video_id, error = %e, "subtitle streams could not be extracted");
+                return Ok(());
+            }
+        }
+        for (n, stream) in streams.iter().enumerate() {
+            let file = dir.join(format!("{}.vtt", stream.index));
+            let cues = match std::fs::read(&file).map(|b| captions::parse(&b)) {
+                Ok(Ok(cues)) => cues,
+                Ok(Err(e)) => {
+                    tracing::warn!(video_id = self.video_id, stream = stream.index, error = %e, "subtitle stream skipped");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(video_id = self.video_id, stream = stream.index, error = %e, "subtitle stream not written");
+                    continue;
+                }
+            };
+            let lang = stream.language.as_deref().unwrap_or("und");
+            let label = captions::embedded_label(stream, n + 1);
+            let cid = self
+                .ctx
+                .db
+                .insert_caption(
+                    self.video_id,
+                    lang,
+                    &label,
+                    cues.len() as i64,
+                    Some(i64::from(stream.index)),
+                )
+                .await
+                .context("cannot record a caption track")?;
+            crate::captions::publish_track(&self.ctx.store, self.video_id, cid, &cues, self.info.duration).await?;
+            tracing::info!(
+                video_id = self.video_id,
+                stream = stream.index,
+                lang,
+                cues = cues.len(),
+                "subtitle stream published as captions"
+            );
+        }
+        Ok(())
+    }
+
     /// Stores every file of rendition directory `name`, its media playlist last.
     async fn publish_dir(&self, name: &str) -> Result<(), JobError> {
         let dir = self.out.join(name);
@@ -590,7 +660,8 @@ fn measure_all(out: &Path, info: &MediaInfo, ladder: &Ladder) -> Result<Vec<Rend
         )?]);
     }
     let fps = ladder.frame_rate.map(|f| f.fps());
-    ladder
+    let muxed_audio = has_audio && ladder.audio_tracks.is_empty();
+    let mut measured = ladder
         .renditions
         .iter()
         .map(|r| {
@@ -603,12 +674,22 @@ fn measure_all(out: &Path, info: &MediaInfo, ladder: &Ladder) -> Result<Vec<Rend
                 &out.join(&r.name),
                 &r.name,
                 Some(picture),
-                has_audio,
+                muxed_audio,
                 playlist::Finish::Vod,
             )
             .map_err(JobError::from)
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    for t in &ladder.audio_tracks {
+        let mut r = playlist::measure(&out.join(&t.name), &t.name, None, true, playlist::Finish::Vod)?;
+        r.audio_track = Some(AudioTrack {
+            language: t.language.clone(),
+            label: t.label.clone(),
+            default: t.default,
+        });
+        measured.push(r);
+    }
+    Ok(measured)
 }
 
 /// A transcode that ends early without an error (a source whose data stops before its

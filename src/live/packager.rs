@@ -279,6 +279,7 @@ impl Packager {
                     duration: r.window.iter().map(|s| s.duration).sum(),
                     bytes: r.window.iter().map(|s| s.bytes).sum(),
                     segments: r.window.len(),
+                    audio_track: None,
                 }
             })
             .collect()

@@ -8,6 +8,8 @@
 
 use std::fmt::Write;
 
+use crate::media::probe::SubtitleStream;
+
 /// Longest caption file accepted, bytes.
 pub const MAX_BYTES: usize = 1024 * 1024;
 /// Seconds per subtitle segment (Apple's HLS authoring spec: 6 s segments).
@@ -210,6 +212,47 @@ pub fn segments(cues: &[Cue], duration: f64) -> (String, Vec<(String, String)>) 
     (playlist, files)
 }
 
+/// ffmpeg arguments that write each text subtitle stream of `input` as WebVTT,
+/// `out_dir/<stream index>.vtt` (ffmpeg converts SubRip, mov_text and ASS/SSA, dropping ASS
+/// styling), in one run that demuxes the source without decoding its pictures.
+pub fn extract_args(input: &std::path::Path, out_dir: &std::path::Path, streams: &[SubtitleStream]) -> Vec<String> {
+    let mut a = crate::media::transcode::input_args(input, false);
+    for s in streams {
+        a.extend([
+            "-map".into(),
+            format!("0:{}", s.index),
+            "-c:s".into(),
+            "webvtt".into(),
+            "-f".into(),
+            "webvtt".into(),
+            out_dir.join(format!("{}.vtt", s.index)).display().to_string(),
+        ]);
+    }
+    a
+}
+
+/// The captions-menu label of a source subtitle stream: its title, else its language's name,
+/// else `Subtitles <n>` (`n` from 1); "(forced)" added for a forced stream.
+pub fn embedded_label(stream: &SubtitleStream, n: usize) -> String {
+    let base = stream
+        .title
+        .clone()
+        .or_else(|| {
+            stream
+                .language
+                .as_deref()
+                .and_then(crate::media::language::name)
+                .map(String::from)
+        })
+        .unwrap_or_else(|| format!("Subtitles {n}"));
+    let label = if stream.forced {
+        format!("{base} (forced)")
+    } else {
+        base
+    };
+    label.chars().take(50).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +314,27 @@ mod tests {
         }
         assert!(files[0].1.contains("across") && files[1].1.contains("across"));
         assert!(!files[1].1.contains("late") && files[2].1.contains("late"));
+    }
+
+    #[test]
+    fn source_subtitle_streams_are_extracted_as_webvtt_in_one_run() {
+        let stream = |index, language: Option<&str>, title: Option<&str>, forced| SubtitleStream {
+            index,
+            codec: "subrip".into(),
+            language: language.map(String::from),
+            title: title.map(String::from),
+            forced,
+        };
+        let streams = [stream(2, Some("en"), None, false), stream(3, None, None, true)];
+        let args = extract_args(std::path::Path::new("/s/src"), std::path::Path::new("/o"), &streams);
+        let outputs: Vec<_> = args.iter().filter(|a| a.ends_with(".vtt")).collect();
+        assert_eq!(outputs, ["/o/2.vtt", "/o/3.vtt"]);
+        assert!(args.windows(2).any(|w| w[0] == "-map" && w[1] == "0:3"));
+        assert_eq!(embedded_label(&streams[0], 1), "English");
+        assert_eq!(embedded_label(&streams[1], 2), "Subtitles 2 (forced)");
+        assert_eq!(
+            embedded_label(&stream(4, Some("fr"), Some("Director"), false), 3),
+            "Director"
+        );
     }
 }

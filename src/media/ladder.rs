@@ -95,6 +95,23 @@ pub struct VideoRendition {
     pub profile: H264Profile,
 }
 
+/// An audio rendition of its own (`EXT-X-MEDIA:TYPE=AUDIO`), made when a video source has two
+/// or more audio streams: each is encoded to AAC-LC stereo in its own media playlist, and the
+/// video variant streams carry no audio but name the group (RFC 8216 §4.3.4.1–2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioTrackPlan {
+    /// Directory and rendition name: `audio_<n>`, n counting the source's audio streams from 0.
+    pub name: String,
+    /// Absolute stream index in the source (for `-map 0:N`).
+    pub stream_index: u32,
+    /// BCP 47 language tag, when the source says.
+    pub language: Option<String>,
+    /// `NAME`, what the audio menu shows; unique within the ladder.
+    pub label: String,
+    /// The `DEFAULT=YES` track: the source's default, else the first.
+    pub default: bool,
+}
+
 /// The ladder for one source.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ladder {
@@ -108,6 +125,9 @@ pub struct Ladder {
     pub segment_secs: f64,
     /// AAC-LC stereo bitrate in bits/s when the source has audio.
     pub audio_bitrate: Option<u32>,
+    /// Audio renditions of their own; empty when the audio is muxed into every variant stream
+    /// (a single audio stream, or an audio-only source).
+    pub audio_tracks: Vec<AudioTrackPlan>,
     /// x264 CRF and preset.
     pub crf: u32,
     pub preset: String,
@@ -116,6 +136,46 @@ pub struct Ladder {
 impl Ladder {
     /// Name of the audio-only variant of an audio-only source.
     pub const AUDIO_ONLY_NAME: &'static str = "audio";
+}
+
+/// One audio rendition per audio stream of a video source with two or more; none otherwise.
+///
+/// A single audio stream stays muxed into each variant stream: one request per segment instead
+/// of two, and every player (old smart TVs, `<video>` on Safari) plays it. Only a choice of
+/// languages needs the audio apart.
+pub fn audio_tracks(info: &MediaInfo) -> Vec<AudioTrackPlan> {
+    if info.video.is_none() || info.audio_streams.len() < 2 {
+        return Vec::new();
+    }
+    let default = info.audio.as_ref().map(|a| a.index);
+    let mut tracks: Vec<AudioTrackPlan> = Vec::new();
+    for (n, a) in info.audio_streams.iter().enumerate() {
+        let base = a
+            .title
+            .clone()
+            .or_else(|| {
+                a.language
+                    .as_deref()
+                    .and_then(crate::media::language::name)
+                    .map(String::from)
+            })
+            .unwrap_or_else(|| format!("Track {}", n + 1));
+        // RFC 8216 §4.3.4.1.1: names in one group differ.
+        let mut label = base.clone();
+        let mut k = 2;
+        while tracks.iter().any(|t| t.label == label) {
+            label = format!("{base} ({k})");
+            k += 1;
+        }
+        tracks.push(AudioTrackPlan {
+            name: format!("audio_{n}"),
+            stream_index: a.index,
+            language: a.language.clone(),
+            label,
+            default: Some(a.index) == default,
+        });
+    }
+    tracks
 }
 
 fn even(x: f64) -> u32 {
@@ -132,6 +192,7 @@ pub fn plan(info: &MediaInfo, cfg: &LadderConfig) -> Ladder {
             gop_frames: 0,
             segment_secs: cfg.segment_secs,
             audio_bitrate,
+            audio_tracks: Vec::new(),
             crf: cfg.crf,
             preset: cfg.preset.clone(),
         };
@@ -202,6 +263,7 @@ pub fn plan(info: &MediaInfo, cfg: &LadderConfig) -> Ladder {
         gop_frames,
         segment_secs: f64::from(gop_frames) / frame_rate.fps(),
         audio_bitrate,
+        audio_tracks: audio_tracks(info),
         crf: cfg.crf,
         preset: cfg.preset.clone(),
     }
@@ -232,8 +294,51 @@ mod tests {
                 channels: 6,
                 ..Default::default()
             }),
+            audio_streams: Vec::new(),
+            subtitles: Vec::new(),
             bit_rate: None,
         }
+    }
+
+    #[test]
+    fn two_audio_streams_become_audio_renditions_with_unique_names() {
+        let mut info = source(1920, 1080, 25.0, 60.0);
+        let stream = |index, language: Option<&str>, title: Option<&str>, default| AudioStream {
+            index,
+            codec: "aac".into(),
+            channels: 2,
+            language: language.map(String::from),
+            title: title.map(String::from),
+            default,
+            ..Default::default()
+        };
+        info.audio_streams = vec![
+            stream(1, Some("en"), None, false),
+            stream(2, Some("fr"), None, true),
+            stream(3, Some("en"), None, false),
+            stream(4, None, Some("Commentary"), false),
+        ];
+        info.audio = Some(info.audio_streams[1].clone());
+        let l = plan(&info, &LadderConfig::default());
+        let names: Vec<_> = l
+            .audio_tracks
+            .iter()
+            .map(|t| (t.name.as_str(), t.label.as_str(), t.default))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("audio_0", "English", false),
+                ("audio_1", "French", true),
+                ("audio_2", "English (2)", false),
+                ("audio_3", "Commentary", false)
+            ]
+        );
+        assert_eq!(l.audio_tracks[3].stream_index, 4);
+        assert_eq!(l.audio_tracks[3].language, None);
+        // One audio stream stays muxed.
+        info.audio_streams.truncate(1);
+        assert!(plan(&info, &LadderConfig::default()).audio_tracks.is_empty());
     }
 
     fn sizes(l: &Ladder) -> Vec<(u32, u32)> {

@@ -7,6 +7,7 @@
 
 pub mod captions;
 pub mod ladder;
+pub mod language;
 pub mod passthrough;
 pub mod playlist;
 pub mod poster;

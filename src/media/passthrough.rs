@@ -193,7 +193,10 @@ mod tests {
                 codec: "aac".into(),
                 channels: 2,
                 profile: Some("LC".into()),
+                ..Default::default()
             }),
+            audio_streams: Vec::new(),
+            subtitles: Vec::new(),
             bit_rate: Some(bit_rate),
         }
     }

@@ -139,6 +139,7 @@ pub fn figures(
         duration,
         bytes,
         segments: playlist.segments.len(),
+        audio_track: None,
     })
 }
 
@@ -185,14 +186,43 @@ pub struct SubtitleTrack {
 /// The group id of Kino's subtitle renditions.
 pub const SUBTITLE_GROUP: &str = "subs";
 
+/// The group id of Kino's audio renditions (a source with several audio languages).
+pub const AUDIO_GROUP: &str = "aud";
+
 /// [`write_multivariant`] with subtitle renditions (RFC 8216 §4.3.4.1): one `EXT-X-MEDIA`
 /// per track in the `subs` group (none `DEFAULT`, all `AUTOSELECT`, so players pick one by
 /// the viewer's language only when asked), and every variant naming the group
 /// (`SUBTITLES="subs"`, §4.3.4.2).
+///
+/// Renditions with an [`crate::video::AudioTrack`] are audio renditions of the `aud` group
+/// (`EXT-X-MEDIA:TYPE=AUDIO`, `CHANNELS="2"`, the source's default track `DEFAULT=YES`), not
+/// variant streams: then every variant names the group (`AUDIO="aud"`), lists the audio codec
+/// in `CODECS` and adds the largest audio rendition's bitrates to its own (§4.3.4.2: BANDWIDTH
+/// is the peak of the variant with whichever rendition plays alongside).
 pub fn write_multivariant_with(renditions: &[Rendition], subtitles: &[SubtitleTrack]) -> String {
-    let mut sorted: Vec<&Rendition> = renditions.iter().collect();
-    sorted.sort_by_key(|r| r.bandwidth);
+    let (audio, mut variants): (Vec<&Rendition>, Vec<&Rendition>) =
+        renditions.iter().partition(|r| r.audio_track.is_some());
+    variants.sort_by_key(|r| r.bandwidth);
+    let audio_peak = audio.iter().map(|r| r.bandwidth).max().unwrap_or(0);
+    let audio_average = audio.iter().map(|r| r.average_bandwidth).max().unwrap_or(0);
     let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    for r in &audio {
+        let Some(track) = &r.audio_track else { continue };
+        let _ = write!(
+            out,
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"{AUDIO_GROUP}\",NAME=\"{}\"",
+            quoted(&track.label)
+        );
+        if let Some(lang) = &track.language {
+            let _ = write!(out, ",LANGUAGE=\"{}\"", quoted(lang));
+        }
+        let default = if track.default { "YES" } else { "NO" };
+        let _ = writeln!(
+            out,
+            ",DEFAULT={default},AUTOSELECT=YES,CHANNELS=\"2\",URI=\"{}/{}\"",
+            r.name, MEDIA_PLAYLIST
+        );
+    }
     for t in subtitles {
         let _ = writeln!(
             out,
@@ -203,12 +233,22 @@ pub fn write_multivariant_with(renditions: &[Rendition], subtitles: &[SubtitleTr
             MEDIA_PLAYLIST
         );
     }
-    for r in sorted {
+    for r in variants {
+        let mut codecs = r.codecs.clone();
+        if let Some(a) = audio.first()
+            && !codecs.contains(&a.codecs)
+        {
+            codecs = format!("{codecs},{}", a.codecs);
+        }
         let _ = write!(
             out,
-            "#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={},CODECS=\"{}\"",
-            r.bandwidth, r.average_bandwidth, r.codecs
+            "#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={},CODECS=\"{codecs}\"",
+            r.bandwidth + audio_peak,
+            r.average_bandwidth + audio_average,
         );
+        if !audio.is_empty() {
+            let _ = write!(out, ",AUDIO=\"{AUDIO_GROUP}\"");
+        }
         if !subtitles.is_empty() {
             let _ = write!(out, ",SUBTITLES=\"{SUBTITLE_GROUP}\"");
         }
@@ -245,6 +285,7 @@ mod tests {
             duration: 10.0,
             bytes: 1,
             segments: 3,
+            audio_track: None,
         };
         let subs = [SubtitleTrack {
             dir: "subs_1".into(),
@@ -260,6 +301,57 @@ mod tests {
         let parsed = m3u8_rs::parse_master_playlist_res(m.as_bytes()).expect("a valid multivariant playlist");
         assert_eq!(parsed.alternatives.len(), 1);
         assert_eq!(parsed.variants[0].subtitles.as_deref(), Some("subs"));
+    }
+
+    #[test]
+    fn audio_renditions_are_a_group_every_variant_names_and_counts() {
+        let rendition = |name: &str, bw: u64, height: Option<u32>, codecs: &str| Rendition {
+            name: name.into(),
+            width: height.map(|h| h * 16 / 9),
+            height,
+            bandwidth: bw,
+            average_bandwidth: bw / 2,
+            codecs: codecs.into(),
+            frame_rate: height.map(|_| 25.0),
+            duration: 10.0,
+            bytes: 1,
+            segments: 3,
+            audio_track: None,
+        };
+        let track = |language: Option<&str>, label: &str, default| {
+            Some(crate::video::AudioTrack {
+                language: language.map(String::from),
+                label: label.into(),
+                default,
+            })
+        };
+        let mut en = rendition("audio_0", 140_000, None, AAC_LC);
+        en.audio_track = track(Some("en"), "English", false);
+        let mut fr = rendition("audio_1", 150_000, None, AAC_LC);
+        fr.audio_track = track(Some("fr"), "French", true);
+        let mut other = rendition("audio_2", 130_000, None, AAC_LC);
+        other.audio_track = track(None, "Track 3", false);
+        let video = rendition("720p", 2_000_000, Some(720), "avc1.64001f");
+        let m = write_multivariant_with(&[video, en, fr, other], &[]);
+        let parsed = m3u8_rs::parse_master_playlist_res(m.as_bytes()).expect("a valid multivariant playlist");
+        assert_eq!(parsed.alternatives.len(), 3, "{m}");
+        assert_eq!(
+            parsed.variants.len(),
+            1,
+            "audio renditions are not variant streams: {m}"
+        );
+        let v = &parsed.variants[0];
+        assert_eq!(v.audio.as_deref(), Some("aud"));
+        assert_eq!(v.codecs.as_deref(), Some("avc1.64001f,mp4a.40.2"));
+        assert_eq!(v.bandwidth, 2_150_000, "video peak plus the largest audio peak");
+        assert_eq!(v.average_bandwidth, Some(1_075_000));
+        assert!(m.contains("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"French\",LANGUAGE=\"fr\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\",URI=\"audio_1/index.m3u8\"\n"), "{m}");
+        assert!(
+            m.contains("NAME=\"Track 3\",DEFAULT=NO"),
+            "no LANGUAGE when unknown: {m}"
+        );
+        let defaults = parsed.alternatives.iter().filter(|a| a.default).count();
+        assert_eq!(defaults, 1);
     }
 
     #[test]
@@ -292,6 +384,7 @@ mod tests {
             duration: 5.3,
             bytes: 1,
             segments: 2,
+            audio_track: None,
         };
         let text = write_multivariant(&[r("720p", 3_484_768, 720), r("360p", 900_000, 360)]);
         let parsed = match m3u8_rs::parse_playlist_res(text.as_bytes()).unwrap() {

@@ -50,6 +50,10 @@ pub struct ProbeStream {
 #[serde(default)]
 pub struct Disposition {
     pub attached_pic: u8,
+    /// The muxer's "play this one unless told otherwise" flag.
+    pub default: u8,
+    /// A subtitle stream meant to be shown always (signs, foreign dialogue).
+    pub forced: u8,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -64,6 +68,10 @@ pub struct SideData {
 pub struct StreamTags {
     /// Legacy rotation tag written by old muxers (degrees, as a string).
     pub rotate: Option<String>,
+    /// ISO 639-2 language code (`eng`, `fre`/`fra`, `und`), as MP4 and Matroska store it.
+    pub language: Option<String>,
+    /// The stream's title, e.g. "Director's commentary".
+    pub title: Option<String>,
 }
 
 /// The `format` object of ffprobe's JSON.
@@ -100,7 +108,7 @@ pub struct VideoStream {
     pub rotated: bool,
 }
 
-/// The audio stream Kino will transcode.
+/// An audio stream Kino will transcode.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AudioStream {
     pub index: u32,
@@ -108,7 +116,31 @@ pub struct AudioStream {
     pub channels: u32,
     /// Codec profile as ffprobe names it, e.g. `LC` or `HE-AAC`.
     pub profile: Option<String>,
+    /// BCP 47 language tag (`en`, `fr`), from the stream's ISO 639-2 tag; `None` when the
+    /// source does not say (or says `und`).
+    pub language: Option<String>,
+    /// The stream's title tag, when it has one.
+    pub title: Option<String>,
+    /// The source marks it as the default track.
+    pub default: bool,
 }
+
+/// A text subtitle stream of the source (SubRip, mov_text, ASS/SSA, WebVTT), which Kino
+/// extracts as a caption track; bitmap subtitles (PGS, DVB, VobSub) are not text and are left.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubtitleStream {
+    pub index: u32,
+    /// ffprobe's codec name: `subrip`, `mov_text`, `ass`, `ssa`, `webvtt` or `text`.
+    pub codec: String,
+    /// BCP 47 language tag, as for [`AudioStream::language`].
+    pub language: Option<String>,
+    pub title: Option<String>,
+    /// Meant to be shown always (the source's `forced` disposition).
+    pub forced: bool,
+}
+
+/// Subtitle codecs ffmpeg converts to WebVTT.
+pub const TEXT_SUBTITLE_CODECS: [&str; 6] = ["subrip", "mov_text", "ass", "ssa", "webvtt", "text"];
 
 /// A probed, accepted source.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +150,13 @@ pub struct MediaInfo {
     /// Duration in seconds (> 0).
     pub duration: f64,
     pub video: Option<VideoStream>,
+    /// The main audio stream: the one the source marks default, else the first.
     pub audio: Option<AudioStream>,
+    /// Every decodable audio stream in source order (the main one included); two or more
+    /// become audio renditions of their own ([`crate::media::ladder::Ladder::audio_tracks`]).
+    pub audio_streams: Vec<AudioStream>,
+    /// Text subtitle streams, extracted as caption tracks.
+    pub subtitles: Vec<SubtitleStream>,
     /// Mean bitrate of the whole file in bits/s, when the container says (or size ÷ duration).
     pub bit_rate: Option<u64>,
 }
@@ -174,17 +212,43 @@ impl MediaInfo {
             .filter(|s| s.disposition.as_ref().is_none_or(|d| d.attached_pic == 0))
             .find(|s| s.codec_name.is_some() && s.width.unwrap_or(0) > 0 && s.height.unwrap_or(0) > 0)
             .map(video_stream);
-        let audio = probe
+        let audio_streams: Vec<AudioStream> = probe
             .streams
             .iter()
             .filter(|s| s.codec_type.as_deref() == Some("audio"))
-            .find(|s| s.codec_name.is_some() && s.channels.unwrap_or(0) > 0)
+            .filter(|s| s.codec_name.is_some() && s.channels.unwrap_or(0) > 0)
             .map(|s| AudioStream {
                 index: s.index,
                 codec: s.codec_name.clone().unwrap_or_default(),
                 channels: s.channels.unwrap_or(0),
                 profile: s.profile.clone(),
-            });
+                language: language_of(s),
+                title: title_of(s),
+                default: s.disposition.as_ref().is_some_and(|d| d.default == 1),
+            })
+            .collect();
+        let audio = audio_streams
+            .iter()
+            .find(|a| a.default)
+            .or(audio_streams.first())
+            .cloned();
+        let subtitles = probe
+            .streams
+            .iter()
+            .filter(|s| s.codec_type.as_deref() == Some("subtitle"))
+            .filter(|s| {
+                s.codec_name
+                    .as_deref()
+                    .is_some_and(|c| TEXT_SUBTITLE_CODECS.contains(&c))
+            })
+            .map(|s| SubtitleStream {
+                index: s.index,
+                codec: s.codec_name.clone().unwrap_or_default(),
+                language: language_of(s),
+                title: title_of(s),
+                forced: s.disposition.as_ref().is_some_and(|d| d.forced == 1),
+            })
+            .collect();
         if video.is_none() && audio.is_none() {
             return Err(Rejection::NoStreams);
         }
@@ -222,9 +286,29 @@ impl MediaInfo {
             duration,
             video,
             audio,
+            audio_streams,
+            subtitles,
             bit_rate,
         })
     }
+}
+
+fn language_of(s: &ProbeStream) -> Option<String> {
+    crate::media::language::bcp47(s.tags.as_ref()?.language.as_deref()?)
+}
+
+fn title_of(s: &ProbeStream) -> Option<String> {
+    let title: String = s
+        .tags
+        .as_ref()?
+        .title
+        .as_deref()?
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(50)
+        .collect();
+    let title = title.trim();
+    (!title.is_empty()).then(|| title.to_string())
 }
 
 fn video_stream(s: &ProbeStream) -> VideoStream {

@@ -184,6 +184,8 @@ mod tests {
                 ..Default::default()
             }),
             audio: None,
+            audio_streams: Vec::new(),
+            subtitles: Vec::new(),
             bit_rate: None,
         };
         StoryboardPlan::for_source(&info, every)

@@ -47,8 +47,9 @@ pub fn prepare_filter(info: &MediaInfo, ladder: &Ladder) -> Vec<String> {
 /// The full ffmpeg argument list for `input` → `out_dir/<rendition>/{index.m3u8, init_N.mp4,
 /// seg_NNNNN.m4s}`. Video: H.264 capped CRF (`-crf` with per-rendition `-maxrate`/`-bufsize`),
 /// fixed closed GOP with scene-cut keyframes off, BT.709 tags. Audio: AAC-LC stereo 48 kHz
-/// (5.1 sources are downmixed), muxed into every video variant, or a lone audio variant for an
-/// audio-only source. Segments: see [`hls_output_args`].
+/// (5.1 sources are downmixed), muxed into every video variant — or, with
+/// [`Ladder::audio_tracks`], one `audio_<n>/` rendition per source audio stream — or a lone
+/// audio variant for an audio-only source. Segments: see [`hls_output_args`].
 pub fn transcode_args(input: &Path, out_dir: &Path, info: &MediaInfo, ladder: &Ladder) -> Vec<String> {
     transcode_args_with(input, out_dir, info, ladder, None)
 }
@@ -89,9 +90,11 @@ pub fn transcode_args_with(
             ));
         }
         a.extend(["-filter_complex".into(), graph]);
+        // Audio muxed into every variant stream, unless it has renditions of its own.
+        let muxed_audio = info.audio.as_ref().filter(|_| ladder.audio_tracks.is_empty());
         for (i, r) in ladder.renditions.iter().enumerate() {
             a.extend(["-map".into(), format!("[v{i}]")]);
-            if let Some(audio) = &info.audio {
+            if let Some(audio) = muxed_audio {
                 a.extend(["-map".into(), format!("0:{}", audio.index)]);
             }
             a.extend([
@@ -102,12 +105,16 @@ pub fn transcode_args_with(
                 format!("-profile:v:{i}"),
                 r.profile.as_x264().into(),
             ]);
-            let audio = if info.audio.is_some() {
+            let audio = if muxed_audio.is_some() {
                 format!(",a:{i}")
             } else {
                 String::new()
             };
             var_streams.push(format!("v:{i}{audio},name:{}", r.name));
+        }
+        for (j, track) in ladder.audio_tracks.iter().enumerate() {
+            a.extend(["-map".into(), format!("0:{}", track.stream_index)]);
+            var_streams.push(format!("a:{j},name:{}", track.name));
         }
         let gop = ladder.gop_frames.to_string();
         a.extend(
@@ -282,6 +289,8 @@ mod tests {
                 channels: 6,
                 ..Default::default()
             }),
+            audio_streams: Vec::new(),
+            subtitles: Vec::new(),
             bit_rate: None,
         }
     }
@@ -340,6 +349,31 @@ mod tests {
         assert!(args.windows(2).any(|w| w[0] == "-map" && w[1] == "0:0"));
         assert_eq!(arg_after(&args, "-protocol_whitelist"), "file");
         assert!(args.contains(&"-xerror".to_string()));
+    }
+
+    #[test]
+    fn several_audio_streams_are_renditions_of_their_own() {
+        let mut i = info(None, false, true);
+        let stream = |index| AudioStream {
+            index,
+            codec: "aac".into(),
+            channels: 2,
+            ..Default::default()
+        };
+        i.audio_streams = vec![stream(0), stream(2)];
+        let l = plan(&i, &LadderConfig::default());
+        let args = transcode_args(Path::new("/s/src"), Path::new("/o"), &i, &l);
+        assert_eq!(
+            arg_after(&args, "-var_stream_map"),
+            "v:0,name:720p v:1,name:360p a:0,name:audio_0 a:1,name:audio_1"
+        );
+        let maps: Vec<_> = args
+            .windows(2)
+            .filter(|w| w[0] == "-map")
+            .map(|w| w[1].as_str())
+            .collect();
+        assert_eq!(maps, ["[v0]", "[v1]", "0:0", "0:2"]);
+        assert_eq!(arg_after(&args, "-c:a"), "aac");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Checks a published HLS ladder the way a player and a validator would: playlists parse
 //! (m3u8-rs), segments fit the target duration, every variant decodes with the declared codecs
-//! and size, BANDWIDTH covers the measured peak, and keyframes align across renditions.
+//! and size, BANDWIDTH covers the measured peak, and keyframes align across renditions. A
+//! ladder with audio renditions of its own (`EXT-X-MEDIA:TYPE=AUDIO`) has video-only variants
+//! that name the group, and each audio rendition decodes as AAC stereo alone.
 
 use std::path::Path;
 
@@ -26,7 +28,8 @@ pub struct Variant {
     pub segment_start_keyframes: Vec<f64>,
 }
 
-/// Runs every check on a `ready` video and returns the downloaded variants.
+/// Runs every check on a `ready` video and returns the downloaded variants (the video ones,
+/// then any audio renditions of their own).
 pub async fn check_ladder(server: &Server, video: &Value, expect: Expect, scratch: &Path) -> Vec<Variant> {
     assert_eq!(video["status"], "ready", "video not ready: {video}");
     let id = video["id"].as_str().unwrap();
@@ -40,7 +43,26 @@ pub async fn check_ladder(server: &Server, video: &Value, expect: Expect, scratc
         Ok(Playlist::MasterPlaylist(m)) => m,
         other => panic!("multivariant playlist does not parse: {other:?}"),
     };
-    assert_eq!(master.variants.len(), renditions.len());
+    let audio_renditions: Vec<&Value> = renditions.iter().filter(|r| r["audio_track"].is_object()).collect();
+    assert_eq!(master.variants.len(), renditions.len() - audio_renditions.len());
+    let audio_group: Vec<&m3u8_rs::AlternativeMedia> = master
+        .alternatives
+        .iter()
+        .filter(|a| a.media_type == m3u8_rs::AlternativeMediaType::Audio)
+        .collect();
+    assert_eq!(
+        audio_group.len(),
+        audio_renditions.len(),
+        "an EXT-X-MEDIA per audio rendition"
+    );
+    if !audio_group.is_empty() {
+        assert_eq!(
+            audio_group.iter().filter(|a| a.default).count(),
+            1,
+            "exactly one DEFAULT=YES audio rendition"
+        );
+        assert!(audio_group.iter().all(|a| a.autoselect && a.group_id == "aud"));
+    }
 
     let mut variants = Vec::new();
     for v in &master.variants {
@@ -55,6 +77,11 @@ pub async fn check_ladder(server: &Server, video: &Value, expect: Expect, scratc
             );
         }
         assert_eq!(codecs.contains("mp4a.40.2"), expect.audio, "{codecs}");
+        assert_eq!(
+            v.audio.as_deref(),
+            (!audio_group.is_empty()).then_some("aud"),
+            "variants name the audio group"
+        );
 
         let name = v.uri.split('/').next().unwrap().to_string();
         let media_text = server.bytes(&format!("/hls/{id}/{}", v.uri)).await;
@@ -106,7 +133,11 @@ pub async fn check_ladder(server: &Server, video: &Value, expect: Expect, scratc
         let streams = probe["streams"].as_array().unwrap();
         let video_stream = streams.iter().find(|s| s["codec_type"] == "video");
         let audio_stream = streams.iter().find(|s| s["codec_type"] == "audio");
-        assert_eq!(audio_stream.is_some(), expect.audio, "audio presence in {name}");
+        assert_eq!(
+            audio_stream.is_some(),
+            expect.audio && audio_group.is_empty(),
+            "audio presence in {name} (none with audio renditions of their own)"
+        );
         if let Some(a) = audio_stream {
             assert_eq!(a["codec_name"], "aac");
             assert_eq!(a["channels"], 2, "audio must be stereo (5.1 downmixed)");
@@ -170,6 +201,36 @@ pub async fn check_ladder(server: &Server, video: &Value, expect: Expect, scratc
                 );
             }
         }
+    }
+    for a in audio_group {
+        let uri = a.uri.as_deref().expect("an audio rendition has a URI");
+        let name = uri.split('/').next().unwrap().to_string();
+        let media_text = server.bytes(&format!("/hls/{id}/{uri}")).await;
+        let media = match m3u8_rs::parse_playlist_res(&media_text) {
+            Ok(Playlist::MediaPlaylist(m)) => m,
+            other => panic!("audio playlist {uri} does not parse: {other:?}"),
+        };
+        assert!(media.end_list);
+        let init_uri = media.segments[0].map.as_ref().expect("EXT-X-MAP").uri.clone();
+        let mut whole = server.bytes(&format!("/hls/{id}/{name}/{init_uri}")).await;
+        for seg in &media.segments {
+            let resp = server.get(&format!("/hls/{id}/{name}/{}", seg.uri)).await;
+            assert_eq!(resp.headers()["content-type"], "audio/mp4", "{name}/{}", seg.uri);
+            whole.extend_from_slice(&resp.bytes().await.unwrap());
+        }
+        let file = scratch.join(format!("{id}-{name}.mp4"));
+        std::fs::write(&file, &whole).unwrap();
+        let probe = ffprobe_json(&file, &["-show_streams", "-show_format"]);
+        let streams = probe["streams"].as_array().unwrap();
+        assert_eq!(streams.len(), 1, "{name}: one stream");
+        assert_eq!(streams[0]["codec_name"], "aac", "{name}");
+        assert_eq!(streams[0]["channels"], 2, "{name}: stereo");
+        variants.push(Variant {
+            name,
+            file,
+            probe,
+            segment_start_keyframes: Vec::new(),
+        });
     }
     variants
 }
