@@ -216,7 +216,18 @@ http {{
 }
 
 impl Drop for Nginx {
+    /// SIGTERM (nginx's fast shutdown: the master stops its workers), then SIGKILL if it lingers.
+    /// A SIGKILLed master would leave its worker running, holding the port and every file
+    /// descriptor the test process had open.
     fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        for _ in 0..60 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

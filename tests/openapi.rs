@@ -19,6 +19,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/videos/{id}/cancel"),
     ("post", "/api/videos/{id}/retry"),
     ("post", "/api/videos/{id}/revoke-links"),
+    ("post", "/api/videos/{id}/embed-link"),
     ("get", "/api/videos/{id}/comments"),
     ("post", "/api/videos/{id}/comments"),
     ("patch", "/api/comments/{cid}"),

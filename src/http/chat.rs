@@ -85,7 +85,7 @@ pub struct ChatSettings {
     /// Slow mode: seconds a viewer waits between two messages, 0–3600 (0 = off; moderators
     /// are exempt).
     #[schema(minimum = 0, maximum = 3600)]
-    #[serde(deserialize_with = "whole_u32")]
+    #[serde(deserialize_with = "crate::http::whole::u32")]
     pub slow_mode_secs: u32,
 }
 
@@ -97,24 +97,8 @@ pub struct ChatBan {
     pub user: String,
     /// A time-out of this many minutes (1–10080); absent bans for good.
     #[schema(minimum = 1, maximum = 10080)]
-    #[serde(default, deserialize_with = "optional_whole_u32")]
+    #[serde(default, deserialize_with = "crate::http::whole::optional_u32")]
     pub minutes: Option<u32>,
-}
-
-/// A JSON integer in `u32`, also when written with a zero fraction (`3.0`): JSON Schema counts
-/// that as an integer (JSON Schema 2020-12 §6.1.1), serde does not.
-fn whole_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-    let n = serde_json::Number::deserialize(d)?;
-    n.as_u64()
-        .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
-        .and_then(|v| u32::try_from(v).ok())
-        .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number from 0 to 4294967295")))
-}
-
-fn optional_whole_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    #[derive(Deserialize)]
-    struct Whole(#[serde(deserialize_with = "whole_u32")] u32);
-    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
 }
 
 /// The live stream `id` as `caller` may see it; 404 for videos that are no live stream.

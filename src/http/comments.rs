@@ -77,25 +77,8 @@ pub struct NewComment {
     pub body: String,
     /// The comment replied to (a reply to a reply joins its thread); 404 when it is not on
     /// this video.
-    #[serde(default, deserialize_with = "whole_number")]
+    #[serde(default, deserialize_with = "crate::http::whole::optional_i64")]
     pub parent_id: Option<i64>,
-}
-
-/// An optional JSON integer, also when written with a zero fraction (`3.0`): JSON Schema counts
-/// that as an integer (JSON Schema 2020-12 §6.1.1), serde does not.
-fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    match Option::<serde_json::Number>::deserialize(d)? {
-        None => Ok(None),
-        Some(n) => n
-            .as_i64()
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                    .map(|f| f as i64)
-            })
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number"))),
-    }
 }
 
 /// Body of `PATCH /api/comments/{cid}`.

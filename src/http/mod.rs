@@ -34,3 +34,4 @@ pub mod upload;
 pub mod users;
 pub mod video_cache;
 pub mod videos;
+pub mod whole;

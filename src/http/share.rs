@@ -282,6 +282,7 @@ pub struct EmbedLinkBody {
     /// Days a private video's link works, 1–365 (default 30). Public and unlisted videos'
     /// embed links need no grant and do not expire.
     #[schema(minimum = 1, maximum = 365)]
+    #[serde(default, deserialize_with = "crate::http::whole::optional_u32")]
     pub days: Option<u32>,
 }
 
