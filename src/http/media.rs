@@ -155,7 +155,8 @@ pub async fn rendition_file(
     // A ready video's passthrough rendition, dropped from its ladder, stays reachable while
     // its files do (a grace period for players that were already playing it).
     let storyboard = rendition == storyboard::DIR;
-    // A caption track's rendition, `subs_<id>`: listed when the track exists (asked below).
+    // A caption track's rendition, `subs_<id>`: served while its files exist (deleting a
+    // track deletes them; a file that is not there is a 404 like any other).
     let caption: Option<i64> = rendition.strip_prefix("subs_").and_then(|n| n.parse().ok());
     let listed = |video: &VideoRecord| {
         video.playable()
@@ -165,11 +166,6 @@ pub async fn rendition_file(
                 || (caption.is_some() && video.status == VideoStatus::Ready))
     };
     let (video, private) = authorize(&app, &path, &caller, peer, listed).await?;
-    if let Some(cid) = caption
-        && !app.db.captions(&video.id).await?.iter().any(|c| c.id == cid)
-    {
-        return Err(ApiError::NotFound);
-    }
     let audio_only = rendition == Ladder::AUDIO_ONLY_NAME
         || video
             .renditions

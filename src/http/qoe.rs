@@ -116,9 +116,13 @@ pub async fn beacons(
         if checked.contains(&e.video_id.as_str()) {
             continue;
         }
-        if app.videos.get(&e.video_id).is_none() && app.db.video(&e.video_id).await?.is_none() {
-            metrics::counter!("kino_qoe_beacon_events_total", "result" => "rejected").increment(1);
-            return Err(ApiError::Missing(format!("no video {}", e.video_id)));
+        match crate::http::videos::find_cached(&app, &e.video_id).await {
+            Ok(_) => {}
+            Err(ApiError::NotFound) => {
+                metrics::counter!("kino_qoe_beacon_events_total", "result" => "rejected").increment(1);
+                return Err(ApiError::Missing(format!("no video {}", e.video_id)));
+            }
+            Err(e) => return Err(e),
         }
         checked.push(&e.video_id);
     }

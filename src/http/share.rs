@@ -53,11 +53,8 @@ fn escape(s: &str) -> String {
 }
 
 /// A public or unlisted, watchable video by id, or None.
-async fn shareable(app: &AppState, id: &str) -> Option<VideoRecord> {
-    if !is_video_id(id) {
-        return None;
-    }
-    let video = app.db.video(id).await.ok()??;
+async fn shareable(app: &AppState, id: &str) -> Option<std::sync::Arc<VideoRecord>> {
+    let video = crate::http::videos::find_cached(app, id).await.ok()?;
     (video.privacy != Privacy::Private).then_some(video)
 }
 

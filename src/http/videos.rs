@@ -469,6 +469,18 @@ pub(crate) async fn find(app: &AppState, id: &str) -> Result<VideoRecord, ApiErr
     app.db.video(id).await?.ok_or(ApiError::NotFound)
 }
 
+/// The video from the in-memory cache ([`crate::http::video_cache`]), read from the database
+/// (and remembered) when the cache does not have it; 404 when there is none.
+pub(crate) async fn find_cached(app: &AppState, id: &str) -> Result<std::sync::Arc<VideoRecord>, ApiError> {
+    if let Some(video) = app.videos.get(id) {
+        return Ok(video);
+    }
+    let ticket = app.videos.ticket();
+    let video = std::sync::Arc::new(find(app, id).await?);
+    app.videos.put(ticket, video.clone());
+    Ok(video)
+}
+
 /// The video, if `caller` may watch it; 404 otherwise (a private video's existence is not
 /// revealed).
 pub(crate) async fn find_watchable(
