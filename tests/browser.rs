@@ -25,6 +25,16 @@
 //!   down-switch, a start-up time within 20 % of what the page measured — through the API
 //!   and on the Analytics page; then plays a video whose segments the server answers 500
 //!   and finds that view failed with the error's detail.
+//! - `tracks.mjs` plays a video made from a source with two audio languages: both are audio
+//!   renditions in the API and the multivariant playlist, the audio menu lists English and
+//!   French, and choosing French switches hls.js to it, fetches `audio_1/` segments, keeps
+//!   playing and changes the tone heard (440 → 880 Hz, through WebAudio). A video made from an
+//!   MKV with a SubRip stream has it as an `embedded` caption track that the captions menu
+//!   lists as "English" and shows at its time. That video made private, its embed link (POST
+//!   `/api/videos/{id}/embed-link`) plays in a cross-site `<iframe>` in a browser without
+//!   cookies, the embed without `?grant=` shows an error instead, and so does the grant once
+//!   the video's links are revoked; the owner's Share dialog creates such a link (an iframe
+//!   whose src has `grant=`), with no CSP violation and no serious axe-core finding.
 
 mod common;
 
@@ -319,6 +329,72 @@ async fn every_page_passes_axe_core_in_chromium() {
         &server,
         "a11y.mjs",
         vec![server.base.clone(), id, server.admin_token.clone()],
+    )
+    .await;
+    assert_eq!(summary["ok"], true, "{summary}");
+}
+
+/// Runs `ffmpeg -nostdin -hide_banner -loglevel error ARGS` in `dir` (`args`: split at
+/// whitespace); asserts it succeeded.
+fn ffmpeg_in(dir: &Path, args: &str) {
+    let out = Command::new("ffmpeg")
+        .current_dir(dir)
+        .args(["-nostdin", "-hide_banner", "-loglevel", "error"])
+        .args(args.split_whitespace())
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn audio_languages_embedded_subtitles_and_private_embed_links_in_chromium() {
+    if browser_missing().is_some() {
+        return;
+    }
+    let server = Server::start(&[("KINO_LADDER__PRESET", "ultrafast")]);
+    let dir = server.data_dir.clone();
+    // Two audio languages: English (default) a 440 Hz tone, French an 880 Hz one.
+    ffmpeg_in(
+        &dir,
+        "-y -f lavfi -i testsrc2=size=640x360:rate=25:duration=12 \
+         -f lavfi -i sine=frequency=440:sample_rate=48000:duration=12 \
+         -f lavfi -i sine=frequency=880:sample_rate=48000:duration=12 \
+         -map 0:v -map 1:a -map 2:a -c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50 -c:a aac \
+         -metadata:s:a:0 language=eng -metadata:s:a:1 language=fra \
+         -disposition:a:0 default -disposition:a:1 0 two-audio.mp4",
+    );
+    // An MKV with an English SubRip stream of one cue.
+    let caption = "Kino embedded subtitle check";
+    std::fs::write(
+        dir.join("cue.srt"),
+        format!("1\n00:00:00,500 --> 00:00:09,000\n{caption}\n\n"),
+    )
+    .unwrap();
+    ffmpeg_in(
+        &dir,
+        "-y -f lavfi -i testsrc2=size=640x360:rate=25:duration=12 -f lavfi -i sine=frequency=440:duration=12 \
+         -i cue.srt -map 0:v -map 1:a -map 2:s -c:v libx264 -preset ultrafast -pix_fmt yuv420p \
+         -c:a aac -c:s srt -metadata:s:s:0 language=eng subs.mkv",
+    );
+    let audio = server.upload_ok(&dir.join("two-audio.mp4")).await;
+    let subs = server.upload_ok(&dir.join("subs.mkv")).await;
+    for id in [&audio, &subs] {
+        let done = server.wait_done(id, Duration::from_secs(480)).await;
+        assert_eq!(done["status"], "ready", "{done}");
+    }
+    let summary = run_check_env(
+        &server,
+        "tracks.mjs",
+        vec![server.base.clone(), audio, subs, server.admin_token.clone()],
+        vec![
+            ("EMBEDDED_CAPTION_TEXT", caption.to_string()),
+            // The harness's admin (tests/common), who owns both videos.
+            ("OWNER_LOGIN", "admin:admin-password-1".to_string()),
+        ],
     )
     .await;
     assert_eq!(summary["ok"], true, "{summary}");

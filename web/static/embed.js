@@ -44,6 +44,18 @@ function showError(message) {
   errorBox.hidden = false;
 }
 
+/**
+ * The message for an API refusal that will not change by asking again (null: any other
+ * error). 404: no such video, or a private one without a valid grant; 403: a genuine grant
+ * (a private video's embed link) that expired or whose links the owner revoked.
+ * @param {{ status?: number }} err
+ */
+function refusal(err) {
+  if (err.status === 404) return 'This video is unavailable.';
+  if (err.status === 403) return 'This embed link no longer works: it expired, or the video’s owner revoked it.';
+  return null;
+}
+
 /** @param {string} message */
 function showWait(message) {
   waitBox.textContent = message;
@@ -82,7 +94,8 @@ async function load() {
   try {
     v = await fetchVideo();
   } catch (err) {
-    if (err.status === 404) showError('This video is unavailable.');
+    const refused = refusal(err);
+    if (refused) showError(refused);
     else {
       showError(`Could not load the video: ${err.message} Retrying…`);
       setTimeout(load, WAIT_POLL_MS);
@@ -105,7 +118,8 @@ async function load() {
   try {
     playback = await fetchPlayback();
   } catch (err) {
-    if (err.status === 404) showError('This video is unavailable.');
+    const refused = refusal(err);
+    if (refused) showError(refused);
     else if (err.status === 409) {
       showWait('This video is still being processed…');
       setTimeout(load, WAIT_POLL_MS);
