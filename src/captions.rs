@@ -12,6 +12,10 @@ use crate::media::playlist::{self, MULTIVARIANT_PLAYLIST, SubtitleTrack};
 use crate::storage::{BlobStore, keys};
 use crate::video::Rendition;
 
+/// Most caption tracks of one video (uploads past it get 409; a source's streams past it are
+/// not extracted).
+pub const MAX_TRACKS: usize = 20;
+
 /// The directory of caption track `id` under the video's ladder.
 pub fn dir(id: i64) -> String {
     format!("subs_{id}")

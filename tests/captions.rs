@@ -311,7 +311,7 @@ async fn text_subtitle_streams_of_the_source_become_caption_tracks() {
         seg.contains("X-TIMESTAMP-MAP") && seg.contains("Embedded English line"),
         "{seg}"
     );
-    // The owner may remove an extracted track like an uploaded one.
+    // The owner may remove an extracted track like an uploaded one; its files go with it.
     let r = server
         .http
         .delete(server.url(&format!("/api/videos/{id}/captions/{cid}")))
@@ -319,6 +319,8 @@ async fn text_subtitle_streams_of_the_source_become_caption_tracks() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
+    let gone = server.get(&format!("/hls/{id}/subs_{cid}/seg_00000.vtt")).await;
+    assert_eq!(gone.status(), 404);
 
     let id = server.upload_ok(&mp4).await;
     let v = server.wait_done(&id, Duration::from_secs(300)).await;

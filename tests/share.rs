@@ -179,6 +179,7 @@ async fn a_private_video_embeds_through_a_link_with_a_grant_until_revoked() {
     let (status, v) = server.anon_json(&format!("/api/videos/{id}?grant={grant}")).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["can_edit"], false);
+    assert!(v["download_url"].is_null(), "an embed link offers no download: {v}");
     let hls = v["hls_url"].as_str().unwrap();
     assert!(hls.contains(&format!("/g/{grant}/")), "{hls}");
     let (status, p) = server
@@ -193,6 +194,23 @@ async fn a_private_video_embeds_through_a_link_with_a_grant_until_revoked() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().starts_with("#EXTM3U"));
+
+    // An embed link plays; it does not download the original.
+    let original = format!("/media/{id}/g/{grant}/original");
+    assert_eq!(
+        server.anon.get(server.url(&original)).send().await.unwrap().status(),
+        403
+    );
+
+    // Another video's genuine grant says nothing about this one: 404, like none at all.
+    let other_clip = make_clip(&server.data_dir, "other.mp4", "640x360", 2, H264_FAST);
+    let other = server.upload_ok(&other_clip).await;
+    server.wait_done(&other, Duration::from_secs(300)).await;
+    server.set_privacy(&other, "private").await;
+    assert_eq!(
+        server.anon_json(&format!("/api/videos/{other}?grant={grant}")).await.0,
+        404
+    );
 
     // A forged grant changes nothing: the video does not exist.
     let mut forged = grant.clone();

@@ -7,7 +7,8 @@
 //!   `POST /api/videos/{id}/revoke-links`), so a grant works only until the next bump — going
 //!   private → unlisted → private does not bring an old grant back;
 //! - `expires`: Unix seconds;
-//! - `binding`: `any`, or `ip` when the grant only works from the viewer's address;
+//! - `binding`: `any`, `ip` when the grant only works from the viewer's address, or `embed`
+//!   (an embed link's: any address, and the ladder and poster only, not the original);
 //! - `mac`: base64url (no padding) HMAC-SHA256, under the key ring's playback subkey, of
 //!   `kino-grant-v3|{video_id}|{generation}|{key_id}|{expires}|{binding}|{client ip or empty}`.
 //!
@@ -53,6 +54,8 @@ pub enum GrantError {
 pub struct Grant {
     /// Unix seconds.
     pub expires: u64,
+    /// An embed link's grant: it plays the video but does not fetch the original upload.
+    pub embed: bool,
 }
 
 fn message(video_id: &str, generation: u64, key_id: &str, expires: u64, binding: &str, ip: Option<IpAddr>) -> String {
@@ -69,8 +72,25 @@ fn mac(ring_key: &[u8; 32], msg: &str) -> Hmac<Sha256> {
 /// Issues a grant for `video_id` (whose grant generation is now `generation`) until `expires`
 /// (Unix seconds), bound to `bind_to` when set.
 pub fn issue(ring: &KeyRing, video_id: &str, generation: u64, expires: u64, bind_to: Option<IpAddr>) -> String {
-    let key = ring.signing();
     let binding = if bind_to.is_some() { "ip" } else { "any" };
+    issue_with(ring, video_id, generation, expires, binding, bind_to)
+}
+
+/// Issues an embed link's grant (binding `embed`): bound to no address, and good for playing
+/// only — the ladder and poster, not the original upload ([`Grant::embed`]).
+pub fn issue_for_embed(ring: &KeyRing, video_id: &str, generation: u64, expires: u64) -> String {
+    issue_with(ring, video_id, generation, expires, "embed", None)
+}
+
+fn issue_with(
+    ring: &KeyRing,
+    video_id: &str,
+    generation: u64,
+    expires: u64,
+    binding: &str,
+    bind_to: Option<IpAddr>,
+) -> String {
+    let key = ring.signing();
     let tag = mac(
         &key.subkey(Purpose::Playback),
         &message(video_id, generation, &key.id, expires, binding, bind_to),
@@ -103,7 +123,7 @@ pub fn verify(
     let grant_generation = canonical_decimal(grant_generation).ok_or(GrantError::Malformed)?;
     let expires = canonical_decimal(expires).ok_or(GrantError::Malformed)?;
     let bound_ip = match binding {
-        "any" => None,
+        "any" | "embed" => None,
         "ip" => Some(client.ok_or(GrantError::BadSignature)?),
         _ => return Err(GrantError::Malformed),
     };
@@ -132,7 +152,16 @@ pub fn verify(
     if expires <= now {
         return Err(GrantError::Expired(expires));
     }
-    Ok(Grant { expires })
+    Ok(Grant {
+        expires,
+        embed: binding == "embed",
+    })
+}
+
+/// True when `token` is shaped as an embed link's grant (binding `embed`). Only meaningful for
+/// a token [`verify`] accepted: the binding is part of what is signed.
+pub fn is_embed(token: &str) -> bool {
+    token.split('.').nth(4) == Some("embed")
 }
 
 /// Parses the canonical decimal spelling of a `u64` (`0`, or a non-zero digit followed by
@@ -160,7 +189,13 @@ mod tests {
     fn a_grant_opens_its_video_until_it_expires() {
         let r = ring("k1", 1);
         let g = issue(&r, "vid_A-1", U, 1000, None);
-        assert_eq!(verify(&r, &g, "vid_A-1", U, None, 999), Ok(Grant { expires: 1000 }));
+        assert_eq!(
+            verify(&r, &g, "vid_A-1", U, None, 999),
+            Ok(Grant {
+                expires: 1000,
+                embed: false
+            })
+        );
         assert_eq!(verify(&r, &g, "vid_A-1", U, None, 1000), Err(GrantError::Expired(1000)));
         assert_eq!(verify(&r, &g, "otherVideo1", U, None, 10), Err(GrantError::OtherVideo));
         // Privacy changed or links revoked since (the generation moved on): the grant no
@@ -247,5 +282,27 @@ mod tests {
             verify(&r, &unbound, "vid", U, Some(home), 10),
             Err(GrantError::BadSignature)
         );
+    }
+
+    #[test]
+    fn embed_grants_work_from_anywhere_and_say_so() {
+        let r = ring("k1", 7);
+        let g = issue_for_embed(&r, "vid_A-1", U, 1000);
+        assert!(is_embed(&g));
+        let from = Some("192.0.2.7".parse().unwrap());
+        assert_eq!(
+            verify(&r, &g, "vid_A-1", U, from, 999),
+            Ok(Grant {
+                expires: 1000,
+                embed: true
+            })
+        );
+        // The binding is signed: an embed grant relabelled `any` (or the reverse) fails.
+        let relabelled = g.replace(".embed.", ".any.");
+        assert_eq!(
+            verify(&r, &relabelled, "vid_A-1", U, from, 999),
+            Err(GrantError::BadSignature)
+        );
+        assert!(!is_embed(&issue(&r, "vid_A-1", U, 1000, None)));
     }
 }

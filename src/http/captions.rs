@@ -21,8 +21,7 @@ use crate::media::captions::{self, MAX_BYTES};
 use crate::storage::keys;
 use crate::video::VideoStatus;
 
-/// Most caption tracks of one video.
-pub const MAX_TRACKS: usize = 20;
+pub use crate::captions::MAX_TRACKS;
 
 /// A caption track.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -238,14 +237,17 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let who = caller.with_scope(crate::auth::Scope::Write)?;
     let video = find_manageable(&app, &id, Some(&who)).await?;
-    if !app.db.delete_caption(&id, cid).await? {
+    if !app.db.captions(&id).await?.iter().any(|c| c.id == cid) {
         return Err(ApiError::NotFound);
     }
-    republish_multivariant(&app, &video).await?;
+    // Files first: their requests are not checked against the database, so a track whose row
+    // went but whose files stayed would stay readable. A failure here changes nothing listed.
     app.store
         .delete_prefix(&keys::hls(&id, &dir(cid)))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
+    app.db.delete_caption(&id, cid).await?;
+    republish_multivariant(&app, &video).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -278,7 +278,8 @@ pub async fn poster(
         .await
 }
 
-/// `GET /media/{id}/original` (and under `/g/{grant}/`) — the uploaded file, with Range
+/// `GET /media/{id}/original` (and under `/g/{grant}/`, but not an embed link's grant: 403) —
+/// the uploaded file, with Range
 /// support, as an attachment.
 pub async fn original(
     State(app): State<AppState>,
@@ -288,6 +289,12 @@ pub async fn original(
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let (video, private) = authorize(&app, &path, &caller, peer, |_| true).await?;
+    // `authorize` verified the grant, its binding included.
+    if path.grant.as_deref().is_some_and(playback::is_embed) {
+        return Err(ApiError::Forbidden(
+            "an embed link's grant plays the video; it does not download the original".into(),
+        ));
+    }
     let how = BlobResponse {
         content_type: content_type_for_name(&video.source_name),
         cache: private.unwrap_or(CachePolicy::Revalidate),

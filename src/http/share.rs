@@ -294,7 +294,8 @@ pub struct EmbedLink {
     pub expires_at: Option<String>,
 }
 
-/// `POST /api/videos/{id}/embed-link` — the owner (or an admin) gets the video's embed link.
+/// `POST /api/videos/{id}/embed-link` — the owner (or an admin; a token needs `read` and
+/// `upload`) gets the video's embed link.
 /// For a private video it carries a playback grant (not bound to an address, valid `days`
 /// days), so the embed plays for anyone the link reaches until then, or until the owner
 /// revokes the video's links (`POST /api/videos/{id}/revoke-links`) or changes its privacy.
@@ -305,8 +306,8 @@ pub struct EmbedLink {
     operation_id = "create_embed_link",
     params(("id" = String, Path, description = "Video id: 12 characters of `A-Z a-z 0-9 - _`")),
     request_body(content = EmbedLinkBody, content_type = "application/json"),
-    responses((status = 200, description = "The link", body = EmbedLink), (status = 400, description = "days outside 1–365", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not the owner, or the token lacks `upload`", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
-    security(("bearer" = ["upload"]), ("session" = []))
+    responses((status = 200, description = "The link", body = EmbedLink), (status = 400, description = "days outside 1–365", body = ErrorBody), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not the owner, or the token lacks `read` or `upload`", body = ErrorBody), (status = 404, description = "No such video, or the caller may not see it", body = ErrorBody)),
+    security(("bearer" = ["read", "upload"]), ("session" = []))
 )]
 pub async fn embed_link(
     State(app): State<AppState>,
@@ -316,7 +317,9 @@ pub async fn embed_link(
     headers: HeaderMap,
     Json(body): Json<EmbedLinkBody>,
 ) -> Result<Json<EmbedLink>, ApiError> {
-    let video = find_manageable(&app, &id, caller.0.as_ref()).await?;
+    // Sharing a private video is watching it by proxy: `read` as well as `upload`.
+    let who = caller.with_scope(crate::auth::Scope::Read)?;
+    let video = find_manageable(&app, &id, Some(&who)).await?;
     let days = body.days.unwrap_or(30);
     if !(1..=MAX_EMBED_LINK_DAYS).contains(&days) {
         return Err(ApiError::BadRequest(format!(
@@ -327,7 +330,7 @@ pub async fn embed_link(
     let mut expires_at = None;
     if video.privacy == Privacy::Private {
         let expires = (now_ms() / 1000) as u64 + u64::from(days) * 86_400;
-        let grant = playback::issue(&app.keys, &video.id, video.grant_generation, expires, None);
+        let grant = playback::issue_for_embed(&app.keys, &video.id, video.grant_generation, expires);
         url = format!("{url}?grant={grant}");
         expires_at = Some(rfc3339(expires as i64 * 1000));
     }

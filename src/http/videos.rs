@@ -130,7 +130,11 @@ pub async fn get(
 ) -> Result<Json<VideoView>, ApiError> {
     let (video, granted) = find_watchable_or_granted(&app, &id, caller.0.as_ref(), q.grant.as_deref(), peer).await?;
     Ok(Json(match granted {
-        Some(urls) => VideoView::with_urls(&app, video, None, Some(urls)),
+        // An embed link plays the video; it does not offer the original for download.
+        Some(urls) => VideoView {
+            download_url: None,
+            ..VideoView::with_urls(&app, video, None, Some(urls))
+        },
         None => VideoView::for_caller(&app, video, caller.0.as_ref(), Some(peer.ip())),
     }))
 }
@@ -151,8 +155,8 @@ pub struct GrantQuery {
 /// that, for the holder of a valid playback `grant` of it (`Some`: the URLs under that grant).
 ///
 /// Errors: 404 when the caller may not watch and the grant is absent or not one of Kino's
-/// (a private video does not exist for them); 403 naming why for a genuine grant that expired,
-/// was revoked or is for another video.
+/// (a private video does not exist for them), or for another video; 403 naming why for a
+/// genuine grant of this video that expired or was revoked.
 pub(crate) async fn find_watchable_or_granted(
     app: &AppState,
     id: &str,
@@ -181,7 +185,9 @@ pub(crate) async fn find_watchable_or_granted(
             let urls = MediaUrls::under_grant(&video.id, grant, verified.expires);
             Ok((video, Some(urls)))
         }
-        Err(e @ (GrantError::Expired(_) | GrantError::Revoked | GrantError::OtherVideo)) => {
+        // Only for a grant of this very video: another video's real grant says nothing here
+        // (a 403 would tell that a private video of this id exists).
+        Err(e @ (GrantError::Expired(_) | GrantError::Revoked)) => {
             Err(ApiError::Forbidden(e.to_string().replace("{id}", &video.id)))
         }
         Err(_) => Err(ApiError::NotFound),

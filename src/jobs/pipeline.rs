@@ -177,7 +177,7 @@ async fn run_in(
     } else {
         None
     };
-    let (first, rest) = match first {
+    let (first, mut rest) = match first {
         None => (None, ladder.clone()),
         Some(plan) => match job.publish_first(plan).await? {
             Some((done, rest)) => (Some(done), rest),
@@ -198,8 +198,32 @@ async fn run_in(
     let mut renditions = Vec::new();
     if !rest.renditions.is_empty() || first.is_none() {
         let base = progress.get();
-        job.transcode(&rest, storyboard.as_ref(), base, TRANSCODE_SHARE - base)
-            .await?;
+        match job
+            .transcode(&rest, storyboard.as_ref(), base, TRANSCODE_SHARE - base)
+            .await
+        {
+            // With every audio stream decoded (`-xerror`), one broken secondary track would
+            // reject the whole video: try once more with the main audio alone, muxed.
+            Err(JobError::Rejected(why)) if !rest.audio_tracks.is_empty() => {
+                tracing::warn!(
+                    video_id,
+                    why,
+                    "the ladder with every audio stream failed; encoding the main audio only"
+                );
+                for dir in rest
+                    .renditions
+                    .iter()
+                    .map(|r| &r.name)
+                    .chain(rest.audio_tracks.iter().map(|t| &t.name))
+                {
+                    let _ = std::fs::remove_dir_all(out.join(dir));
+                }
+                rest.audio_tracks.clear();
+                job.transcode(&rest, storyboard.as_ref(), base, TRANSCODE_SHARE - base)
+                    .await?;
+            }
+            other => other?,
+        }
         renditions = measure_all(&out, &info, &rest)?;
         for r in &renditions {
             job.publish_dir(&r.name).await?;
@@ -216,7 +240,7 @@ async fn run_in(
     if let Some(first) = first {
         // With audio renditions of their own, the remux (its audio muxed) is no variant of the
         // final ladder.
-        let keep = cfg.ladder.keep_source_rendition && ladder.audio_tracks.is_empty();
+        let keep = cfg.ladder.keep_source_rendition && rest.audio_tracks.is_empty();
         if first.name == SOURCE_RENDITION && !renditions.is_empty() && !keep {
             dropped.push(first.name);
         } else {
@@ -316,7 +340,6 @@ impl Job<'_> {
             }
             FirstRendition::LowestRung { .. } => {
                 let mut first = self.ladder.clone();
-                first.audio_tracks.clear();
                 let mut rest = self.ladder.clone();
                 let lowest = rest.renditions.pop();
                 first.renditions = lowest.iter().cloned().collect();
@@ -559,19 +582,34 @@ impl Job<'_> {
     /// (`source_stream` set, so a retry replaces them). A stream ffmpeg cannot convert, or one
     /// without cues, is skipped with a warning: the video plays without it.
     async fn embedded_captions(&self) -> Result<(), JobError> {
-        let streams = &self.info.subtitles;
+        let streams = &self.info.subtitles[..self.info.subtitles.len().min(crate::captions::MAX_TRACKS)];
         if streams.is_empty() {
             return Ok(());
         }
         let dir = self.out.join("embedded-captions");
         std::fs::create_dir_all(&dir).context("cannot make the captions directory")?;
-        let args = captions::extract_args(self.source, &dir, streams);
         let timeout = Duration::from_secs(self.ctx.config.limits.transcode_timeout_secs);
-        match transcode::run_transcode(&self.ctx.config.ffmpeg, &args, timeout, self.cancel, &mut |_| {}).await {
+        let ffmpeg = &self.ctx.config.ffmpeg;
+        // All in one run; if ffmpeg fails on one of them, each alone, so the others still come.
+        let args = captions::extract_args(self.source, &dir, streams);
+        match transcode::run_transcode(ffmpeg, &args, timeout, self.cancel, &mut |_| {}).await {
             Ok(()) => {}
             Err(ProcessError::Cancelled { .. }) => return Err(JobError::Cancelled),
+            Err(_) if streams.len() > 1 => {
+                for stream in streams {
+                    let args = captions::extract_args(self.source, &dir, std::slice::from_ref(stream));
+                    match transcode::run_transcode(ffmpeg, &args, timeout, self.cancel, &mut |_| {}).await {
+                        Ok(()) => {}
+                        Err(ProcessError::Cancelled { .. }) => return Err(JobError::Cancelled),
+                        Err(e) => {
+                            tracing::warn!(video_id = self.video_id, stream = stream.index, error = %e, "subtitle stream could not be extracted");
+                            let _ = std::fs::remove_file(dir.join(format!("{}.vtt", stream.index)));
+                        }
+                    }
+                }
+            }
             Err(e) => {
-                tracing::warn!(video_id = self.video_id, error = %e, "subtitle streams could not be extracted");
+                tracing::warn!(video_id = self.video_id, error = %e, "subtitle stream could not be extracted");
                 return Ok(());
             }
         }
@@ -693,9 +731,14 @@ fn measure_all(out: &Path, info: &MediaInfo, ladder: &Ladder) -> Result<Vec<Rend
 }
 
 /// A transcode that ends early without an error (a source whose data stops before its
-/// declared duration) must not be published as if it were whole.
+/// declared duration) must not be published as if it were whole. A secondary audio rendition
+/// (a commentary track) may be shorter than the picture.
 fn check_complete(info: &MediaInfo, renditions: &[Rendition]) -> Result<(), JobError> {
-    let shortest = renditions.iter().map(|r| r.duration).fold(f64::INFINITY, f64::min);
+    let shortest = renditions
+        .iter()
+        .filter(|r| r.audio_track.as_ref().is_none_or(|t| t.default))
+        .map(|r| r.duration)
+        .fold(f64::INFINITY, f64::min);
     let expected = info.duration * 0.9 - 0.5;
     if shortest < expected {
         return Err(JobError::Rejected(format!(

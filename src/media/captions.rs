@@ -234,17 +234,9 @@ pub fn extract_args(input: &std::path::Path, out_dir: &std::path::Path, streams:
 /// The captions-menu label of a source subtitle stream: its title, else its language's name,
 /// else `Subtitles <n>` (`n` from 1); "(forced)" added for a forced stream.
 pub fn embedded_label(stream: &SubtitleStream, n: usize) -> String {
-    let base = stream
-        .title
-        .clone()
-        .or_else(|| {
-            stream
-                .language
-                .as_deref()
-                .and_then(crate::media::language::name)
-                .map(String::from)
-        })
-        .unwrap_or_else(|| format!("Subtitles {n}"));
+    let base = crate::media::language::track_label(stream.title.as_deref(), stream.language.as_deref(), || {
+        format!("Subtitles {n}")
+    });
     let label = if stream.forced {
         format!("{base} (forced)")
     } else {

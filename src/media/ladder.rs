@@ -148,34 +148,30 @@ pub fn audio_tracks(info: &MediaInfo) -> Vec<AudioTrackPlan> {
         return Vec::new();
     }
     let default = info.audio.as_ref().map(|a| a.index);
-    let mut tracks: Vec<AudioTrackPlan> = Vec::new();
-    for (n, a) in info.audio_streams.iter().enumerate() {
-        let base = a
-            .title
-            .clone()
-            .or_else(|| {
-                a.language
-                    .as_deref()
-                    .and_then(crate::media::language::name)
-                    .map(String::from)
+    let labels: Vec<String> = info
+        .audio_streams
+        .iter()
+        .enumerate()
+        .map(|(n, a)| {
+            crate::media::language::track_label(a.title.as_deref(), a.language.as_deref(), || {
+                format!("Track {}", n + 1)
             })
-            .unwrap_or_else(|| format!("Track {}", n + 1));
-        // RFC 8216 §4.3.4.1.1: names in one group differ.
-        let mut label = base.clone();
-        let mut k = 2;
-        while tracks.iter().any(|t| t.label == label) {
-            label = format!("{base} ({k})");
-            k += 1;
-        }
-        tracks.push(AudioTrackPlan {
+        })
+        .collect();
+    // RFC 8216 §4.3.4.1.1: names in one group differ.
+    let labels = crate::media::playlist::unique(labels.iter().map(String::as_str));
+    info.audio_streams
+        .iter()
+        .zip(labels)
+        .enumerate()
+        .map(|(n, (a, label))| AudioTrackPlan {
             name: format!("audio_{n}"),
             stream_index: a.index,
             language: a.language.clone(),
             label,
             default: Some(a.index) == default,
-        });
-    }
-    tracks
+        })
+        .collect()
 }
 
 fn even(x: f64) -> u32 {

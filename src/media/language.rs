@@ -62,6 +62,15 @@ pub fn name(tag: &str) -> Option<&'static str> {
     parse(tag.split('-').next()?).map(|l| l.to_name())
 }
 
+/// What a track menu shows for a source stream: its `title`, else its language's English
+/// name, else `fallback()` (e.g. `Track 2`).
+pub fn track_label(title: Option<&str>, language: Option<&str>, fallback: impl FnOnce() -> String) -> String {
+    title
+        .map(String::from)
+        .or_else(|| language.and_then(name).map(String::from))
+        .unwrap_or_else(fallback)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -206,29 +206,52 @@ pub fn write_multivariant_with(renditions: &[Rendition], subtitles: &[SubtitleTr
     let audio_peak = audio.iter().map(|r| r.bandwidth).max().unwrap_or(0);
     let audio_average = audio.iter().map(|r| r.average_bandwidth).max().unwrap_or(0);
     let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
-    for r in &audio {
+    let audio_names = unique(
+        audio
+            .iter()
+            .filter_map(|r| r.audio_track.as_ref())
+            .map(|t| t.label.as_str()),
+    );
+    let mut autoselected: Vec<&str> = Vec::new();
+    for (r, name) in audio.iter().zip(&audio_names) {
         let Some(track) = &r.audio_track else { continue };
         let _ = write!(
             out,
             "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"{AUDIO_GROUP}\",NAME=\"{}\"",
-            quoted(&track.label)
+            quoted(name)
         );
         if let Some(lang) = &track.language {
             let _ = write!(out, ",LANGUAGE=\"{}\"", quoted(lang));
         }
-        let default = if track.default { "YES" } else { "NO" };
+        // §4.3.4.1: DEFAULT=YES needs AUTOSELECT=YES; otherwise only the first rendition of
+        // each language is chosen automatically (the rest — a second English track, one
+        // without a language — only by hand).
+        let auto = track.default || track.language.as_deref().is_some_and(|l| !autoselected.contains(&l));
+        if let Some(lang) = track.language.as_deref().filter(|_| auto) {
+            autoselected.push(lang);
+        }
         let _ = writeln!(
             out,
-            ",DEFAULT={default},AUTOSELECT=YES,CHANNELS=\"2\",URI=\"{}/{}\"",
-            r.name, MEDIA_PLAYLIST
+            ",DEFAULT={},AUTOSELECT={},CHANNELS=\"2\",URI=\"{}/{}\"",
+            yes_no(track.default),
+            yes_no(auto),
+            r.name,
+            MEDIA_PLAYLIST
         );
     }
-    for t in subtitles {
+    let subtitle_names = unique(subtitles.iter().map(|t| t.name.as_str()));
+    let mut autoselected: Vec<&str> = Vec::new();
+    for (t, name) in subtitles.iter().zip(&subtitle_names) {
+        let auto = t.lang != "und" && !autoselected.contains(&t.lang.as_str());
+        if auto {
+            autoselected.push(&t.lang);
+        }
         let _ = writeln!(
             out,
-            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"{SUBTITLE_GROUP}\",NAME=\"{}\",LANGUAGE=\"{}\",DEFAULT=NO,AUTOSELECT=YES,URI=\"{}/{}\"",
-            quoted(&t.name),
+            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"{SUBTITLE_GROUP}\",NAME=\"{}\",LANGUAGE=\"{}\",DEFAULT=NO,AUTOSELECT={},URI=\"{}/{}\"",
+            quoted(name),
             quoted(&t.lang),
+            yes_no(auto),
             t.dir,
             MEDIA_PLAYLIST
         );
@@ -259,6 +282,26 @@ pub fn write_multivariant_with(renditions: &[Rendition], subtitles: &[SubtitleTr
             let _ = write!(out, ",FRAME-RATE={fps:.3}");
         }
         let _ = write!(out, "\n{}/{}\n", r.name, MEDIA_PLAYLIST);
+    }
+    out
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "YES" } else { "NO" }
+}
+
+/// `names` made unique in order (RFC 8216 §4.3.4.1.1: the renditions of a group have different
+/// `NAME`s): a repeat becomes `English (2)`, `English (3)`…
+pub fn unique<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for base in names {
+        let mut name = base.to_string();
+        let mut k = 2;
+        while out.contains(&name) {
+            name = format!("{base} ({k})");
+            k += 1;
+        }
+        out.push(name);
     }
     out
 }
@@ -352,6 +395,44 @@ mod tests {
         );
         let defaults = parsed.alternatives.iter().filter(|a| a.default).count();
         assert_eq!(defaults, 1);
+        let auto: Vec<_> = parsed
+            .alternatives
+            .iter()
+            .map(|a| (a.name.as_str(), a.autoselect))
+            .collect();
+        assert_eq!(auto, [("English", true), ("French", true), ("Track 3", false)]);
+    }
+
+    #[test]
+    fn subtitle_names_are_unique_and_one_per_language_autoselects() {
+        let track = |dir: &str, lang: &str, name: &str| SubtitleTrack {
+            dir: dir.into(),
+            lang: lang.into(),
+            name: name.into(),
+        };
+        let subs = [
+            track("subs_1", "en", "English"),
+            track("subs_2", "en", "English"),
+            track("subs_3", "und", "Subtitles 3"),
+            track("subs_4", "fr", "French"),
+        ];
+        let m = write_multivariant_with(&[], &subs);
+        let parsed = m3u8_rs::parse_master_playlist_res(m.as_bytes()).expect("parses");
+        let got: Vec<_> = parsed
+            .alternatives
+            .iter()
+            .map(|a| (a.name.as_str(), a.autoselect))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("English", true),
+                ("English (2)", false),
+                ("Subtitles 3", false),
+                ("French", true)
+            ],
+            "{m}"
+        );
     }
 
     #[test]

@@ -61,7 +61,15 @@ pub async fn check_ladder(server: &Server, video: &Value, expect: Expect, scratc
             1,
             "exactly one DEFAULT=YES audio rendition"
         );
-        assert!(audio_group.iter().all(|a| a.autoselect && a.group_id == "aud"));
+        assert!(audio_group.iter().all(|a| a.group_id == "aud"));
+        assert!(
+            audio_group.iter().all(|a| !a.default || a.autoselect),
+            "DEFAULT=YES needs AUTOSELECT=YES (RFC 8216 §4.3.4.1)"
+        );
+        let mut names: Vec<&str> = audio_group.iter().map(|a| a.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), audio_group.len(), "NAMEs in a group differ");
     }
 
     let mut variants = Vec::new();
