@@ -406,3 +406,77 @@ async fn two_audio_languages_become_audio_renditions_of_their_own() {
     // Video variants: no audio of their own (checked by check_ladder), the group named.
     assert!(variants.iter().any(|v| v.name == "360p"));
 }
+
+#[tokio::test]
+async fn a_broken_second_audio_stream_leaves_the_main_audio_muxed() {
+    // MPEG-TS keeps ADTS as it is: the second stream's frames are corrupted a third of the way
+    // in, so decoding it stops ffmpeg (`-xerror`) while the picture and main audio are whole.
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let status = std::process::Command::new("ffmpeg")
+            .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
+            .args(args)
+            .current_dir(dir.path())
+            .status()
+            .expect("ffmpeg runs");
+        assert!(status.success(), "ffmpeg {args:?}");
+    };
+    run(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=880:sample_rate=48000:duration=6",
+        "-c:a",
+        "aac",
+        "-f",
+        "adts",
+        "second.aac",
+    ]);
+    let mut adts = std::fs::read(dir.path().join("second.aac")).unwrap();
+    let n = adts.len();
+    for i in (n / 3..n / 3 + 4000).step_by(3) {
+        adts[i] ^= 0xA5;
+    }
+    std::fs::write(dir.path().join("second.aac"), adts).unwrap();
+    run(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=25:duration=6",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=6",
+        "-i",
+        "second.aac",
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-map",
+        "2:a",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        "50",
+        "-c:a:0",
+        "aac",
+        "-c:a:1",
+        "copy",
+        "-metadata:s:a:0",
+        "language=eng",
+        "-metadata:s:a:1",
+        "language=fra",
+        "broken-second-audio.ts",
+    ]);
+    let (video, _variants, _s) = ladder_of(&dir.path().join("broken-second-audio.ts"), av(640, 360), &[]).await;
+    let renditions = video["renditions"].as_array().unwrap();
+    assert!(
+        renditions.iter().all(|r| r["audio_track"].is_null()),
+        "fell back to the muxed main audio: {video}"
+    );
+}
