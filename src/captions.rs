@@ -60,6 +60,7 @@ pub async fn subtitle_tracks(db: &Db, video_id: &str) -> anyhow::Result<Vec<Subt
             dir: dir(c.id),
             lang: c.lang,
             name: c.label,
+            forced: c.forced,
         })
         .collect())
 }

@@ -229,7 +229,10 @@ fn with_subtitles(dir: &std::path::Path, name: &str, subs: &[(&str, &str, &[&str
     for (n, (_, codec, meta)) in subs.iter().enumerate() {
         cmd.arg(format!("-c:s:{n}")).arg(codec);
         for m in meta.iter() {
-            cmd.arg(format!("-metadata:s:s:{n}")).arg(m);
+            match m.strip_prefix("disposition=") {
+                Some(d) => cmd.arg(format!("-disposition:s:{n}")).arg(d),
+                None => cmd.arg(format!("-metadata:s:s:{n}")).arg(m),
+            };
         }
     }
     let out = dir.join(name);
@@ -252,7 +255,7 @@ async fn text_subtitle_streams_of_the_source_become_caption_tracks() {
         "subs.mkv",
         &[
             (english, "srt", &["language=eng"]),
-            (french, "ass", &["language=fre", "title=Français"]),
+            (french, "ass", &["language=fre", "title=Français", "disposition=forced"]),
         ],
     );
     // MP4: mov_text, no language.
@@ -281,7 +284,7 @@ async fn text_subtitle_streams_of_the_source_become_caption_tracks() {
         .collect();
     assert_eq!(
         summary,
-        [("en", "English", true, 1), ("fr", "Français", true, 1)],
+        [("en", "English", true, 1), ("fr", "Français (forced)", true, 1)],
         "{list}"
     );
     let whole = String::from_utf8(server.bytes(tracks[1]["url"].as_str().unwrap()).await).unwrap();
@@ -294,6 +297,11 @@ async fn text_subtitle_streams_of_the_source_become_caption_tracks() {
     assert!(whole.contains("Une ligne en français"), "{whole}");
     let master = String::from_utf8(server.bytes(v["hls_url"].as_str().unwrap()).await).unwrap();
     let parsed = m3u8_rs::parse_master_playlist_res(master.as_bytes()).expect("the multivariant playlist parses");
+    assert_eq!(tracks[1]["forced"], true, "{list}");
+    assert!(
+        master.contains("NAME=\"Français (forced)\",LANGUAGE=\"fr\",DEFAULT=NO,AUTOSELECT=YES,FORCED=YES"),
+        "{master}"
+    );
     let langs: Vec<_> = parsed
         .alternatives
         .iter()

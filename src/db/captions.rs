@@ -18,11 +18,14 @@ pub struct CaptionRecord {
     /// The source's stream index, for a track extracted from the upload itself; `None` for an
     /// uploaded caption file.
     pub source_stream: Option<i64>,
+    /// Shown without being chosen (the source's `forced` disposition).
+    pub forced: bool,
 }
 
 impl Db {
     /// Records a caption track of `video_id` (`source_stream`: the source's stream it was
-    /// extracted from, `None` for an uploaded file); returns its id.
+    /// extracted from, `None` for an uploaded file; `forced`: that stream's disposition);
+    /// returns its id.
     pub async fn insert_caption(
         &self,
         video_id: &str,
@@ -30,9 +33,10 @@ impl Db {
         label: &str,
         cues: i64,
         source_stream: Option<i64>,
+        forced: bool,
     ) -> Result<i64, DbError> {
         query_scalar(
-            "INSERT INTO captions (video_id, lang, label, cues, created_at, source_stream) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO captions (video_id, lang, label, cues, created_at, source_stream, forced) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(video_id)
         .bind(lang)
@@ -40,6 +44,7 @@ impl Db {
         .bind(cues)
         .bind(now_ms())
         .bind(source_stream)
+        .bind(forced)
         .fetch_one(&self.pool)
         .await
         .map_err(DbError::from)
@@ -48,7 +53,7 @@ impl Db {
     /// The caption tracks of `video_id`, oldest first.
     pub async fn captions(&self, video_id: &str) -> Result<Vec<CaptionRecord>, DbError> {
         let rows =
-            query("SELECT id, video_id, lang, label, cues, created_at, source_stream FROM captions WHERE video_id = ? ORDER BY id")
+            query("SELECT id, video_id, lang, label, cues, created_at, source_stream, forced FROM captions WHERE video_id = ? ORDER BY id")
                 .bind(video_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -62,6 +67,7 @@ impl Db {
                     cues: r.try_get("cues")?,
                     created_at: r.try_get("created_at")?,
                     source_stream: r.try_get("source_stream")?,
+                    forced: super::get_bool(r, "forced")?,
                 })
             })
             .collect()

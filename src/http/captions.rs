@@ -35,6 +35,8 @@ pub struct CaptionView {
     /// True for a track extracted from the uploaded file's own subtitle stream (false: an
     /// uploaded caption file).
     pub embedded: bool,
+    /// Shown without being chosen (`FORCED=YES`): an extracted stream the source marks forced.
+    pub forced: bool,
     /// RFC 3339.
     pub created_at: String,
     /// The whole track as one WebVTT file (signed like the video's other media).
@@ -55,6 +57,7 @@ fn view(c: CaptionRecord, urls: &MediaUrls) -> CaptionView {
         label: c.label,
         cues: c.cues,
         embedded: c.source_stream.is_some(),
+        forced: c.forced,
         created_at: rfc3339(c.created_at),
     }
 }
@@ -185,7 +188,7 @@ pub async fn create(
     }
     let cid = app
         .db
-        .insert_caption(&id, &lang, &label, cues.len() as i64, None)
+        .insert_caption(&id, &lang, &label, cues.len() as i64, None, false)
         .await?;
     if let Err(e) = publish(&app, &video, cid, &cues).await {
         let _ = app.db.delete_caption(&id, cid).await;

@@ -637,6 +637,7 @@ impl Job<'_> {
                     &label,
                     cues.len() as i64,
                     Some(i64::from(stream.index)),
+                    stream.forced,
                 )
                 .await
                 .context("cannot record a caption track")?;

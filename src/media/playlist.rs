@@ -181,6 +181,8 @@ pub struct SubtitleTrack {
     pub lang: String,
     /// `NAME`: what the captions menu shows.
     pub name: String,
+    /// `FORCED=YES`: shown without being chosen (signs, foreign dialogue).
+    pub forced: bool,
 }
 
 /// The group id of Kino's subtitle renditions.
@@ -242,13 +244,16 @@ pub fn write_multivariant_with(renditions: &[Rendition], subtitles: &[SubtitleTr
     let subtitle_names = unique(subtitles.iter().map(|t| t.name.as_str()));
     let mut autoselected: Vec<&str> = Vec::new();
     for (t, name) in subtitles.iter().zip(&subtitle_names) {
-        let auto = t.lang != "und" && !autoselected.contains(&t.lang.as_str());
-        if auto {
+        // A forced track is picked by the audio's language, beside the full one of that
+        // language (Apple HLS authoring spec: forced subtitles are AUTOSELECT=YES).
+        let auto = t.lang != "und" && (t.forced || !autoselected.contains(&t.lang.as_str()));
+        if auto && !t.forced {
             autoselected.push(&t.lang);
         }
+        let forced = if t.forced { ",FORCED=YES" } else { "" };
         let _ = writeln!(
             out,
-            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"{SUBTITLE_GROUP}\",NAME=\"{}\",LANGUAGE=\"{}\",DEFAULT=NO,AUTOSELECT={},URI=\"{}/{}\"",
+            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"{SUBTITLE_GROUP}\",NAME=\"{}\",LANGUAGE=\"{}\",DEFAULT=NO,AUTOSELECT={}{forced},URI=\"{}/{}\"",
             quoted(name),
             quoted(&t.lang),
             yes_no(auto),
@@ -334,6 +339,7 @@ mod tests {
             dir: "subs_1".into(),
             lang: "en".into(),
             name: "English \"CC\"".into(),
+            forced: false,
         }];
         let m = write_multivariant_with(&[r], &subs);
         assert!(m.contains("#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English CC\",LANGUAGE=\"en\",DEFAULT=NO,AUTOSELECT=YES,URI=\"subs_1/index.m3u8\"\n"), "{m}");
@@ -405,16 +411,18 @@ mod tests {
 
     #[test]
     fn subtitle_names_are_unique_and_one_per_language_autoselects() {
-        let track = |dir: &str, lang: &str, name: &str| SubtitleTrack {
+        let track = |dir: &str, lang: &str, name: &str, forced| SubtitleTrack {
             dir: dir.into(),
             lang: lang.into(),
             name: name.into(),
+            forced,
         };
         let subs = [
-            track("subs_1", "en", "English"),
-            track("subs_2", "en", "English"),
-            track("subs_3", "und", "Subtitles 3"),
-            track("subs_4", "fr", "French"),
+            track("subs_1", "en", "English", false),
+            track("subs_2", "en", "English", false),
+            track("subs_3", "und", "Subtitles 3", false),
+            track("subs_4", "fr", "French (forced)", true),
+            track("subs_5", "fr", "French", false),
         ];
         let m = write_multivariant_with(&[], &subs);
         let parsed = m3u8_rs::parse_master_playlist_res(m.as_bytes()).expect("parses");
@@ -429,8 +437,14 @@ mod tests {
                 ("English", true),
                 ("English (2)", false),
                 ("Subtitles 3", false),
+                ("French (forced)", true),
                 ("French", true)
             ],
+            "{m}"
+        );
+        assert_eq!(m.matches("FORCED=YES").count(), 1, "{m}");
+        assert!(
+            m.contains("NAME=\"French (forced)\",LANGUAGE=\"fr\",DEFAULT=NO,AUTOSELECT=YES,FORCED=YES"),
             "{m}"
         );
     }
