@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{H264_FAST, Server, make_clip, media};
+use common::{H264_FAST, Server, ffmpeg_in, make_clip, media};
 
 /// Why the browser tests cannot run here, if they cannot. CI installs both
 /// (`scripts/setup.sh --test`), so there a missing piece fails the test instead of skipping it.
@@ -332,22 +332,6 @@ async fn every_page_passes_axe_core_in_chromium() {
     )
     .await;
     assert_eq!(summary["ok"], true, "{summary}");
-}
-
-/// Runs `ffmpeg -nostdin -hide_banner -loglevel error ARGS` in `dir` (`args`: split at
-/// whitespace); asserts it succeeded.
-fn ffmpeg_in(dir: &Path, args: &str) {
-    let out = Command::new("ffmpeg")
-        .current_dir(dir)
-        .args(["-nostdin", "-hide_banner", "-loglevel", "error"])
-        .args(args.split_whitespace())
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[tokio::test]

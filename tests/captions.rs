@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{H264_FAST, Server, kino_cli, make_clip, shared_media};
+use common::{H264_FAST, Server, ffmpeg_in, kino_cli, make_clip, shared_media};
 use serde_json::Value;
 
 const SRT: &str = "1\n00:00:01,000 --> 00:00:02,500\nHello from the <i>captions</i>.\n\n2\n00:00:05,500 --> 00:00:07,500\nA cue across a segment boundary\n";
@@ -201,46 +201,33 @@ async fn the_shared_set_s_caption_files_are_taken() {
 }
 
 /// Makes `name` in `dir`: 6 s of test pattern and tone with the subtitle streams of `subs`
-/// (`(srt text, codec, ffmpeg stream metadata…)`), muxed by ffmpeg as the codec says.
+/// (`(srt text, codec, ffmpeg stream metadata…)`, `disposition=…` for a disposition), muxed by
+/// ffmpeg as the codec says.
 fn with_subtitles(dir: &std::path::Path, name: &str, subs: &[(&str, &str, &[&str])]) -> std::path::PathBuf {
-    let mut cmd = std::process::Command::new("ffmpeg");
-    cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
-        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=6"])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=6"]);
-    for (n, (srt, _, _)) in subs.iter().enumerate() {
-        let file = dir.join(format!("{name}.{n}.srt"));
-        std::fs::write(&file, srt).unwrap();
-        cmd.arg("-i").arg(file);
-    }
-    cmd.args(["-map", "0:v", "-map", "1:a"]);
-    for n in 0..subs.len() {
-        cmd.arg("-map").arg(format!("{}:s", n + 2));
-    }
-    cmd.args([
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-    ]);
-    for (n, (_, codec, meta)) in subs.iter().enumerate() {
-        cmd.arg(format!("-c:s:{n}")).arg(codec);
+    let mut inputs = String::new();
+    let (mut maps, mut codecs) = (String::new(), String::new());
+    for (n, (srt, codec, meta)) in subs.iter().enumerate() {
+        let file = format!("{name}.{n}.srt");
+        std::fs::write(dir.join(&file), srt).unwrap();
+        inputs.push_str(&format!(" -i {file}"));
+        maps.push_str(&format!(" -map {}:s", n + 2));
+        codecs.push_str(&format!(" -c:s:{n} {codec}"));
         for m in meta.iter() {
             match m.strip_prefix("disposition=") {
-                Some(d) => cmd.arg(format!("-disposition:s:{n}")).arg(d),
-                None => cmd.arg(format!("-metadata:s:s:{n}")).arg(m),
-            };
+                Some(d) => codecs.push_str(&format!(" -disposition:s:{n} {d}")),
+                None => codecs.push_str(&format!(" -metadata:s:s:{n} {m}")),
+            }
         }
     }
-    let out = dir.join(name);
-    assert!(
-        cmd.arg(&out).status().expect("ffmpeg runs").success(),
-        "ffmpeg made no {name}"
+    ffmpeg_in(
+        dir,
+        &format!(
+            "-f lavfi -i testsrc2=size=640x360:rate=25:duration=6 \
+             -f lavfi -i sine=frequency=440:sample_rate=48000:duration=6{inputs} \
+             -map 0:v -map 1:a{maps} -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac{codecs} {name}"
+        ),
     );
-    out
+    dir.join(name)
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::ladder_check::{Expect, check_ladder, luma_spread};
-use common::{Server, ffprobe_json, media};
+use common::{Server, ffmpeg_in, ffprobe_json, media};
 use serde_json::Value;
 
 const DONE: Duration = Duration::from_secs(600);
@@ -340,38 +340,17 @@ async fn two_audio_languages_become_audio_renditions_of_their_own() {
     // stream with no language tag but a title (Matroska: MP4 keeps no stream title).
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("two-languages.mkv");
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
-        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=6"])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=6"])
-        .args(["-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000:duration=6"])
-        .args(["-f", "lavfi", "-i", "sine=frequency=220:sample_rate=48000:duration=6"])
-        .args(["-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:a"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-g",
-            "50",
-        ])
-        .args(["-c:a", "aac", "-ac", "2"])
-        .args(["-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra"])
-        .args(["-metadata:s:a:2", "title=Commentary"])
-        .args([
-            "-disposition:a:0",
-            "0",
-            "-disposition:a:1",
-            "default",
-            "-disposition:a:2",
-            "0",
-        ])
-        .arg(&source)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success());
+    ffmpeg_in(
+        dir.path(),
+        "-f lavfi -i testsrc2=size=640x360:rate=25:duration=6 \
+         -f lavfi -i sine=frequency=440:sample_rate=48000:duration=6 \
+         -f lavfi -i sine=frequency=880:sample_rate=48000:duration=6 \
+         -f lavfi -i sine=frequency=220:sample_rate=48000:duration=6 \
+         -map 0:v -map 1:a -map 2:a -map 3:a \
+         -c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50 -c:a aac -ac 2 \
+         -metadata:s:a:0 language=eng -metadata:s:a:1 language=fra -metadata:s:a:2 title=Commentary \
+         -disposition:a:0 0 -disposition:a:1 default -disposition:a:2 0 two-languages.mkv",
+    );
     let (video, variants, _s) = ladder_of(&source, av(640, 360), &[]).await;
     let tracks: Vec<(String, Value)> = video["renditions"]
         .as_array()
@@ -412,67 +391,24 @@ async fn a_broken_second_audio_stream_leaves_the_main_audio_muxed() {
     // MPEG-TS keeps ADTS as it is: the second stream's frames are corrupted a third of the way
     // in, so decoding it stops ffmpeg (`-xerror`) while the picture and main audio are whole.
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let status = std::process::Command::new("ffmpeg")
-            .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
-            .args(args)
-            .current_dir(dir.path())
-            .status()
-            .expect("ffmpeg runs");
-        assert!(status.success(), "ffmpeg {args:?}");
-    };
-    run(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=880:sample_rate=48000:duration=6",
-        "-c:a",
-        "aac",
-        "-f",
-        "adts",
-        "second.aac",
-    ]);
+    ffmpeg_in(
+        dir.path(),
+        "-f lavfi -i sine=frequency=880:sample_rate=48000:duration=6 -c:a aac -f adts second.aac",
+    );
     let mut adts = std::fs::read(dir.path().join("second.aac")).unwrap();
     let n = adts.len();
     for i in (n / 3..n / 3 + 4000).step_by(3) {
         adts[i] ^= 0xA5;
     }
     std::fs::write(dir.path().join("second.aac"), adts).unwrap();
-    run(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=640x360:rate=25:duration=6",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000:duration=6",
-        "-i",
-        "second.aac",
-        "-map",
-        "0:v",
-        "-map",
-        "1:a",
-        "-map",
-        "2:a",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        "-g",
-        "50",
-        "-c:a:0",
-        "aac",
-        "-c:a:1",
-        "copy",
-        "-metadata:s:a:0",
-        "language=eng",
-        "-metadata:s:a:1",
-        "language=fra",
-        "broken-second-audio.ts",
-    ]);
+    ffmpeg_in(
+        dir.path(),
+        "-f lavfi -i testsrc2=size=640x360:rate=25:duration=6 \
+         -f lavfi -i sine=frequency=440:sample_rate=48000:duration=6 -i second.aac \
+         -map 0:v -map 1:a -map 2:a -c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50 \
+         -c:a:0 aac -c:a:1 copy -metadata:s:a:0 language=eng -metadata:s:a:1 language=fra \
+         broken-second-audio.ts",
+    );
     let (video, _variants, _s) = ladder_of(&dir.path().join("broken-second-audio.ts"), av(640, 360), &[]).await;
     let renditions = video["renditions"].as_array().unwrap();
     assert!(
