@@ -200,6 +200,16 @@ async fn the_shared_set_s_caption_files_are_taken() {
     }
 }
 
+/// `GET /api/videos/{id}/captions` as the admin.
+async fn captions_of(server: &Server, id: &str) -> Value {
+    server
+        .get(&format!("/api/videos/{id}/captions"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Makes `name` in `dir`: 6 s of test pattern and tone with the subtitle streams of `subs`
 /// (`(srt text, codec, ffmpeg stream metadata…)`, `disposition=…` for a disposition), muxed by
 /// ffmpeg as the codec says.
@@ -251,12 +261,7 @@ async fn text_subtitle_streams_of_the_source_become_caption_tracks() {
     let id = server.upload_ok(&mkv).await;
     let v = server.wait_done(&id, Duration::from_secs(300)).await;
     assert_eq!(v["status"], "ready", "{v}");
-    let list: Value = server
-        .get(&format!("/api/videos/{id}/captions"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = captions_of(&server, &id).await;
     let tracks = list["captions"].as_array().unwrap();
     let summary: Vec<_> = tracks
         .iter()
@@ -320,12 +325,7 @@ async fn text_subtitle_streams_of_the_source_become_caption_tracks() {
     let id = server.upload_ok(&mp4).await;
     let v = server.wait_done(&id, Duration::from_secs(300)).await;
     assert_eq!(v["status"], "ready", "{v}");
-    let list: Value = server
-        .get(&format!("/api/videos/{id}/captions"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = captions_of(&server, &id).await;
     let t = &list["captions"][0];
     assert_eq!(
         (t["lang"].as_str(), t["label"].as_str(), t["embedded"].as_bool()),
@@ -338,12 +338,7 @@ async fn text_subtitle_streams_of_the_source_become_caption_tracks() {
         let id = server.upload_ok(&file).await;
         let v = server.wait_done(&id, Duration::from_secs(300)).await;
         assert_eq!(v["status"], "ready", "{v}");
-        let list: Value = server
-            .get(&format!("/api/videos/{id}/captions"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list = captions_of(&server, &id).await;
         let url = list["captions"][0]["url"]
             .as_str()
             .unwrap_or_else(|| panic!("no track: {list}"));

@@ -36,6 +36,7 @@
 
 import http from 'node:http';
 import { CheckError, browserVersion, createHarness, sleep } from './common.mjs';
+import { assertNoErrors, readState, waitFor, watchCsp } from './player-state.mjs';
 
 const [baseArg, videoId, token] = process.argv.slice(2);
 if (!baseArg || !videoId) {
@@ -71,15 +72,6 @@ async function apiVideo() {
   return res.json();
 }
 
-/** Records CSP violations of every page of the context (read with cspViolations). */
-async function watchCsp(context) {
-  await context.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI || ''} ${e.sample || ''}`.trim());
-    });
-  });
-}
 
 /**
  * Fails on the CSP violations the page's listener saw, and on those Chromium only logged (a
@@ -94,54 +86,8 @@ async function assertNoCsp(frame, where) {
   }
 }
 
-/** The player's state, read in the page (or a frame). */
-function readState(frame) {
-  return frame.evaluate(() => {
-    const p = window.kinoPlayer;
-    const v = (p && p.video) || document.getElementById('player');
-    const controller = document.querySelector('media-controller');
-    const errBox = document.getElementById('player-error');
-    let hls = null;
-    try {
-      hls = p && p.hls ? { currentLevel: p.hls.currentLevel, manualLevel: p.hls.manualLevel, autoLevelEnabled: p.hls.autoLevelEnabled, levels: p.hls.levels.length } : null;
-    } catch {
-      hls = null;
-    }
-    return {
-      hasPlayer: !!p,
-      hls,
-      currentTime: v ? v.currentTime : null,
-      duration: v ? v.duration : null,
-      paused: v ? v.paused : null,
-      muted: v ? v.muted : null,
-      volume: v ? v.volume : null,
-      videoHeight: v ? v.videoHeight : null,
-      videoError: v && v.error ? { code: v.error.code, message: v.error.message } : null,
-      fatalErrors: (p && p.fatalErrors) || [],
-      playerErrorText: errBox && !errBox.hidden ? errBox.textContent : null,
-      fullscreen: !!(controller && controller.hasAttribute('mediaisfullscreen')) || !!document.fullscreenElement,
-      scrollY: window.scrollY,
-    };
-  });
-}
 
-function assertNoErrors(state) {
-  if (state.fatalErrors.length) throw new CheckError(`fatal hls.js error: ${JSON.stringify(state.fatalErrors[0])}`);
-  if (state.videoError) throw new CheckError(`video element error ${state.videoError.code}: ${state.videoError.message}`);
-  if (state.playerErrorText) throw new CheckError(`page shows a player error: ${state.playerErrorText}`);
-}
 
-/** Polls until `done(state)`; fails on player errors or after `timeoutMs`. */
-async function waitFor(frame, timeoutMs, done, describe) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await readState(frame);
-    assertNoErrors(state);
-    if (done(state)) return state;
-    if (Date.now() > deadline) throw new CheckError(`${describe} not reached within ${timeoutMs / 1000} s (state: ${JSON.stringify(state)})`);
-    await sleep(150);
-  }
-}
 
 /** Opens `url`, waits for hls.js with parsed levels. */
 async function openPlayer(page, url) {

@@ -47,6 +47,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { CheckError, browserVersion, createHarness, pageFetch, sleep } from './common.mjs';
+import { assertNoErrors, readState, waitFor, watchCsp } from './player-state.mjs';
 
 const [baseArg, audioId, subsId, token] = process.argv.slice(2);
 if (!baseArg || !audioId || !subsId || !token) {
@@ -97,64 +98,9 @@ async function api(method, path, { body, auth = true } = {}) {
   return { status: res.status, body: json };
 }
 
-/** Records CSP violations of every page of the context (read in the last check). */
-async function watchCsp(context) {
-  await context.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI || ''} ${e.sample || ''}`.trim());
-    });
-  });
-}
 
-/** The player's state, read in the page (or a frame). */
-function readState(frame) {
-  return frame.evaluate(() => {
-    const p = window.kinoPlayer;
-    const v = (p && p.video) || document.getElementById('player');
-    const errBox = document.getElementById('player-error');
-    let hls = null;
-    try {
-      hls = p && p.hls ? {
-        levels: p.hls.levels.length,
-        audioTrack: p.hls.audioTrack,
-        audioTracks: p.hls.audioTracks.map((t) => ({ name: t.name, lang: t.lang, default: t.default })),
-      } : null;
-    } catch {
-      hls = null;
-    }
-    const list = v && v.audioTracks;
-    const enabled = list ? [...list].filter((t) => t.enabled).map((t) => t.label) : [];
-    return {
-      hasPlayer: !!p,
-      hls,
-      enabledAudio: enabled,
-      currentTime: v ? v.currentTime : null,
-      paused: v ? v.paused : null,
-      videoError: v && v.error ? { code: v.error.code, message: v.error.message } : null,
-      fatalErrors: (p && p.fatalErrors) || [],
-      playerErrorText: errBox && !errBox.hidden ? errBox.textContent : null,
-    };
-  });
-}
 
-function assertNoErrors(state) {
-  if (state.fatalErrors.length) throw new CheckError(`fatal hls.js error: ${JSON.stringify(state.fatalErrors[0])}`);
-  if (state.videoError) throw new CheckError(`video element error ${state.videoError.code}: ${state.videoError.message}`);
-  if (state.playerErrorText) throw new CheckError(`the page shows a player error: ${state.playerErrorText}`);
-}
 
-/** Polls until `done(state)`; fails on player errors or after `timeoutMs`. */
-async function waitFor(frame, timeoutMs, done, describe) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await readState(frame);
-    assertNoErrors(state);
-    if (done(state)) return state;
-    if (Date.now() > deadline) throw new CheckError(`${describe} not reached within ${timeoutMs / 1000} s (state: ${JSON.stringify(state)})`);
-    await sleep(150);
-  }
-}
 
 /** Waits for hls.js with parsed levels (or the page's error). */
 async function waitForLevels(frame) {

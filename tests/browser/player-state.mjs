@@ -1,0 +1,77 @@
+// The watch and embed pages' player as the browser scripts see it (player.mjs, tracks.mjs):
+// one snapshot of its state, the errors that fail a check, polling until a condition holds,
+// and the page's Content-Security-Policy violations.
+import { CheckError, sleep } from './common.mjs';
+
+/**
+ * A snapshot of the player in `frame` (a page or an iframe): hls.js levels and audio tracks,
+ * the <video> element's time and picture, errors shown or thrown, fullscreen and scroll.
+ */
+export function readState(frame) {
+  return frame.evaluate(() => {
+    const p = window.kinoPlayer;
+    const v = (p && p.video) || document.getElementById('player');
+    const controller = document.querySelector('media-controller');
+    const errBox = document.getElementById('player-error');
+    let hls = null;
+    try {
+      hls = p && p.hls ? {
+        currentLevel: p.hls.currentLevel,
+        manualLevel: p.hls.manualLevel,
+        autoLevelEnabled: p.hls.autoLevelEnabled,
+        levels: p.hls.levels.length,
+        audioTrack: p.hls.audioTrack,
+        audioTracks: p.hls.audioTracks.map((t) => ({ name: t.name, lang: t.lang, default: t.default })),
+      } : null;
+    } catch {
+      hls = null;
+    }
+    const list = v && v.audioTracks;
+    const enabled = list ? [...list].filter((t) => t.enabled).map((t) => t.label) : [];
+    return {
+      hasPlayer: !!p,
+      hls,
+      enabledAudio: enabled,
+      currentTime: v ? v.currentTime : null,
+      duration: v ? v.duration : null,
+      paused: v ? v.paused : null,
+      muted: v ? v.muted : null,
+      volume: v ? v.volume : null,
+      videoHeight: v ? v.videoHeight : null,
+      videoError: v && v.error ? { code: v.error.code, message: v.error.message } : null,
+      fatalErrors: (p && p.fatalErrors) || [],
+      playerErrorText: errBox && !errBox.hidden ? errBox.textContent : null,
+      fullscreen: !!(controller && controller.hasAttribute('mediaisfullscreen')) || !!document.fullscreenElement,
+      scrollY: window.scrollY,
+    };
+  });
+}
+
+/** Fails on a fatal hls.js error, a <video> error or an error the page shows. */
+export function assertNoErrors(state) {
+  if (state.fatalErrors.length) throw new CheckError(`fatal hls.js error: ${JSON.stringify(state.fatalErrors[0])}`);
+  if (state.videoError) throw new CheckError(`video element error ${state.videoError.code}: ${state.videoError.message}`);
+  if (state.playerErrorText) throw new CheckError(`the page shows a player error: ${state.playerErrorText}`);
+}
+
+/** Polls until `done(state)`; fails on player errors or after `timeoutMs`. */
+export async function waitFor(frame, timeoutMs, done, describe) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await readState(frame);
+    assertNoErrors(state);
+    if (done(state)) return state;
+    if (Date.now() > deadline) throw new CheckError(`${describe} not reached within ${timeoutMs / 1000} s (state: ${JSON.stringify(state)})`);
+    await sleep(150);
+  }
+}
+
+/** Records the Content-Security-Policy violations of every page of `context` in `window.__cspViolations`. */
+export async function watchCsp(context) {
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI || ''} ${e.sample || ''}`.trim());
+    });
+  });
+}
