@@ -161,26 +161,14 @@ async fn caption_tracks_become_subtitle_renditions() {
     server.set_privacy(&id, "public").await;
 
     // Removed: out of the playlist, its files gone.
-    let r = server
-        .http
-        .delete(server.url(&format!("/api/videos/{id}/captions/{cid}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(delete_track(&server, &id, cid).await, 204);
     let (_, master) = text(&server, &format!("/hls/{id}/master.m3u8")).await;
     assert!(
         !master.contains("TYPE=SUBTITLES") && !master.contains("SUBTITLES="),
         "{master}"
     );
     assert_eq!(text(&server, &format!("/hls/{id}/{uri}")).await.0, 404);
-    let r = server
-        .http
-        .delete(server.url(&format!("/api/videos/{id}/captions/{cid}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
+    assert_eq!(delete_track(&server, &id, cid).await, 404);
 }
 
 #[tokio::test]
@@ -198,6 +186,12 @@ async fn the_shared_set_s_caption_files_are_taken() {
         assert_eq!(status, 201, "{name}: {track}");
         assert!(track["cues"].as_i64().unwrap() > 0);
     }
+}
+
+/// `DELETE /api/videos/{id}/captions/{cid}` as the admin; its status.
+async fn delete_track(server: &Server, id: &str, cid: i64) -> u16 {
+    let url = server.url(&format!("/api/videos/{id}/captions/{cid}"));
+    server.http.delete(url).send().await.unwrap().status().as_u16()
 }
 
 /// `GET /api/videos/{id}/captions` as the admin.
@@ -312,13 +306,7 @@ async fn text_subtitle_streams_of_the_source_become_caption_tracks() {
         "{seg}"
     );
     // The owner may remove an extracted track like an uploaded one; its files go with it.
-    let r = server
-        .http
-        .delete(server.url(&format!("/api/videos/{id}/captions/{cid}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(delete_track(&server, &id, cid).await, 204);
     let gone = server.get(&format!("/hls/{id}/subs_{cid}/seg_00000.vtt")).await;
     assert_eq!(gone.status(), 404);
 

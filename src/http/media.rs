@@ -68,6 +68,25 @@ async fn authorize(
     Ok((video, private))
 }
 
+/// Verifies playback grant `token` for `video` now, for a request from `peer`
+/// ([`playback::verify`]).
+pub(crate) fn verify_grant(
+    app: &AppState,
+    video: &VideoRecord,
+    token: &str,
+    peer: SocketAddr,
+) -> Result<playback::Grant, playback::GrantError> {
+    let now = (now_ms() / 1000) as u64;
+    playback::verify(
+        &app.keys,
+        token,
+        &video.id,
+        video.grant_generation,
+        Some(peer.ip()),
+        now,
+    )
+}
+
 /// The access decision of [`authorize`] for one video record.
 fn decide(
     app: &AppState,
@@ -77,17 +96,9 @@ fn decide(
     peer: SocketAddr,
 ) -> Result<Option<CachePolicy>, ApiError> {
     let grant = path.grant.as_ref().map(|grant| {
-        let now = (now_ms() / 1000) as u64;
-        playback::verify(
-            &app.keys,
-            grant,
-            &video.id,
-            video.grant_generation,
-            Some(peer.ip()),
-            now,
-        )
-        .map(drop)
-        .map_err(|e| e.to_string().replace("{id}", &video.id))
+        verify_grant(app, video, grant, peer)
+            .map(drop)
+            .map_err(|e| e.to_string().replace("{id}", &video.id))
     });
     match policy::media_access(caller.0.as_ref(), video.acl(), grant) {
         Ok(MediaAccess::Shared) => Ok(None),

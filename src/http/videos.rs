@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::playback::{self, GrantError};
+use crate::auth::playback::GrantError;
 use crate::auth::policy::{self};
 use crate::auth::{Principal, Privacy};
 use crate::db::{VideoFilter, VideoListing, VideoPatch, VideoRecord, VideoSort, VideoStatus};
@@ -172,15 +172,7 @@ pub(crate) async fn find_watchable_or_granted(
     let Some(grant) = grant.filter(|_| !acl.owner_only) else {
         return Err(ApiError::NotFound);
     };
-    let now = (crate::db::now_ms() / 1000) as u64;
-    match playback::verify(
-        &app.keys,
-        grant,
-        &video.id,
-        video.grant_generation,
-        Some(peer.ip()),
-        now,
-    ) {
+    match crate::http::media::verify_grant(app, &video, grant, peer) {
         Ok(verified) => {
             let urls = MediaUrls::under_grant(&video.id, grant, verified.expires);
             Ok((video, Some(urls)))

@@ -75,3 +75,36 @@ export async function watchCsp(context) {
     });
   });
 }
+
+/**
+ * Waits until a cue containing `text` is active on the showing subtitles/captions track of the
+ * player in `page`; once the cue is loaded but not yet active, seeks to its middle instead of
+ * waiting for playback to reach it. Fails on player errors or after `timeoutMs`.
+ * @returns {Promise<{ cue: { label: string, start: number, end: number, t: number }, seekedTo: number | null }>}
+ */
+export async function waitForCue(page, text, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let seekedTo = null;
+  for (;;) {
+    assertNoErrors(await readState(page));
+    const found = await page.evaluate((wanted) => {
+      const track = [...window.kinoPlayer.video.textTracks].find((t) => (t.kind === 'subtitles' || t.kind === 'captions') && t.mode === 'showing');
+      if (!track) return { state: 'no showing track' };
+      const has = (cue) => cue && typeof cue.text === 'string' && cue.text.includes(wanted);
+      const active = [...(track.activeCues || [])].find(has);
+      if (active) return { state: 'active', label: track.label, start: active.startTime, end: active.endTime, t: window.kinoPlayer.video.currentTime };
+      const loaded = [...(track.cues || [])].find(has);
+      return loaded ? { state: 'loaded', label: track.label, start: loaded.startTime, end: loaded.endTime } : { state: 'waiting', label: track.label, cues: track.cues ? track.cues.length : 0 };
+    }, text);
+    if (found.state === 'active') return { cue: found, seekedTo };
+    if (found.state === 'loaded' && seekedTo === null) {
+      // Its time is known: go there rather than wait for it.
+      seekedTo = (found.start + found.end) / 2;
+      await page.evaluate((t) => {
+        window.kinoPlayer.video.currentTime = t;
+      }, seekedTo);
+    }
+    if (Date.now() > deadline) throw new CheckError(`the cue "${text}" did not become active within ${timeoutMs / 1000} s (last: ${JSON.stringify(found)})`);
+    await sleep(250);
+  }
+}

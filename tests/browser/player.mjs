@@ -36,7 +36,7 @@
 
 import http from 'node:http';
 import { CheckError, browserVersion, createHarness, sleep } from './common.mjs';
-import { assertNoErrors, readState, waitFor, watchCsp } from './player-state.mjs';
+import { assertNoErrors, readState, waitFor, waitForCue, watchCsp } from './player-state.mjs';
 
 const [baseArg, videoId, token] = process.argv.slice(2);
 if (!baseArg || !videoId) {
@@ -397,29 +397,8 @@ async function run() {
       });
       if (!turnedOn) throw new CheckError('the video has no subtitles or captions track');
       await seek(page, 0);
-      const deadline = Date.now() + CAPTION_TIMEOUT_MS;
-      let seekedTo = null;
-      for (;;) {
-        const found = await page.evaluate((text) => {
-          const track = [...window.kinoPlayer.video.textTracks].find((t) => (t.kind === 'subtitles' || t.kind === 'captions') && t.mode === 'showing');
-          if (!track) return { state: 'no showing track' };
-          const has = (cue) => cue && typeof cue.text === 'string' && cue.text.includes(text);
-          const active = [...(track.activeCues || [])].find(has);
-          if (active) return { state: 'active', start: active.startTime, end: active.endTime, t: window.kinoPlayer.video.currentTime };
-          const loaded = [...(track.cues || [])].find(has);
-          return loaded ? { state: 'loaded', start: loaded.startTime, end: loaded.endTime } : { state: 'waiting', cues: track.cues ? track.cues.length : 0 };
-        }, captionText);
-        if (found.state === 'active') return { ...turnedOn, cue: found, seekedTo };
-        if (found.state === 'loaded' && seekedTo === null) {
-          // Its time is known: go there rather than wait for it.
-          seekedTo = (found.start + found.end) / 2;
-          await page.evaluate((t) => {
-            window.kinoPlayer.video.currentTime = t;
-          }, seekedTo);
-        }
-        if (Date.now() > deadline) throw new CheckError(`the cue "${captionText}" did not become active within ${CAPTION_TIMEOUT_MS / 1000} s (last: ${JSON.stringify(found)})`);
-        await sleep(250);
-      }
+      const { cue, seekedTo } = await waitForCue(page, captionText, CAPTION_TIMEOUT_MS);
+      return { ...turnedOn, cue, seekedTo };
     });
   }
 

@@ -47,7 +47,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { CheckError, browserVersion, createHarness, pageFetch, sleep } from './common.mjs';
-import { assertNoErrors, readState, waitFor, watchCsp } from './player-state.mjs';
+import { assertNoErrors, readState, waitFor, waitForCue, watchCsp } from './player-state.mjs';
 
 const [baseArg, audioId, subsId, token] = process.argv.slice(2);
 if (!baseArg || !audioId || !subsId || !token) {
@@ -385,38 +385,15 @@ async function run() {
       await page.evaluate(() => {
         window.kinoPlayer.video.currentTime = 1;
       });
-      const deadline = Date.now() + CAPTION_TIMEOUT_MS;
-      let seekedTo = null;
-      for (;;) {
-        assertNoErrors(await readState(page));
-        const found = await page.evaluate((text) => {
-          const track = [...window.kinoPlayer.video.textTracks].find((t) => (t.kind === 'subtitles' || t.kind === 'captions') && t.mode === 'showing');
-          if (!track) return { state: 'no showing track' };
-          const has = (cue) => cue && typeof cue.text === 'string' && cue.text.includes(text);
-          const active = [...(track.activeCues || [])].find(has);
-          if (active) return { state: 'active', label: track.label, start: active.startTime, end: active.endTime, t: window.kinoPlayer.video.currentTime };
-          const loaded = [...(track.cues || [])].find(has);
-          return loaded ? { state: 'loaded', label: track.label, start: loaded.startTime, end: loaded.endTime } : { state: 'waiting', label: track.label, cues: track.cues ? track.cues.length : 0 };
-        }, captionText);
-        if (found.state === 'active') {
-          // Nothing more from this page while the next check makes the video private.
-          await page.evaluate(() => {
-            window.kinoPlayer.video.pause();
-            window.kinoPlayer.hls.stopLoad();
-          });
-          if (found.label !== 'English') throw new CheckError(`the showing track is ${JSON.stringify(found.label)}`);
-          if (!(Math.abs(found.start - 0.5) < 0.6 && Math.abs(found.end - 9) < 0.6)) throw new CheckError(`the cue is at ${found.start}–${found.end} s, not 0.5–9 s`);
-          return { menu: items.map((i) => i.text), cue: found, seekedTo };
-        }
-        if (found.state === 'loaded' && seekedTo === null) {
-          seekedTo = (found.start + found.end) / 2;
-          await page.evaluate((t) => {
-            window.kinoPlayer.video.currentTime = t;
-          }, seekedTo);
-        }
-        if (Date.now() > deadline) throw new CheckError(`the cue "${captionText}" did not become active within ${CAPTION_TIMEOUT_MS / 1000} s (last: ${JSON.stringify(found)})`);
-        await sleep(250);
-      }
+      const { cue, seekedTo } = await waitForCue(page, captionText, CAPTION_TIMEOUT_MS);
+      // Nothing more from this page while the next check makes the video private.
+      await page.evaluate(() => {
+        window.kinoPlayer.video.pause();
+        window.kinoPlayer.hls.stopLoad();
+      });
+      if (cue.label !== 'English') throw new CheckError(`the showing track is ${JSON.stringify(cue.label)}`);
+      if (!(Math.abs(cue.start - 0.5) < 0.6 && Math.abs(cue.end - 9) < 0.6)) throw new CheckError(`the cue is at ${cue.start}–${cue.end} s, not 0.5–9 s`);
+      return { menu: items.map((i) => i.text), cue, seekedTo };
     });
   } else {
     summary.notes.push('embedded cue check skipped: EMBEDDED_CAPTION_TEXT is not set');
