@@ -315,11 +315,13 @@ mod tests {
         let mut on_b = b.subscribe();
         let video = VideoId::new();
         a.publish(&video, VideoEvent::VideoReady { duration_secs: 5.0 });
-        let got_b = tokio::time::timeout(std::time::Duration::from_secs(5), next_for(&mut on_b, &video))
+        // Generous limits: on a loaded 2-core CI machine (browsers, ffmpeg, eight test
+        // processes) a loopback round trip through nats-server has taken over 5 s.
+        let got_b = tokio::time::timeout(std::time::Duration::from_secs(30), next_for(&mut on_b, &video))
             .await
             .expect("node B receives node A's event");
         assert_eq!(got_b.kind, VideoEvent::VideoReady { duration_secs: 5.0 });
-        let got_a = tokio::time::timeout(std::time::Duration::from_secs(5), next_for(&mut on_a, &video))
+        let got_a = tokio::time::timeout(std::time::Duration::from_secs(30), next_for(&mut on_a, &video))
             .await
             .expect("node A receives its own event");
         assert_eq!(got_a.kind, VideoEvent::VideoReady { duration_secs: 5.0 });
