@@ -154,8 +154,9 @@ fn log_failure(class: tower_http::classify::ServerErrorsFailureClass, latency: D
     tracing::error!(%class, latency_ms = latency.as_millis() as u64, "response failed");
 }
 
-/// All routes. Serve with [`crate::http::server::run`] (or anything that inserts
-/// `ConnectInfo<SocketAddr>`): rate limits and IP-bound grants need the peer address.
+/// All routes. Serve through [`crate::http::direct::Service`] with
+/// [`crate::http::server::run`] (or anything that inserts `ConnectInfo<SocketAddr>`): rate
+/// limits and IP-bound grants need the peer address.
 ///
 /// Errors: an `auth.trusted_origins` entry that is not an origin.
 pub fn router(state: AppState) -> anyhow::Result<Router> {
@@ -323,7 +324,7 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
     if let Some(rtmp) = crate::live::start(state.live.clone(), shutdown.clone()).await? {
         let _ = state.rtmp_addr.set(rtmp);
     }
-    let app = router(state.clone())?;
+    let app = crate::http::direct::Service::new(router(state.clone())?, state.clone());
     crate::metrics::start(&state, shutdown.clone()).await?;
     let workers = workers.then(|| {
         tokio::spawn(worker::run_workers(

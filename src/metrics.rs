@@ -180,13 +180,20 @@ pub async fn track(req: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| route_label(m.as_str()));
-    let method = req.method().as_str().to_string();
+    let method = req.method().clone();
     let resp = next.run(req).await;
-    let status = resp.status().as_u16().to_string();
+    record_request(route, &method, resp.status(), started);
+    resp
+}
+
+/// Counts one answered request and times it from `started`: `route` is the label of the route
+/// pattern (`/hls/:id/:rendition/:file`), as [`track`] records it.
+pub fn record_request(route: String, method: &axum::http::Method, status: axum::http::StatusCode, started: Instant) {
+    let status = status.as_u16().to_string();
+    let method = method.as_str().to_string();
     metrics::counter!("kino_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
         .increment(1);
     metrics::histogram!("kino_http_request_duration_seconds", "route" => route).record(started.elapsed().as_secs_f64());
-    resp
 }
 
 /// A route pattern as a label: `/hls/{id}/{file}` → `/hls/:id/:file` (braces in label values

@@ -14,7 +14,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
@@ -23,6 +22,7 @@ use object_store::path::Path as Key;
 
 use crate::http::error::ApiError;
 use crate::http::segment_cache::{FileIdentity, SegmentCache};
+use crate::http::validators::Validators;
 use crate::storage::{BlobStore, StoreError};
 
 /// Bytes read from a local file per step (and so, roughly, the buffer one response holds).
@@ -42,28 +42,26 @@ pub enum Source {
 /// A blob as a response needs it: size in bytes, validators and where the bytes are.
 pub struct Located {
     pub size: u64,
-    /// The strong entity tag, quoted (RFC 9110 §8.8.3).
-    pub etag: String,
-    pub modified: SystemTime,
+    pub validators: Validators,
     pub source: Source,
 }
 
-/// Finds `key` in `store`. `hot` is consulted (and fed) only when `cacheable` — immutable
-/// segments — and only on the local backend.
+/// Finds the blob whose key's text is `key` in `store`. `hot` is consulted (and fed) only
+/// when `cacheable` — immutable segments — and only on the local backend.
 ///
 /// Errors: [`ApiError::NotFound`] when there is no such blob; I/O and store failures as 500.
-pub async fn locate(store: &BlobStore, hot: &SegmentCache, key: &Key, cacheable: bool) -> Result<Located, ApiError> {
-    let Some(path) = store.local_path(key) else {
-        let meta = match store.head(key).await {
+pub async fn locate(store: &BlobStore, hot: &SegmentCache, key: &str, cacheable: bool) -> Result<Located, ApiError> {
+    let Some(path) = store.local_path_of(key) else {
+        let key = Key::from(key);
+        let meta = match store.head(&key).await {
             Ok(m) => m,
             Err(StoreError::NotFound { .. }) => return Err(ApiError::NotFound),
             Err(e) => return Err(ApiError::Internal(e.into())),
         };
         return Ok(Located {
             size: meta.size,
-            etag: strong_etag(meta.e_tag.as_deref(), meta.size, meta.last_modified.timestamp()),
-            modified: meta.last_modified.into(),
-            source: Source::Store(store.clone(), key.clone()),
+            validators: Validators::new(meta.e_tag.as_deref(), meta.size, meta.last_modified.into()),
+            source: Source::Store(store.clone(), key),
         });
     };
     locate_file(path, hot, cacheable).await
@@ -74,10 +72,14 @@ async fn locate_file(path: PathBuf, hot: &SegmentCache, cacheable: bool) -> Resu
         let meta = std::fs::metadata(&path).map_err(not_found_or_internal)?;
         let identity = FileIdentity::of(&meta);
         if meta.is_file()
-            && let Some(bytes) = hot.get(&path, identity)
+            && let Some((bytes, validators)) = hot.get(&path, identity)
         {
             metrics::counter!("kino_segment_cache_requests_total", "result" => "hit").increment(1);
-            return Ok(located(&meta, Source::Memory(bytes)));
+            return Ok(Located {
+                size: meta.len(),
+                validators,
+                source: Source::Memory(bytes),
+            });
         }
         metrics::counter!("kino_segment_cache_requests_total", "result" => "miss").increment(1);
     }
@@ -87,32 +89,21 @@ async fn locate_file(path: PathBuf, hot: &SegmentCache, cacheable: bool) -> Resu
         return Err(ApiError::NotFound);
     }
     let file = Arc::new(file);
+    let validators = Validators::of_file(&meta);
     let source = if cacheable && hot.admits(&path, meta.len()) {
         let bytes = read_whole(file.clone(), meta.len())
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
-        hot.insert(&path, FileIdentity::of(&meta), bytes.clone());
+        hot.insert(&path, FileIdentity::of(&meta), bytes.clone(), validators.clone());
         Source::Memory(bytes)
     } else {
         Source::File(file)
     };
-    Ok(located(&meta, source))
-}
-
-fn located(meta: &std::fs::Metadata, source: Source) -> Located {
-    use std::os::unix::fs::MetadataExt;
-    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-    let micros = modified
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_micros();
-    let tag = format!("{:x}-{micros:x}-{:x}", meta.ino(), meta.len());
-    Located {
+    Ok(Located {
         size: meta.len(),
-        etag: strong_etag(Some(&tag), meta.len(), 0),
-        modified,
+        validators,
         source,
-    }
+    })
 }
 
 fn not_found_or_internal(e: std::io::Error) -> ApiError {
@@ -120,17 +111,6 @@ fn not_found_or_internal(e: std::io::Error) -> ApiError {
         std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => ApiError::NotFound,
         _ => ApiError::Internal(e.into()),
     }
-}
-
-/// A strong entity tag, quoted, from the store's tag (or size and mtime when it has none).
-fn strong_etag(store_tag: Option<&str>, size: u64, mtime: i64) -> String {
-    let raw = store_tag
-        .map(|t| {
-            t.trim_matches('"')
-                .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
-        })
-        .unwrap_or_else(|| format!("{size:x}-{mtime:x}"));
-    format!("\"{raw}\"")
 }
 
 impl Source {
@@ -266,7 +246,7 @@ mod tests {
         assert!(matches!(second.source, Source::Memory(ref b) if b.len() == 300_000));
         let third = locate_file(path.clone(), &hot, true).await.unwrap();
         assert!(matches!(third.source, Source::Memory(_)));
-        assert_eq!(first.etag, third.etag);
+        assert_eq!(first.validators.etag, third.validators.etag);
         // Replaced (a new file, as a re-process writes): read from disk again.
         let tmp = dir.path().join("seg.tmp");
         std::fs::write(&tmp, vec![9u8; 300_001]).unwrap();
@@ -274,7 +254,7 @@ mod tests {
         let fourth = locate_file(path.clone(), &hot, true).await.unwrap();
         assert_eq!(fourth.size, 300_001);
         assert!(matches!(fourth.source, Source::File(_)));
-        assert_ne!(fourth.etag, first.etag);
+        assert_ne!(fourth.validators.etag, first.validators.etag);
         // Not cacheable (a playlist, an original): never from memory.
         let fifth = locate_file(path.clone(), &hot, false).await.unwrap();
         assert!(matches!(fifth.source, Source::File(_)));

@@ -2,8 +2,8 @@
 //! access-token cookie of a browser session. Handlers never read credentials themselves.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum_extra::extract::CookieJar;
 
 use crate::app::AppState;
@@ -31,7 +31,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
-        identify(parts, app, true).await.map(Caller)
+        identify(&parts.headers, app, true).await.map(Caller)
     }
 }
 
@@ -39,7 +39,17 @@ impl FromRequestParts<AppState> for MediaCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
-        identify(parts, app, false).await.map(MediaCaller)
+        MediaCaller::from_headers(&parts.headers, app).await
+    }
+}
+
+impl MediaCaller {
+    /// The caller named by request headers `headers` (what the extractor does, for code that
+    /// holds the headers but not the request parts).
+    ///
+    /// Errors: 401 for an unknown or revoked bearer token.
+    pub async fn from_headers(headers: &HeaderMap, app: &AppState) -> Result<MediaCaller, ApiError> {
+        identify(headers, app, false).await.map(MediaCaller)
     }
 }
 
@@ -68,8 +78,8 @@ impl Caller {
     }
 }
 
-async fn identify(parts: &Parts, app: &AppState, strict: bool) -> Result<Option<Principal>, ApiError> {
-    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+async fn identify(headers: &HeaderMap, app: &AppState, strict: bool) -> Result<Option<Principal>, ApiError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
         let token = value
             .to_str()
             .ok()
@@ -89,7 +99,10 @@ async fn identify(parts: &Parts, app: &AppState, strict: bool) -> Result<Option<
             via: Via::ApiToken,
         }));
     }
-    let jar = CookieJar::from_headers(&parts.headers);
+    if !headers.contains_key(header::COOKIE) {
+        return Ok(None);
+    }
+    let jar = CookieJar::from_headers(headers);
     let Some(cookie) = jar.get(ACCESS_COOKIE) else {
         return Ok(None);
     };

@@ -25,7 +25,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
-use headers::{ETag, HeaderMapExt, IfMatch, IfModifiedSince, IfNoneMatch, IfUnmodifiedSince, LastModified};
+use headers::{ETag, HeaderMapExt, IfMatch, IfModifiedSince, IfNoneMatch, IfUnmodifiedSince};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use crate::http::blob_source::CHUNK_BYTES;
@@ -33,8 +33,8 @@ use crate::http::blob_source::{self, Source};
 use crate::http::error::ApiError;
 use crate::http::ranges::{self, Ranges};
 use crate::http::segment_cache::SegmentCache;
+use crate::http::validators::Validators;
 use crate::storage::BlobStore;
-use object_store::path::Path as Key;
 
 /// Cache-Control policies, the one place they are decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,19 +193,20 @@ impl Delivery {
         self.hot.weight()
     }
 
-    /// Answers a GET or HEAD for the blob at `key`.
+    /// Answers a GET or HEAD for the blob whose key's text is `key` (as
+    /// [`crate::storage::keys`] makes them: `videos/ID/hls/720p/seg_00001.m4s`).
     ///
     /// Errors: [`ApiError::NotFound`] when the blob does not exist; [`ApiError::Overloaded`]
     /// (503) when the stream cap is reached; storage failures as 500.
     pub async fn serve(
         &self,
-        key: &Key,
+        key: &str,
         method: &Method,
         req: &HeaderMap,
         how: BlobResponse<'_>,
     ) -> Result<Response<Body>, ApiError> {
         if let Some(prefix) = &self.accel_redirect
-            && let Some(path) = self.store.local_path(key)
+            && let Some(path) = self.store.local_path_of(key)
         {
             return accel_redirect(prefix, key, &path, &how);
         }
@@ -222,7 +223,7 @@ impl Delivery {
                 .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
             && crate::metrics::enabled()
         {
-            let rendition = rendition_of(key.as_ref()).to_string();
+            let rendition = rendition_of(key).to_string();
             metrics::counter!("kino_media_response_bytes_total", "kind" => kind, "rendition" => rendition)
                 .increment(bytes);
         }
@@ -241,7 +242,7 @@ fn rendition_of(key: &str) -> &str {
 /// location of the file (`prefix` + `key`). A missing file is Kino's 404, not nginx's.
 fn accel_redirect(
     prefix: &str,
-    key: &Key,
+    key: &str,
     path: &std::path::Path,
     how: &BlobResponse<'_>,
 ) -> Result<Response<Body>, ApiError> {
@@ -280,26 +281,25 @@ async fn respond(
     how: BlobResponse<'_>,
 ) -> Result<Response<Body>, ApiError> {
     let size = blob.size;
-    let etag_text = blob.etag;
-    let etag: ETag = etag_text.parse().expect("a quoted token is a valid ETag");
-    let modified = blob.modified;
+    let validators = &blob.validators;
+    let modified = validators.modified;
 
-    let mut headers = HeaderMap::new();
+    let mut headers = HeaderMap::with_capacity(12);
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(how.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(header::CACHE_CONTROL, how.cache.header_value());
-    headers.typed_insert(etag.clone());
-    headers.typed_insert(LastModified::from(modified));
+    headers.insert(header::ETAG, validators.etag.clone());
+    headers.insert(header::LAST_MODIFIED, validators.last_modified.clone());
     if let Some(d) = &how.disposition
         && let Ok(v) = HeaderValue::from_str(d)
     {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
 
-    if let Some(status) = precondition(method, req, &etag, modified) {
+    if let Some(status) = precondition(method, req, validators) {
         let mut resp = Response::new(Body::empty());
         *resp.status_mut() = status;
         if status == StatusCode::NOT_MODIFIED {
@@ -314,7 +314,7 @@ async fn respond(
 
     // §14.2: Range applies to GET only; If-Range decides whether it applies at all.
     let range_header = req.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let wanted = if *method == Method::GET && if_range_holds(req, &etag_text, modified) {
+    let wanted = if *method == Method::GET && if_range_holds(req, validators.etag_text(), modified) {
         ranges::resolve(range_header, size)
     } else {
         Ranges::Full
@@ -444,9 +444,19 @@ impl Multipart {
 }
 
 /// RFC 9110 §13.2.2: the status a failed precondition produces, if any.
-fn precondition(method: &Method, req: &HeaderMap, etag: &ETag, modified: SystemTime) -> Option<StatusCode> {
+fn precondition(method: &Method, req: &HeaderMap, validators: &Validators) -> Option<StatusCode> {
+    let modified = validators.modified;
+    // Most requests carry no precondition: the tag is parsed only for one that does.
+    let tagged = req.contains_key(header::IF_MATCH) || req.contains_key(header::IF_NONE_MATCH);
+    let parsed = tagged.then(|| {
+        validators
+            .etag_text()
+            .parse::<ETag>()
+            .expect("a quoted token is a valid ETag")
+    });
+    let etag = || parsed.as_ref().expect("parsed when a tag precondition is present");
     if let Some(if_match) = req.typed_get::<IfMatch>() {
-        if !if_match.precondition_passes(etag) {
+        if !if_match.precondition_passes(etag()) {
             return Some(StatusCode::PRECONDITION_FAILED);
         }
     } else if let Some(since) = req.typed_get::<IfUnmodifiedSince>()
@@ -456,7 +466,7 @@ fn precondition(method: &Method, req: &HeaderMap, etag: &ETag, modified: SystemT
     }
     let safe = *method == Method::GET || *method == Method::HEAD;
     if let Some(none_match) = req.typed_get::<IfNoneMatch>() {
-        if !none_match.precondition_passes(etag) {
+        if !none_match.precondition_passes(etag()) {
             return Some(if safe {
                 StatusCode::NOT_MODIFIED
             } else {
@@ -520,21 +530,17 @@ mod tests {
 
     #[test]
     fn preconditions_follow_rfc_9110_order() {
-        let etag: ETag = "\"abc\"".parse().unwrap();
-        let now = SystemTime::now();
+        let etag = Validators::new(Some("abc"), 1, SystemTime::now());
         let mut h = HeaderMap::new();
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"abc\""));
-        assert_eq!(
-            precondition(&Method::GET, &h, &etag, now),
-            Some(StatusCode::NOT_MODIFIED)
-        );
+        assert_eq!(precondition(&Method::GET, &h, &etag), Some(StatusCode::NOT_MODIFIED));
         h.insert(header::IF_MATCH, HeaderValue::from_static("\"other\""));
         assert_eq!(
-            precondition(&Method::GET, &h, &etag, now),
+            precondition(&Method::GET, &h, &etag),
             Some(StatusCode::PRECONDITION_FAILED)
         );
         let mut h = HeaderMap::new();
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"zzz\""));
-        assert_eq!(precondition(&Method::GET, &h, &etag, now), None);
+        assert_eq!(precondition(&Method::GET, &h, &etag), None);
     }
 }

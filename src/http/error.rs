@@ -113,7 +113,14 @@ const MAX_TEXT_ERROR_BYTES: usize = 16 * 1024;
 /// rejections (400, 413, 415, 422: a malformed JSON body, a missing `Content-Type`, a bad
 /// path or query), 405 and unknown routes (404) — keeping the status and other headers.
 pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let response = next.run(req).await;
+    as_json_error(next.run(req).await).await
+}
+
+/// What [`json_errors`] does to one response: an error answer with a plain-text or empty body
+/// becomes `{"error": "…"}` (its text, else the status's reason), `Content-Type:
+/// application/json`, `Cache-Control: no-store` unless it had one; any other answer is
+/// returned as it is.
+pub async fn as_json_error(response: Response) -> Response {
     let status = response.status();
     let plain = match response.headers().get(header::CONTENT_TYPE) {
         None => true,

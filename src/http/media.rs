@@ -47,21 +47,22 @@ pub struct MediaPath {
 /// what the route serves (404 otherwise).
 async fn authorize(
     app: &AppState,
-    path: &MediaPath,
+    id: &str,
+    grant: Option<&str>,
     caller: &MediaCaller,
     peer: SocketAddr,
     usable: impl Fn(&VideoRecord) -> bool,
 ) -> Result<(Arc<VideoRecord>, Option<CachePolicy>), ApiError> {
-    if let Some(video) = app.videos.get(&path.id)
-        && let Ok(private) = decide(app, &video, path, caller, peer)
+    if let Some(video) = app.videos.get(id)
+        && let Ok(private) = decide(app, &video, grant, caller, peer)
         && usable(&video)
     {
         return Ok((video, private));
     }
     let ticket = app.videos.ticket();
-    let video = Arc::new(find(app, &path.id).await?);
+    let video = Arc::new(find(app, id).await?);
     app.videos.put(ticket, video.clone());
-    let private = decide(app, &video, path, caller, peer)?;
+    let private = decide(app, &video, grant, caller, peer)?;
     if !usable(&video) {
         return Err(ApiError::NotFound);
     }
@@ -91,11 +92,11 @@ pub(crate) fn verify_grant(
 fn decide(
     app: &AppState,
     video: &VideoRecord,
-    path: &MediaPath,
+    grant: Option<&str>,
     caller: &MediaCaller,
     peer: SocketAddr,
 ) -> Result<Option<CachePolicy>, ApiError> {
-    let grant = path.grant.as_ref().map(|grant| {
+    let grant = grant.map(|grant| {
         verify_grant(app, video, grant, peer)
             .map(drop)
             .map_err(|e| e.to_string().replace("{id}", &video.id))
@@ -124,7 +125,15 @@ pub async fn multivariant(
     Path(path): Path<MediaPath>,
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
-    let (video, private) = authorize(&app, &path, &caller, peer, VideoRecord::playable).await?;
+    let (video, private) = authorize(
+        &app,
+        &path.id,
+        path.grant.as_deref(),
+        &caller,
+        peer,
+        VideoRecord::playable,
+    )
+    .await?;
     // A ready video's multivariant playlist changes when captions are added or removed: caches
     // keep it a minute, not a day like its media playlists.
     let cache = match playlist_cache(&app, &video) {
@@ -139,7 +148,7 @@ pub async fn multivariant(
     };
     app.delivery
         .serve(
-            &keys::hls(&video.id, MULTIVARIANT_PLAYLIST),
+            keys::hls(&video.id, MULTIVARIANT_PLAYLIST).as_ref(),
             req.method(),
             req.headers(),
             how,
@@ -160,6 +169,40 @@ pub async fn rendition_file(
     let (Some(rendition), Some(file)) = (path.rendition.as_deref(), path.file.as_deref()) else {
         return Err(ApiError::NotFound);
     };
+    let target = RenditionFile {
+        id: &path.id,
+        grant: path.grant.as_deref(),
+        rendition,
+        file,
+    };
+    serve_rendition_file(&app, peer, &caller, target, req.method(), req.headers()).await
+}
+
+/// Where a rendition file request points: `/hls/{id}/{rendition}/{file}`, or
+/// `/hls/{id}/g/{grant}/{rendition}/{file}` with a playback grant.
+#[derive(Debug, Clone, Copy)]
+pub struct RenditionFile<'a> {
+    pub id: &'a str,
+    pub grant: Option<&'a str>,
+    pub rendition: &'a str,
+    pub file: &'a str,
+}
+
+/// The answer to a GET or HEAD of `target` from `peer` (the client's address) by `caller`
+/// with request headers `headers`: what [`rendition_file`] answers, for the router and for
+/// [`crate::http::direct`], which calls it without the router.
+///
+/// Errors: 404 for an unknown video or file (or a private video the caller may not see), 403
+/// naming what is missing for an unlisted one, 412/416 as [`crate::http::delivery`] decides.
+pub async fn serve_rendition_file(
+    app: &AppState,
+    peer: SocketAddr,
+    caller: &MediaCaller,
+    target: RenditionFile<'_>,
+    method: &Method,
+    headers: &axum::http::HeaderMap,
+) -> Result<Response<Body>, ApiError> {
+    let RenditionFile { rendition, file, .. } = target;
     if !is_plain_file_name(file) {
         return Err(ApiError::NotFound);
     }
@@ -176,7 +219,7 @@ pub async fn rendition_file(
                 || (storyboard && video.has_storyboard)
                 || (caption.is_some() && video.status == VideoStatus::Ready))
     };
-    let (video, private) = authorize(&app, &path, &caller, peer, listed).await?;
+    let (video, private) = authorize(app, target.id, target.grant, caller, peer, listed).await?;
     let audio_only = rendition == Ladder::AUDIO_ONLY_NAME
         || video
             .renditions
@@ -191,16 +234,16 @@ pub async fn rendition_file(
         Some("vtt") if caption.is_some() => ("text/vtt; charset=utf-8", CachePolicy::Immutable),
         Some("m3u8") if caption.is_some() => (PLAYLIST_TYPE, CachePolicy::LongLived),
         _ if caption.is_some() => return Err(ApiError::NotFound),
-        Some("m3u8") => (PLAYLIST_TYPE, playlist_cache(&app, &video)),
+        Some("m3u8") => (PLAYLIST_TYPE, playlist_cache(app, &video)),
         Some("m4s" | "mp4") if audio_only => ("audio/mp4", CachePolicy::Immutable),
         Some("m4s" | "mp4") => ("video/mp4", CachePolicy::Immutable),
         _ => return Err(ApiError::NotFound),
     };
-    let key = keys::hls(&video.id, &format!("{rendition}/{file}"));
+    let key = keys::hls_text(&video.id, rendition, file);
     let immutable = cache == CachePolicy::Immutable;
     if immutable
-        && req.method() == Method::GET
-        && let Some(redirect) = segment_redirect(&app, &video, &key, private.is_some()).await?
+        && *method == Method::GET
+        && let Some(redirect) = segment_redirect(app, &video, &key, private.is_some()).await?
     {
         return Ok(redirect);
     }
@@ -210,7 +253,7 @@ pub async fn rendition_file(
         disposition: None,
         immutable,
     };
-    app.delivery.serve(&key, req.method(), req.headers(), how).await
+    app.delivery.serve(&key, method, headers, how).await
 }
 
 /// Playlists of a finished ladder are stable; while a video is still processing they grow
@@ -234,12 +277,13 @@ fn playlist_cache(app: &AppState, video: &VideoRecord) -> CachePolicy {
 async fn segment_redirect(
     app: &AppState,
     video: &VideoRecord,
-    key: &object_store::path::Path,
+    key: &str,
     restricted: bool,
 ) -> Result<Option<Response<Body>>, ApiError> {
     if !app.store.is_s3() {
         return Ok(None);
     }
+    let key = &object_store::path::Path::from(key);
     let s3 = &app.config.s3;
     let (location, cache) = match (&s3.cdn_base_url, video.privacy) {
         (Some(base), Privacy::Public) if !restricted => {
@@ -277,7 +321,7 @@ pub async fn poster(
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let has_poster = |video: &VideoRecord| video.playable() && video.has_poster;
-    let (video, private) = authorize(&app, &path, &caller, peer, has_poster).await?;
+    let (video, private) = authorize(&app, &path.id, path.grant.as_deref(), &caller, peer, has_poster).await?;
     let how = BlobResponse {
         content_type: "image/jpeg",
         cache: private.unwrap_or(CachePolicy::LongLived),
@@ -285,7 +329,7 @@ pub async fn poster(
         immutable: false,
     };
     app.delivery
-        .serve(&keys::poster(&video.id), req.method(), req.headers(), how)
+        .serve(keys::poster(&video.id).as_ref(), req.method(), req.headers(), how)
         .await
 }
 
@@ -299,7 +343,7 @@ pub async fn original(
     Path(path): Path<MediaPath>,
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
-    let (video, private) = authorize(&app, &path, &caller, peer, |_| true).await?;
+    let (video, private) = authorize(&app, &path.id, path.grant.as_deref(), &caller, peer, |_| true).await?;
     // `authorize` verified the grant, its binding included.
     if path.grant.as_deref().is_some_and(playback::is_embed) {
         return Err(ApiError::Forbidden(
@@ -313,7 +357,7 @@ pub async fn original(
         immutable: false,
     };
     app.delivery
-        .serve(&keys::source(&video.id), req.method(), req.headers(), how)
+        .serve(keys::source(&video.id).as_ref(), req.method(), req.headers(), how)
         .await
 }
 

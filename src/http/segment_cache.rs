@@ -20,6 +20,8 @@ use bytes::Bytes;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
+use crate::http::validators::Validators;
+
 /// Largest file kept, bytes: bigger ones (originals, odd long segments) always stream.
 pub const MAX_ENTRY_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -58,6 +60,7 @@ impl FileIdentity {
 struct Entry {
     identity: FileIdentity,
     bytes: Bytes,
+    validators: Validators,
 }
 
 #[derive(Clone)]
@@ -112,12 +115,13 @@ impl SegmentCache {
         }
     }
 
-    /// The bytes of `path` if they are held and the file still has `identity`.
-    pub fn get(&self, path: &Path, identity: FileIdentity) -> Option<Bytes> {
+    /// The bytes of `path` and their validators, if they are held and the file still has
+    /// `identity`.
+    pub fn get(&self, path: &Path, identity: FileIdentity) -> Option<(Bytes, Validators)> {
         let inner = self.inner.as_ref()?;
         let entry = inner.entries.get(path)?;
         if entry.identity == identity {
-            Some(entry.bytes)
+            Some((entry.bytes, entry.validators))
         } else {
             inner.entries.remove(path);
             None
@@ -139,10 +143,18 @@ impl SegmentCache {
         false
     }
 
-    /// Keeps `bytes`, read from the file at `path` with `identity`.
-    pub fn insert(&self, path: &Path, identity: FileIdentity, bytes: Bytes) {
+    /// Keeps `bytes`, read from the file at `path` with `identity`, and the `validators` its
+    /// responses carry.
+    pub fn insert(&self, path: &Path, identity: FileIdentity, bytes: Bytes, validators: Validators) {
         if let Some(inner) = &self.inner {
-            inner.entries.insert(path.to_path_buf(), Entry { identity, bytes });
+            inner.entries.insert(
+                path.to_path_buf(),
+                Entry {
+                    identity,
+                    bytes,
+                    validators,
+                },
+            );
         }
     }
 
@@ -155,6 +167,10 @@ impl SegmentCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tags() -> Validators {
+        Validators::new(Some("t"), 1, std::time::SystemTime::UNIX_EPOCH)
+    }
 
     fn id(ino: u64, size: u64) -> FileIdentity {
         FileIdentity {
@@ -172,8 +188,8 @@ mod tests {
         let p = Path::new("/m/a.m4s");
         assert!(!cache.admits(p, 10), "first request: remembered, not kept");
         assert!(cache.admits(p, 10), "second request: kept");
-        cache.insert(p, id(1, 10), Bytes::from_static(b"0123456789"));
-        assert_eq!(cache.get(p, id(1, 10)).as_deref(), Some(&b"0123456789"[..]));
+        cache.insert(p, id(1, 10), Bytes::from_static(b"0123456789"), tags());
+        assert_eq!(cache.get(p, id(1, 10)).unwrap().0, &b"0123456789"[..]);
         assert!(!cache.admits(Path::new("/m/b.m4s"), 10));
     }
 
@@ -181,9 +197,9 @@ mod tests {
     fn a_replaced_file_is_not_served_from_memory() {
         let cache = SegmentCache::new(64 * 1024 * 1024);
         let p = Path::new("/m/a.m4s");
-        cache.insert(p, id(1, 3), Bytes::from_static(b"old"));
-        assert_eq!(cache.get(p, id(2, 3)), None, "another inode");
-        assert_eq!(cache.get(p, id(1, 3)), None, "the stale entry is gone");
+        cache.insert(p, id(1, 3), Bytes::from_static(b"old"), tags());
+        assert!(cache.get(p, id(2, 3)).is_none(), "another inode");
+        assert!(cache.get(p, id(1, 3)).is_none(), "the stale entry is gone");
     }
 
     #[test]
@@ -191,8 +207,8 @@ mod tests {
         let off = SegmentCache::new(0);
         let p = Path::new("/m/a.m4s");
         assert!(!off.admits(p, 1) && !off.admits(p, 1));
-        off.insert(p, id(1, 1), Bytes::from_static(b"x"));
-        assert_eq!(off.get(p, id(1, 1)), None);
+        off.insert(p, id(1, 1), Bytes::from_static(b"x"), tags());
+        assert!(off.get(p, id(1, 1)).is_none());
         let small = SegmentCache::new(8 * 1024 * 1024);
         assert!(!small.admits(p, 2 * 1024 * 1024) && !small.admits(p, 2 * 1024 * 1024));
     }
@@ -202,7 +218,7 @@ mod tests {
         let cache = SegmentCache::new(1024 * 1024);
         for i in 0..64u64 {
             let p = PathBuf::from(format!("/m/{i}.m4s"));
-            cache.insert(&p, id(i, 64 * 1024), Bytes::from(vec![0u8; 64 * 1024]));
+            cache.insert(&p, id(i, 64 * 1024), Bytes::from(vec![0u8; 64 * 1024]), tags());
         }
         assert!(cache.weight() <= 1024 * 1024, "{} bytes held", cache.weight());
     }

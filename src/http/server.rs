@@ -6,13 +6,9 @@
 //! connections (`http.max_connections`): a permit is taken at accept time and held until the
 //! connection ends, and a connection accepted past the cap is closed at once.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -23,13 +19,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::HttpConfig;
 use crate::http::delivery::CHUNK_BYTES;
+use crate::http::direct::Service;
 
 /// Bytes hyper may queue per HTTP/1 connection (and the largest request head).
 const WRITE_QUEUE_BYTES: usize = CHUNK_BYTES;
 
-/// Serves `router` on `listener` until `shutdown` fires, then drains connections for at most
-/// the grace period. Handlers see the peer address as `ConnectInfo<SocketAddr>`.
-pub async fn run(listener: TcpListener, router: Router, cfg: &HttpConfig, shutdown: CancellationToken) {
+/// Serves `service` on `listener` until `shutdown` fires, then drains connections for at most
+/// the grace period. Each connection gets [`Service::for_peer`] with its peer address.
+pub async fn run(listener: TcpListener, service: Service, cfg: &HttpConfig, shutdown: CancellationToken) {
     // HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a proxy in front terminates,
     // and the slow-header/idle limits below are HTTP/1's.
     let mut builder = Builder::new(TokioExecutor::new()).http1_only();
@@ -63,12 +60,8 @@ pub async fn run(listener: TcpListener, router: Router, cfg: &HttpConfig, shutdo
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = tower::ServiceExt::map_request(router.clone(), move |mut req: hyper::Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-            req
-        });
         let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service.for_peer(peer)))
             .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

@@ -30,6 +30,41 @@ const PART_BYTES: usize = 8 * 1024 * 1024;
 pub mod keys {
     use object_store::path::Path as Key;
 
+    /// `path` as a key. A path of Kino's own names (`[A-Za-z0-9_.-]` segments, none empty,
+    /// none `.` or `..`) needs no encoding and is taken as it is — on the media routes this is
+    /// per request, and `Key::from`'s encoding pass costs more than the rest of finding a hot
+    /// segment; anything else is encoded part by part by `Key::from`. Both give the same key.
+    fn plain(path: String) -> Key {
+        match is_plain(&path).then(|| Key::parse(&path)) {
+            Some(Ok(key)) => key,
+            _ => Key::from(path),
+        }
+    }
+
+    /// Whether `text` is a key of Kino's own names as it is: `/`-separated parts of
+    /// `[A-Za-z0-9_.-]`, none empty, `.` or `..` (one pass over the bytes).
+    pub fn is_plain(text: &str) -> bool {
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        for i in 0..=bytes.len() {
+            if i == bytes.len() || bytes[i] == b'/' {
+                if matches!(&bytes[start..i], b"" | b"." | b"..") {
+                    return false;
+                }
+                start = i + 1;
+            } else if !(bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'-' | b'.')) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The text of [`hls`]`(video_id, "{rendition}/{file}")`, for the media routes, which
+    /// look the file up without making a [`Key`] ([`super::BlobStore::local_path_of`]).
+    pub fn hls_text(video_id: &str, rendition: &str, file: &str) -> String {
+        format!("videos/{video_id}/hls/{rendition}/{file}")
+    }
+
     /// The uploaded original.
     pub fn source(video_id: &str) -> Key {
         Key::from(format!("sources/{video_id}"))
@@ -40,7 +75,7 @@ pub mod keys {
     }
     /// A file of the HLS ladder, `relative` being e.g. `master.m3u8` or `720p/seg_00001.m4s`.
     pub fn hls(video_id: &str, relative: &str) -> Key {
-        Key::from(format!("videos/{video_id}/hls/{relative}"))
+        plain(format!("videos/{video_id}/hls/{relative}"))
     }
     /// The poster image.
     pub fn poster(video_id: &str) -> Key {
@@ -54,6 +89,33 @@ pub mod keys {
     /// attempts at the same offset apart, so a losing attempt never touches the winner's).
     pub fn upload_chunk(video_id: &str, n: u32, token: &str) -> Key {
         Key::from(format!("uploads/{video_id}/{n:08}-{token}"))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn plain_keys_are_the_keys_key_from_makes() {
+            for path in [
+                "videos/abc/hls/720p/seg_00001.m4s",
+                "videos/a.b/hls/x",
+                "a/./b",
+                "a//b",
+                "/a/b",
+                "a/b/",
+                "a/../b",
+                "a/%41/b",
+                "a/{b}/c",
+            ] {
+                assert_eq!(plain(path.to_string()), Key::from(path.to_string()), "{path}");
+            }
+            assert!(is_plain("videos/abc/hls/720p/seg_00001.m4s"));
+            for text in ["", "/a", "a/", "a//b", "a/./b", "a/../b", "..", "a/b c", "a/%41"] {
+                assert!(!is_plain(text), "{text}");
+            }
+            assert_eq!(hls_text("v", "720p", "s.m4s"), hls("v", "720p/s.m4s").as_ref());
+        }
     }
 }
 
@@ -262,6 +324,14 @@ impl BlobStore {
     /// non-empty `/`-separated parts without `.`/`..`, so it stays under the directory.
     pub fn local_path(&self, key: &Key) -> Option<std::path::PathBuf> {
         Some(self.root.as_ref()?.join(key.as_ref()))
+    }
+
+    /// [`BlobStore::local_path`] of the key whose text is `text`, without making the
+    /// [`Key`]: `None` for a remote store, and for a text that is not a plain key
+    /// ([`keys::is_plain`]; such a blob is found through the store instead).
+    pub fn local_path_of(&self, text: &str) -> Option<std::path::PathBuf> {
+        let root = self.root.as_ref()?;
+        keys::is_plain(text).then(|| root.join(text))
     }
 
     /// Copies blob `from` to `to` inside the store: a hard link on the local store, a

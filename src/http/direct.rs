@@ -1,0 +1,198 @@
+//! Rendition files without the router. A GET or HEAD of `/hls/{id}/{rendition}/{file}` or
+//! `/hls/{id}/g/{grant}/{rendition}/{file}` — segments, init segments and media playlists,
+//! nearly every request a player makes — goes straight to
+//! [`media::serve_rendition_file`]. Through the router the same answer passes six layers (trace,
+//! client address, CORS, JSON errors, two header setters), each a boxed future and a header
+//! pass: about a fifth of the work of a 64 KiB range on the benchmark's core (README,
+//! Benchmarks). Here the effect of those layers on these routes is applied in one step
+//! ([`finish`]): the client address behind trusted proxies, the CORS and security headers every
+//! media answer carries, JSON errors, a log line for a server error, and request metrics when
+//! they are exported.
+//!
+//! Everything else — other methods (CORS preflights, 405s), percent-encoded or unusual paths,
+//! every other route — goes to the router, which serves these routes too and answers them the
+//! same way (`tests/direct.rs` compares the two answers header by header).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use futures::future::{BoxFuture, Either};
+use hyper::body::Incoming;
+
+use crate::app::AppState;
+use crate::http::caller::MediaCaller;
+use crate::http::media::{self, RenditionFile};
+use crate::http::security_headers::RESOURCE_POLICY;
+
+/// `Access-Control-Expose-Headers` of media answers: what the router's CORS layer sends.
+pub const EXPOSED_HEADERS: &str = "content-range,content-length,accept-ranges,etag";
+
+/// Kino's HTTP service: the router, with rendition files answered directly. Cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    router: Router,
+    app: AppState,
+    metrics: bool,
+}
+
+impl Service {
+    /// `router` is [`crate::app::router`] over `app`.
+    pub fn new(router: Router, app: AppState) -> Service {
+        let metrics = !app.config.metrics.listen.is_empty();
+        Service { router, app, metrics }
+    }
+
+    /// The service for one connection from `peer`: the router sees the peer as
+    /// `ConnectInfo<SocketAddr>`.
+    pub fn for_peer(&self, peer: SocketAddr) -> PeerService {
+        PeerService {
+            inner: self.clone(),
+            peer,
+        }
+    }
+}
+
+/// [`Service`] for the requests of one connection.
+#[derive(Clone)]
+pub struct PeerService {
+    inner: Service,
+    peer: SocketAddr,
+}
+
+impl tower::Service<Request<Incoming>> for PeerService {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future =
+        Either<BoxFuture<'static, Result<Response<Body>, Infallible>>, axum::routing::future::RouteFuture<Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The router is always ready, and so is the direct path.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut req: Request<Incoming>) -> Self::Future {
+        if (req.method() == Method::GET || req.method() == Method::HEAD) && rendition_file(req.uri().path()).is_some() {
+            let (app, peer, metrics) = (self.inner.app.clone(), self.peer, self.inner.metrics);
+            return Either::Left(Box::pin(async move { Ok(answer(&app, peer, metrics, req).await) }));
+        }
+        req.extensions_mut().insert(ConnectInfo(self.peer));
+        Either::Right(tower::Service::call(&mut self.inner.router, req))
+    }
+}
+
+/// The rendition file a request path names, when the router would match it to
+/// `/hls/{id}/{rendition}/{file}` or `/hls/{id}/g/{grant}/{rendition}/{file}` with these
+/// exact values: `None` for anything else, and for paths the router decodes or matches
+/// differently (percent-escapes, empty segments, a rendition named `g`), which go to it.
+pub fn rendition_file(path: &str) -> Option<RenditionFile<'_>> {
+    if path.contains('%') {
+        return None;
+    }
+    let mut parts = path.strip_prefix("/hls/")?.split('/');
+    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+    let found = match (parts.next(), parts.next(), parts.next()) {
+        (None, ..) if b != "g" => RenditionFile {
+            id: a,
+            grant: None,
+            rendition: b,
+            file: c,
+        },
+        (Some(d), Some(e), None) if b == "g" => RenditionFile {
+            id: a,
+            grant: Some(c),
+            rendition: d,
+            file: e,
+        },
+        _ => return None,
+    };
+    let segments = [found.id, found.grant.unwrap_or("g"), found.rendition, found.file];
+    segments.iter().all(|s| !s.is_empty()).then_some(found)
+}
+
+/// The answer to a GET or HEAD of a rendition file (the path was checked by the caller).
+async fn answer(app: &AppState, peer: SocketAddr, metrics: bool, req: Request<Incoming>) -> Response<Body> {
+    let started = Instant::now();
+    let target = rendition_file(req.uri().path()).expect("checked by the caller");
+    let client = SocketAddr::new(app.proxies.client_ip(peer.ip(), req.headers()), peer.port());
+    let result = match MediaCaller::from_headers(req.headers(), app).await {
+        Ok(caller) => media::serve_rendition_file(app, client, &caller, target, req.method(), req.headers()).await,
+        Err(e) => Err(e),
+    };
+    let resp = finish(result.unwrap_or_else(IntoResponse::into_response)).await;
+    let status = resp.status();
+    if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+        // As the router's trace layer logs them (503s, shed load, are not).
+        tracing::error!(%status, latency_ms = started.elapsed().as_millis() as u64, path = %req.uri().path(), "response failed");
+    }
+    tracing::trace!(path = %req.uri().path(), status = status.as_u16(), "rendition file answered directly");
+    if metrics {
+        let route = if target.grant.is_some() {
+            "/hls/:id/g/:grant/:rendition/:file"
+        } else {
+            "/hls/:id/:rendition/:file"
+        };
+        crate::metrics::record_request(route.to_string(), req.method(), status, started);
+    }
+    resp
+}
+
+/// What the router's layers add to a media answer: an error body as JSON, the CORS headers
+/// of a simple request (any origin, the range and validator headers readable), the resource
+/// `Content-Security-Policy` unless one is set, and `X-Content-Type-Options: nosniff`.
+async fn finish(resp: Response<Body>) -> Response<Body> {
+    let mut resp = crate::http::error::as_json_error(resp).await;
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSED_HEADERS),
+    );
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(RESOURCE_POLICY),
+        );
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_the_router_matches_the_same_way_are_taken() {
+        let f = rendition_file("/hls/abc/720p/seg_00001.m4s").unwrap();
+        assert_eq!(
+            (f.id, f.grant, f.rendition, f.file),
+            ("abc", None, "720p", "seg_00001.m4s")
+        );
+        let f = rendition_file("/hls/abc/g/TOKEN/720p/index.m3u8").unwrap();
+        assert_eq!(
+            (f.id, f.grant, f.rendition, f.file),
+            ("abc", Some("TOKEN"), "720p", "index.m3u8")
+        );
+        for path in [
+            "/hls/abc/master.m3u8",
+            "/hls/abc/g/TOKEN/master.m3u8",
+            "/hls/abc/g/seg.m4s",
+            "/hls/abc/720p/seg%5F1.m4s",
+            "/hls/abc//seg.m4s",
+            "/hls/abc/720p/",
+            "/hls/abc/720p/seg.m4s/",
+            "/hls/abc/g//720p/seg.m4s",
+            "/media/abc/poster.jpg",
+            "/hlsx/abc/720p/seg.m4s",
+        ] {
+            assert!(rendition_file(path).is_none(), "{path}");
+        }
+    }
+}

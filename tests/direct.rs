@@ -1,0 +1,171 @@
+//! Rendition files answered without the router (`src/http/direct.rs`) must be answered exactly
+//! as the router answers them: the same status, headers and body for plain and ranged GETs,
+//! HEADs, conditionals, unknown files and videos, and every privacy with and without a
+//! playback grant. The router still serves the same URLs when they are spelled with a
+//! percent-escape (`seg%5F00001.m4s`), which the direct path leaves to it, so each request is
+//! sent both ways and the answers compared; the server's trace log shows which way it went.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Server, media};
+
+/// `path` spelled so that the router, not the direct path, answers it: the file name's first
+/// `.` percent-escaped (the router decodes it back).
+fn via_router(path: &str) -> String {
+    let (dir, file) = path.rsplit_once('/').unwrap();
+    format!("{dir}/{}", file.replacen('.', "%2E", 1))
+}
+
+/// Status, headers (but `date`) and body of an anonymous request.
+async fn answer(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut req = server.anon.request(method, server.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let mut list: Vec<(String, String)> = r
+        .headers()
+        .iter()
+        .filter(|(k, _)| k.as_str() != "date")
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("?").to_string()))
+        .collect();
+    list.sort();
+    (status, list, r.bytes().await.unwrap().to_vec())
+}
+
+/// Lines of the server log saying a rendition file was answered directly.
+fn direct_answers(server: &Server) -> usize {
+    std::fs::read_to_string(server.data_dir.join("server.log"))
+        .unwrap_or_default()
+        .matches("rendition file answered directly")
+        .count()
+}
+
+/// Sends `path` with `headers` both ways and checks the answers are the same; returns the
+/// status.
+async fn same_both_ways(server: &Server, method: reqwest::Method, path: &str, headers: &[(&str, &str)]) -> u16 {
+    let before = direct_answers(server);
+    let direct = answer(server, method.clone(), path, headers).await;
+    let routed = answer(server, method.clone(), &via_router(path), headers).await;
+    // The log line is written before the answer is sent: it is there once the answer is.
+    assert_eq!(
+        direct_answers(server),
+        before + 1,
+        "{method} {path} went the direct way and {} did not",
+        via_router(path)
+    );
+    assert_eq!(direct.0, routed.0, "{method} {path} {headers:?}: status");
+    assert_eq!(direct.1, routed.1, "{method} {path} {headers:?}: headers");
+    assert_eq!(direct.2, routed.2, "{method} {path} {headers:?}: body");
+    direct.0
+}
+
+#[tokio::test]
+async fn rendition_files_are_answered_without_the_router_exactly_as_through_it() {
+    let server = Server::start(&[("KINO_LOG", "info,kino::http::direct=trace")]);
+    let id = server.upload_ok(&media("bbb-720p-h264-aac.mp4")).await;
+    let v = server.wait_done(&id, Duration::from_secs(300)).await;
+    assert_eq!(v["status"], "ready", "{v}");
+    let rendition = v["renditions"][0]["name"].as_str().unwrap().to_string();
+    let playlist = format!("/hls/{id}/{rendition}/index.m3u8");
+    let text = String::from_utf8(server.bytes(&playlist).await).unwrap();
+    let segment_name = text
+        .lines()
+        .find(|l| l.ends_with(".m4s"))
+        .expect("a segment")
+        .to_string();
+    let segment = format!("/hls/{id}/{rendition}/{segment_name}");
+    let etag = answer(&server, reqwest::Method::GET, &segment, &[]).await.1;
+    let etag = etag.iter().find(|(k, _)| k == "etag").unwrap().1.clone();
+    let origin = ("origin", "https://elsewhere.example");
+    use reqwest::Method as M;
+
+    // A public video, twice over so the second round is served from the hot-segment cache.
+    for _ in 0..2 {
+        assert_eq!(same_both_ways(&server, M::GET, &segment, &[]).await, 200);
+        assert_eq!(same_both_ways(&server, M::GET, &segment, &[origin]).await, 200);
+        assert_eq!(
+            same_both_ways(&server, M::GET, &segment, &[("range", "bytes=100-65635")]).await,
+            206
+        );
+        assert_eq!(
+            same_both_ways(&server, M::GET, &segment, &[("range", "bytes=-500")]).await,
+            206
+        );
+        assert_eq!(
+            same_both_ways(&server, M::GET, &segment, &[("range", "bytes=999999999-")]).await,
+            416
+        );
+        assert_eq!(
+            same_both_ways(&server, M::GET, &segment, &[("range", "bytes=oops")]).await,
+            200
+        );
+        assert_eq!(
+            same_both_ways(&server, M::GET, &segment, &[("if-none-match", &etag)]).await,
+            304
+        );
+        assert_eq!(
+            same_both_ways(&server, M::GET, &segment, &[("if-match", "\"other\"")]).await,
+            412
+        );
+        let stale = [("range", "bytes=0-9"), ("if-range", "\"other\"")];
+        assert_eq!(same_both_ways(&server, M::GET, &segment, &stale).await, 200);
+        assert_eq!(same_both_ways(&server, M::HEAD, &segment, &[]).await, 200);
+        assert_eq!(same_both_ways(&server, M::GET, &playlist, &[]).await, 200);
+    }
+    let missing = format!("/hls/{id}/{rendition}/seg_99999.m4s");
+    assert_eq!(same_both_ways(&server, M::GET, &missing, &[]).await, 404);
+    let bad_type = format!("/hls/{id}/{rendition}/notes.txt");
+    assert_eq!(same_both_ways(&server, M::GET, &bad_type, &[]).await, 404);
+    let other_rendition = format!("/hls/{id}/4320p/{segment_name}");
+    assert_eq!(same_both_ways(&server, M::GET, &other_rendition, &[]).await, 404);
+    let unknown = format!("/hls/AAAAAAAAAAAA/{rendition}/{segment_name}");
+    assert_eq!(same_both_ways(&server, M::GET, &unknown, &[]).await, 404);
+    // A lapsed or forged session cookie is anonymous on media routes, and a bad API token is
+    // refused, both ways alike.
+    assert_eq!(
+        same_both_ways(&server, M::GET, &segment, &[("cookie", "kino_access=forged")]).await,
+        200
+    );
+    assert_eq!(
+        same_both_ways(&server, M::GET, &segment, &[("authorization", "Bearer kino_nope")]).await,
+        401
+    );
+
+    // Unlisted: the ladder needs a grant (403 saying so); private: 404 without one.
+    server.set_privacy(&id, "unlisted").await;
+    assert_eq!(same_both_ways(&server, M::GET, &segment, &[]).await, 403);
+    server.set_privacy(&id, "private").await;
+    assert_eq!(same_both_ways(&server, M::GET, &segment, &[]).await, 404);
+    let playback: serde_json::Value = server
+        .http
+        .get(server.url(&format!("/api/videos/{id}/playback")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = playback["url"].as_str().unwrap();
+    let grant = url.split("/g/").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let granted = format!("/hls/{id}/g/{grant}/{rendition}/{segment_name}");
+    assert_eq!(
+        same_both_ways(&server, M::GET, &granted, &[("range", "bytes=0-99")]).await,
+        206
+    );
+    assert_eq!(same_both_ways(&server, M::GET, &granted, &[]).await, 200);
+    let last = if grant.ends_with('A') { 'B' } else { 'A' };
+    let forged = format!(
+        "/hls/{id}/g/{}{last}/{rendition}/{segment_name}",
+        &grant[..grant.len() - 1]
+    );
+    assert_eq!(same_both_ways(&server, M::GET, &forged, &[]).await, 404);
+}
