@@ -170,12 +170,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             header::IF_RANGE,
             header::AUTHORIZATION,
         ])
-        .expose_headers([
-            header::CONTENT_RANGE,
-            header::CONTENT_LENGTH,
-            header::ACCEPT_RANGES,
-            header::ETAG,
-        ]);
+        .expose_headers(crate::http::direct::EXPOSED_HEADER_NAMES);
     let routes = crate::http::openapi::api_routes();
     let tus_routes = routes.tus;
     let api = Router::new()

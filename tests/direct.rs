@@ -3,7 +3,7 @@
 //! HEADs, conditionals, unknown files and videos, and every privacy with and without a
 //! playback grant. The router still serves the same URLs when they are spelled with a
 //! percent-escape (`seg%5F00001.m4s`), which the direct path leaves to it, so each request is
-//! sent both ways and the answers compared; the server's trace log shows which way it went.
+//! sent both ways and the answers compared; the server's debug log shows which way it went.
 
 mod common;
 
@@ -41,6 +41,11 @@ async fn answer(
     (status, list, r.bytes().await.unwrap().to_vec())
 }
 
+/// A file of the same rendition that does not exist.
+fn missing_file(segment: &str) -> String {
+    format!("{}/seg_99999.m4s", segment.rsplit_once('/').unwrap().0)
+}
+
 /// Lines of the server log saying a rendition file was answered directly.
 fn direct_answers(server: &Server) -> usize {
     std::fs::read_to_string(server.data_dir.join("server.log"))
@@ -70,7 +75,17 @@ async fn same_both_ways(server: &Server, method: reqwest::Method, path: &str, he
 
 #[tokio::test]
 async fn rendition_files_are_answered_without_the_router_exactly_as_through_it() {
-    let server = Server::start(&[("KINO_LOG", "info,kino::http::direct=trace")]);
+    // Segments streamed from the file, then (second server) from the hot-segment cache.
+    for cache_bytes in ["0", "268435456"] {
+        compare_both_ways(cache_bytes).await;
+    }
+}
+
+async fn compare_both_ways(cache_bytes: &str) {
+    let server = Server::start(&[
+        ("KINO_LOG", "info,kino::http::direct=debug"),
+        ("KINO_HTTP__SEGMENT_CACHE_BYTES", cache_bytes),
+    ]);
     let id = server.upload_ok(&media("bbb-720p-h264-aac.mp4")).await;
     let v = server.wait_done(&id, Duration::from_secs(300)).await;
     assert_eq!(v["status"], "ready", "{v}");
@@ -88,7 +103,7 @@ async fn rendition_files_are_answered_without_the_router_exactly_as_through_it()
     let origin = ("origin", "https://elsewhere.example");
     use reqwest::Method as M;
 
-    // A public video, twice over so the second round is served from the hot-segment cache.
+    // A public video, twice over (with the cache on, the second round comes from memory).
     for _ in 0..2 {
         assert_eq!(same_both_ways(&server, M::GET, &segment, &[]).await, 200);
         assert_eq!(same_both_ways(&server, M::GET, &segment, &[origin]).await, 200);
@@ -119,6 +134,18 @@ async fn rendition_files_are_answered_without_the_router_exactly_as_through_it()
         let stale = [("range", "bytes=0-9"), ("if-range", "\"other\"")];
         assert_eq!(same_both_ways(&server, M::GET, &segment, &stale).await, 200);
         assert_eq!(same_both_ways(&server, M::HEAD, &segment, &[]).await, 200);
+        assert_eq!(
+            same_both_ways(&server, M::HEAD, &segment, &[("if-none-match", &etag)]).await,
+            304
+        );
+        assert_eq!(
+            same_both_ways(&server, M::HEAD, &segment, &[("if-match", "\"other\"")]).await,
+            412
+        );
+        assert_eq!(
+            same_both_ways(&server, M::HEAD, &missing_file(&segment), &[]).await,
+            404
+        );
         assert_eq!(same_both_ways(&server, M::GET, &playlist, &[]).await, 200);
     }
     let missing = format!("/hls/{id}/{rendition}/seg_99999.m4s");

@@ -2,12 +2,14 @@
 //! `/hls/{id}/g/{grant}/{rendition}/{file}` — segments, init segments and media playlists,
 //! nearly every request a player makes — goes straight to
 //! [`media::serve_rendition_file`]. Through the router the same answer passes six layers (trace,
-//! client address, CORS, JSON errors, two header setters), each a boxed future and a header
-//! pass: about a fifth of the work of a 64 KiB range on the benchmark's core (README,
-//! Benchmarks). Here the effect of those layers on these routes is applied in one step
-//! ([`finish`]): the client address behind trusted proxies, the CORS and security headers every
-//! media answer carries, JSON errors, a log line for a server error, and request metrics when
-//! they are exported.
+//! client address, CORS, JSON errors, two header setters; seven with metrics), each a boxed
+//! future and a header pass: a 64 KiB range of a hot segment took 79k user-space instructions
+//! through the router and 44k without it (`bench/instructions.sh`, README "Benchmarks"). Here
+//! the effect of those layers on these routes is applied in one step ([`finish`]): the client
+//! address behind trusted proxies, the CORS and security headers every media answer carries,
+//! JSON errors, the `Content-Length` axum sets on bodies of known size (HEAD answers included),
+//! a log line for a server error (route and video, never the grant), a debug line per answer
+//! in place of the trace layer's, and request metrics when they are exported.
 //!
 //! Everything else — other methods (CORS preflights, 405s), percent-encoded or unusual paths,
 //! every other route — goes to the router, which serves these routes too and answers them the
@@ -31,7 +33,15 @@ use crate::http::caller::MediaCaller;
 use crate::http::media::{self, RenditionFile};
 use crate::http::security_headers::RESOURCE_POLICY;
 
-/// `Access-Control-Expose-Headers` of media answers: what the router's CORS layer sends.
+/// Response headers a page on another origin may read (CORS), for the router's CORS layer.
+pub const EXPOSED_HEADER_NAMES: [header::HeaderName; 4] = [
+    header::CONTENT_RANGE,
+    header::CONTENT_LENGTH,
+    header::ACCEPT_RANGES,
+    header::ETAG,
+];
+
+/// [`EXPOSED_HEADER_NAMES`] as the router's CORS layer writes them, for the direct path.
 pub const EXPOSED_HEADERS: &str = "content-range,content-length,accept-ranges,etag";
 
 /// Kino's HTTP service: the router, with rendition files answered directly. Cheap to clone.
@@ -73,7 +83,8 @@ impl tower::Service<Request<Incoming>> for PeerService {
         Either<BoxFuture<'static, Result<Response<Body>, Infallible>>, axum::routing::future::RouteFuture<Infallible>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // The router is always ready, and so is the direct path.
+        // The router is always ready (axum's `Router::poll_ready`), and so is the direct path.
+        // A layer with back-pressure added to the router would have to be polled here.
         Poll::Ready(Ok(()))
     }
 
@@ -125,29 +136,43 @@ async fn answer(app: &AppState, peer: SocketAddr, metrics: bool, req: Request<In
         Ok(caller) => media::serve_rendition_file(app, client, &caller, target, req.method(), req.headers()).await,
         Err(e) => Err(e),
     };
-    let resp = finish(result.unwrap_or_else(IntoResponse::into_response)).await;
+    let resp = finish(result.unwrap_or_else(IntoResponse::into_response), req.method()).await;
     let status = resp.status();
+    let route = if target.grant.is_some() {
+        "/hls/:id/g/:grant/:rendition/:file"
+    } else {
+        "/hls/:id/:rendition/:file"
+    };
+    let latency_ms = started.elapsed().as_millis() as u64;
     if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
-        // As the router's trace layer logs them (503s, shed load, are not).
-        tracing::error!(%status, latency_ms = started.elapsed().as_millis() as u64, path = %req.uri().path(), "response failed");
+        // As the router's trace layer logs them (503s, shed load, are not). The path is not
+        // logged: it may hold a playback grant.
+        tracing::error!(%status, latency_ms, route, video = target.id, "response failed");
     }
-    tracing::trace!(path = %req.uri().path(), status = status.as_u16(), "rendition file answered directly");
+    tracing::debug!(method = %req.method(), route, video = target.id, rendition = target.rendition, file = target.file, status = status.as_u16(), latency_ms, "rendition file answered directly");
     if metrics {
-        let route = if target.grant.is_some() {
-            "/hls/:id/g/:grant/:rendition/:file"
-        } else {
-            "/hls/:id/:rendition/:file"
-        };
         crate::metrics::record_request(route.to_string(), req.method(), status, started);
     }
     resp
 }
 
-/// What the router's layers add to a media answer: an error body as JSON, the CORS headers
-/// of a simple request (any origin, the range and validator headers readable), the resource
-/// `Content-Security-Policy` unless one is set, and `X-Content-Type-Options: nosniff`.
-async fn finish(resp: Response<Body>) -> Response<Body> {
+/// What the router's layers add to a media answer to a `method` request: an error body as
+/// JSON, the CORS headers of a simple request (any origin, the range and validator headers
+/// readable), the resource `Content-Security-Policy` unless one is set, `X-Content-Type-Options:
+/// nosniff`, and — as axum's route future does — `Content-Length` for a body of known size when
+/// none is set, the body then dropped for a HEAD.
+async fn finish(resp: Response<Body>, method: &Method) -> Response<Body> {
+    use axum::body::HttpBody as _;
     let mut resp = crate::http::error::as_json_error(resp).await;
+    if !resp.headers().contains_key(header::CONTENT_LENGTH)
+        && let Some(size) = resp.body().size_hint().exact()
+    {
+        resp.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    }
+    if method == Method::HEAD {
+        *resp.body_mut() = Body::empty();
+    }
     let headers = resp.headers_mut();
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -167,6 +192,12 @@ async fn finish(resp: Response<Body>) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_exposed_headers_are_the_cors_layer_s() {
+        let names: Vec<&str> = EXPOSED_HEADER_NAMES.iter().map(|h| h.as_str()).collect();
+        assert_eq!(names.join(","), EXPOSED_HEADERS);
+    }
 
     #[test]
     fn only_paths_the_router_matches_the_same_way_are_taken() {

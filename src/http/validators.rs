@@ -19,8 +19,11 @@ pub struct Validators {
 
 impl Validators {
     /// Validators from a store's entity tag (quotes and any character outside
-    /// `[A-Za-z0-9-]` dropped; size and mtime in hex when the store has none) and `modified`.
+    /// `[A-Za-z0-9-]` dropped; when the store has none, `size` in bytes and `modified` in whole
+    /// seconds since the Unix epoch, both in hex) and `modified`, which is taken as the epoch
+    /// if earlier and as the end of year 9999 if later (the range of an HTTP date).
     pub fn new(store_tag: Option<&str>, size: u64, modified: SystemTime) -> Validators {
+        let modified = modified.clamp(SystemTime::UNIX_EPOCH, latest_http_date());
         let raw = store_tag
             .map(|t| {
                 t.trim_matches('"')
@@ -54,10 +57,15 @@ impl Validators {
         Validators::new(Some(&tag), meta.len(), modified)
     }
 
-    /// The entity tag as text, quotes included.
+    /// The entity tag as text, quotes included (for `If-Range`, compared as text).
     pub fn etag_text(&self) -> &str {
         self.etag.to_str().expect("built from a str")
     }
+}
+
+/// 9999-12-31T23:59:59Z, the last time an HTTP date can say.
+fn latest_http_date() -> SystemTime {
+    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_799)
 }
 
 #[cfg(test)]
@@ -72,5 +80,11 @@ mod tests {
         assert_eq!(v.last_modified, "Tue, 14 Nov 2023 22:13:20 GMT");
         let none = Validators::new(None, 255, when);
         assert_eq!(none.etag_text(), "\"ff-6553f100\"");
+        // A file dated before 1970 (touch -d 1960-01-01) is answered, not a panic.
+        let old = SystemTime::UNIX_EPOCH - std::time::Duration::from_secs(315_619_200);
+        assert_eq!(
+            Validators::new(Some("t"), 1, old).last_modified,
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 }
