@@ -472,15 +472,7 @@ async fn expired_tampered_and_foreign_playback_grants_are_refused_with_reasons()
             .unwrap();
         assert_eq!(r.status(), 200);
     }
-    let playback: Value = server
-        .http
-        .get(server.url(&format!("/api/videos/{}/playback", ids[0])))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let playback: Value = server.json(&format!("/api/videos/{}/playback", ids[0])).await;
     let url = playback["url"].as_str().unwrap().to_string();
     let grant = url.split('/').nth(4).unwrap().to_string();
     let anon = Cred::Anonymous;
@@ -529,15 +521,7 @@ async fn expired_tampered_and_foreign_playback_grants_are_refused_with_reasons()
         404,
         "back to private: the old grant stays dead (its generation is gone)"
     );
-    let playback: Value = server
-        .http
-        .get(server.url(&format!("/api/videos/{}/playback", ids[0])))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let playback: Value = server.json(&format!("/api/videos/{}/playback", ids[0])).await;
     let url = playback["url"].as_str().unwrap().to_string();
     assert_eq!(status(&server, &anon, Method::GET, &url, None).await, 200);
     // Garbage.

@@ -41,6 +41,20 @@ async fn answer(
     (status, list, r.bytes().await.unwrap().to_vec())
 }
 
+/// A request to send both ways and the status it must get: method, path, headers, status.
+type Case<'a> = (reqwest::Method, &'a str, &'a [(&'a str, &'a str)], u16);
+
+/// Sends each case both ways ([`same_both_ways`]) and checks its status.
+async fn check_all(server: &Server, cases: &[Case<'_>]) {
+    for (method, path, headers, status) in cases {
+        assert_eq!(
+            same_both_ways(server, method.clone(), path, headers).await,
+            *status,
+            "{method} {path} {headers:?}"
+        );
+    }
+}
+
 /// A file of the same rendition that does not exist.
 fn missing_file(segment: &str) -> String {
     format!("{}/seg_99999.m4s", segment.rsplit_once('/').unwrap().0)
@@ -103,84 +117,60 @@ async fn compare_both_ways(cache_bytes: &str) {
     let origin = ("origin", "https://elsewhere.example");
     use reqwest::Method as M;
 
-    // A public video, twice over (with the cache on, the second round comes from memory).
-    for _ in 0..2 {
-        assert_eq!(same_both_ways(&server, M::GET, &segment, &[]).await, 200);
-        assert_eq!(same_both_ways(&server, M::GET, &segment, &[origin]).await, 200);
-        assert_eq!(
-            same_both_ways(&server, M::GET, &segment, &[("range", "bytes=100-65635")]).await,
-            206
-        );
-        assert_eq!(
-            same_both_ways(&server, M::GET, &segment, &[("range", "bytes=-500")]).await,
-            206
-        );
-        assert_eq!(
-            same_both_ways(&server, M::GET, &segment, &[("range", "bytes=999999999-")]).await,
-            416
-        );
-        assert_eq!(
-            same_both_ways(&server, M::GET, &segment, &[("range", "bytes=oops")]).await,
-            200
-        );
-        assert_eq!(
-            same_both_ways(&server, M::GET, &segment, &[("if-none-match", &etag)]).await,
-            304
-        );
-        assert_eq!(
-            same_both_ways(&server, M::GET, &segment, &[("if-match", "\"other\"")]).await,
-            412
-        );
-        let stale = [("range", "bytes=0-9"), ("if-range", "\"other\"")];
-        assert_eq!(same_both_ways(&server, M::GET, &segment, &stale).await, 200);
-        assert_eq!(same_both_ways(&server, M::HEAD, &segment, &[]).await, 200);
-        assert_eq!(
-            same_both_ways(&server, M::HEAD, &segment, &[("if-none-match", &etag)]).await,
-            304
-        );
-        assert_eq!(
-            same_both_ways(&server, M::HEAD, &segment, &[("if-match", "\"other\"")]).await,
-            412
-        );
-        assert_eq!(
-            same_both_ways(&server, M::HEAD, &missing_file(&segment), &[]).await,
-            404
-        );
-        assert_eq!(same_both_ways(&server, M::GET, &playlist, &[]).await, 200);
-    }
-    let missing = format!("/hls/{id}/{rendition}/seg_99999.m4s");
-    assert_eq!(same_both_ways(&server, M::GET, &missing, &[]).await, 404);
+    let missing = missing_file(&segment);
     let bad_type = format!("/hls/{id}/{rendition}/notes.txt");
-    assert_eq!(same_both_ways(&server, M::GET, &bad_type, &[]).await, 404);
     let other_rendition = format!("/hls/{id}/4320p/{segment_name}");
-    assert_eq!(same_both_ways(&server, M::GET, &other_rendition, &[]).await, 404);
     let unknown = format!("/hls/AAAAAAAAAAAA/{rendition}/{segment_name}");
-    assert_eq!(same_both_ways(&server, M::GET, &unknown, &[]).await, 404);
-    // A lapsed or forged session cookie is anonymous on media routes, and a bad API token is
-    // refused, both ways alike.
-    assert_eq!(
-        same_both_ways(&server, M::GET, &segment, &[("cookie", "kino_access=forged")]).await,
-        200
-    );
-    assert_eq!(
-        same_both_ways(&server, M::GET, &segment, &[("authorization", "Bearer kino_nope")]).await,
-        401
-    );
+    let none: &[(&str, &str)] = &[];
+    let from_origin = [origin];
+    let unchanged = [("if-none-match", etag.as_str())];
+    // (method, path, headers, status) of a public video's files.
+    let public: Vec<Case> = vec![
+        (M::GET, &segment, none, 200),
+        (M::GET, &segment, &from_origin, 200),
+        (M::GET, &segment, &[("range", "bytes=100-65635")], 206),
+        (M::GET, &segment, &[("range", "bytes=-500")], 206),
+        (M::GET, &segment, &[("range", "bytes=999999999-")], 416),
+        (M::GET, &segment, &[("range", "bytes=oops")], 200),
+        (M::GET, &segment, &unchanged, 304),
+        (M::GET, &segment, &[("if-match", "\"other\"")], 412),
+        (
+            M::GET,
+            &segment,
+            &[("range", "bytes=0-9"), ("if-range", "\"other\"")],
+            200,
+        ),
+        (M::HEAD, &segment, none, 200),
+        (M::HEAD, &segment, &unchanged, 304),
+        (M::HEAD, &segment, &[("if-match", "\"other\"")], 412),
+        (M::HEAD, &missing, none, 404),
+        (M::GET, &playlist, none, 200),
+    ];
+    // Twice over: with the cache on, the second round comes from memory.
+    for _ in 0..2 {
+        check_all(&server, &public).await;
+    }
+    check_all(
+        &server,
+        &[
+            (M::GET, &missing, none, 404),
+            (M::GET, &bad_type, none, 404),
+            (M::GET, &other_rendition, none, 404),
+            (M::GET, &unknown, none, 404),
+            // A lapsed or forged session cookie is anonymous on media routes, and a bad API
+            // token is refused, both ways alike.
+            (M::GET, &segment, &[("cookie", "kino_access=forged")], 200),
+            (M::GET, &segment, &[("authorization", "Bearer kino_nope")], 401),
+        ],
+    )
+    .await;
 
     // Unlisted: the ladder needs a grant (403 saying so); private: 404 without one.
     server.set_privacy(&id, "unlisted").await;
     assert_eq!(same_both_ways(&server, M::GET, &segment, &[]).await, 403);
     server.set_privacy(&id, "private").await;
     assert_eq!(same_both_ways(&server, M::GET, &segment, &[]).await, 404);
-    let playback: serde_json::Value = server
-        .http
-        .get(server.url(&format!("/api/videos/{id}/playback")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let playback: serde_json::Value = server.json(&format!("/api/videos/{id}/playback")).await;
     let url = playback["url"].as_str().unwrap();
     let grant = url.split("/g/").nth(1).unwrap().split('/').next().unwrap().to_string();
     let granted = format!("/hls/{id}/g/{grant}/{rendition}/{segment_name}");

@@ -61,15 +61,7 @@ async fn stalled_bodies_end_with_408_and_leave_nothing_behind() {
     .unwrap();
     let answer = read_all(&mut upload);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    let mine: serde_json::Value = server
-        .http
-        .get(server.url("/api/me/videos"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine: serde_json::Value = server.json("/api/me/videos").await;
     assert_eq!(mine["total"], 0, "{mine}");
     assert!(server.blobs("sources/").await.is_empty());
 

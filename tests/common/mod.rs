@@ -569,8 +569,13 @@ impl Server {
     }
 
     pub async fn video(&self, id: &str) -> Value {
+        self.json(&format!("/api/videos/{id}")).await
+    }
+
+    /// GET `path` as the admin: the answer's JSON body (panics if it is not JSON).
+    pub async fn json(&self, path: &str) -> Value {
         self.http
-            .get(self.url(&format!("/api/videos/{id}")))
+            .get(self.url(path))
             .send()
             .await
             .unwrap()
