@@ -360,6 +360,13 @@ pub async fn serve(config: Config, workers: bool) -> anyhow::Result<()> {
             .release_memory_when_idle(shutdown.clone()),
     );
     tokio::spawn(state.videos.clone().follow(state.events.subscribe(), shutdown.clone()));
+    tokio::spawn(
+        state
+            .live
+            .edges
+            .clone()
+            .follow(state.events.subscribe(), shutdown.clone()),
+    );
     tokio::spawn(crate::http::tus::expire_uploads(state.clone(), shutdown.clone()));
     let beacon_writer = start_analytics(&state, shutdown.clone());
     let stop = shutdown.clone();

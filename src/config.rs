@@ -231,6 +231,14 @@ pub struct LiveConfig {
     /// DVR window, seconds a viewer can seek back (default 7200; 0 keeps the whole event in the
     /// live playlist).
     pub dvr_secs: f64,
+    /// Low-latency HLS (default true): each segment is also published as parts of about
+    /// `part_secs` as soon as ffmpeg writes them, and media playlists carry `EXT-X-PART`,
+    /// preload hints, rendition reports, blocking reloads and delta updates (Apple's LL-HLS,
+    /// RFC 8216bis). Players that know none of it play the same playlists as standard HLS.
+    pub low_latency: bool,
+    /// Part duration of low-latency HLS, seconds (default 0.2; 0.1–1, and at most half of
+    /// `segment_secs`): the playlists' `PART-TARGET`. Players hold back three parts.
+    pub part_secs: f64,
     /// Seconds a dropped publisher has to reconnect and resume the same event with a
     /// discontinuity (default 30); a publisher that stops cleanly ends the event at once.
     pub reconnect_grace_secs: f64,
@@ -263,6 +271,8 @@ impl Default for LiveConfig {
             rtmp_public_host: None,
             segment_secs: 1.0,
             dvr_secs: 7200.0,
+            low_latency: true,
+            part_secs: 0.2,
             reconnect_grace_secs: 30.0,
             idle_timeout_secs: 10.0,
             max_ingest_bitrate: 20_000_000,
@@ -654,6 +664,10 @@ impl Config {
         anyhow::ensure!(
             (0.5..=10.0).contains(&live.segment_secs),
             "live.segment_secs must be between 0.5 and 10"
+        );
+        anyhow::ensure!(
+            (0.1..=1.0).contains(&live.part_secs) && live.part_secs <= live.segment_secs / 2.0,
+            "live.part_secs must be between 0.1 and 1, and at most half of live.segment_secs"
         );
         anyhow::ensure!(
             live.dvr_secs.is_finite() && live.dvr_secs >= 0.0,

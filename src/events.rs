@@ -95,6 +95,18 @@ pub enum VideoEvent {
     /// A chat message was removed by a moderator.
     #[serde(rename = "chat.deleted")]
     ChatDeleted { id: i64 },
+    /// A low-latency live rendition gained a part, stored with the playlists that list it:
+    /// part `part` (from 0) of segment `msn`, number `number` of publishing session
+    /// `session`. Wakes blocking playlist reloads on every node ([`crate::live::edge`]); not
+    /// sent to pages.
+    #[serde(rename = "live.part")]
+    LivePart {
+        rendition: String,
+        msn: u64,
+        part: u32,
+        session: u64,
+        number: u64,
+    },
 }
 
 impl VideoEvent {
@@ -108,6 +120,7 @@ impl VideoEvent {
                 | VideoEvent::CommentDeleted { .. }
                 | VideoEvent::JobProgress { .. }
                 | VideoEvent::LiveHealth { .. }
+                | VideoEvent::LivePart { .. }
                 | VideoEvent::ChatMessage { .. }
                 | VideoEvent::ChatDeleted { .. }
         )
@@ -344,6 +357,13 @@ mod tests {
                 privacy: Privacy::Unlisted,
             },
             VideoEvent::VideoFailed { error: "why".into() },
+            VideoEvent::LivePart {
+                rendition: "360p".into(),
+                msn: 12,
+                part: 3,
+                session: 2,
+                number: 63,
+            },
         ] {
             let text = serde_json::to_string(&kind).unwrap();
             assert_eq!(serde_json::from_str::<VideoEvent>(&text).unwrap(), kind, "{text}");

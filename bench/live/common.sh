@@ -1,7 +1,7 @@
-# Shared by bench/live-latency.sh and bench/live-soak.sh (sourced, not run): the Kino binary,
-# a fresh data directory with an admin and one public live stream, `kino serve` with RTMP
-# ingest on free loopback ports, the RTMP publisher (ffmpeg -re from lavfi), and the clean-up
-# (every process this script started is stopped by its PID).
+# Shared by bench/live-latency.sh, bench/live-soak.sh and bench/ll-reloads.sh (sourced, not
+# run): the Kino binary, a fresh data directory with an admin and one public live stream, `kino
+# serve` with RTMP ingest on free loopback ports, the RTMP publisher (ffmpeg -re from lavfi),
+# and the clean-up (every process this script started is stopped by its PID).
 #
 # The caller sets LOG_TAG (e.g. "live-latency") and KEEP_TMP (1 keeps the data directory and
 # logs), then calls: live_preflight; live_start_server; live_create_stream; live_publish ...;
@@ -73,13 +73,15 @@ live_preflight() {
 kino() { (cd "$TMP" && env $(kino_env_unset) KINO_LIVE__RTMP_LISTEN="127.0.0.1:$RTMP_PORT" "$KINO_BIN" --data-dir "$TMP/data" "$@"); }
 
 # Starts `kino serve` (default config but the RTMP address; from $TMP, without the caller's
-# KINO_* settings). Sets SERVER_PID, BASE, RTMP_PORT.
+# KINO_* settings; plus LIVE_SERVER_ENV, the calling script's own `KEY=VALUE ...` settings, if
+# set). Sets SERVER_PID, BASE, RTMP_PORT.
 live_start_server() {
     RTMP_PORT=$(free_port)
     HTTP_PORT=$(free_port)
     echo 'secretpass1' | kino users create alice --password-stdin >"$TMP/users.log" 2>&1 ||
         { cat "$TMP/users.log" >&2; die "kino users create failed"; }
-    (cd "$TMP" && exec env $(kino_env_unset) KINO_LOG=info KINO_LIVE__RTMP_LISTEN="127.0.0.1:$RTMP_PORT" \
+    # shellcheck disable=SC2086 # LIVE_SERVER_ENV is a list of KEY=VALUE words
+    (cd "$TMP" && exec env $(kino_env_unset) KINO_LOG=info KINO_LIVE__RTMP_LISTEN="127.0.0.1:$RTMP_PORT" ${LIVE_SERVER_ENV:-} \
         "$KINO_BIN" --data-dir "$TMP/data" serve --listen "127.0.0.1:$HTTP_PORT") >"$TMP/server.log" 2>&1 &
     SERVER_PID=$!
     BASE="http://127.0.0.1:$HTTP_PORT"

@@ -1,20 +1,24 @@
-// When segments appear, seen from outside: Kino's media playlist of one variant (over HTTP) and,
-// beside it, the playlist Kino's ffmpeg writes for the same variant in Kino's scratch directory
-// (`<data>/scratch/live-<id>-<session>/<variant>/index.m3u8`, an internal path read only for
-// this breakdown; skipped when absent). Both are polled every `everyMs`. Segments already
+// When segments and parts appear, seen from outside: Kino's media playlist of one variant,
+// polled over HTTP every `everyMs` (plain reloads, no blocking). Segments and parts already
 // listed at the first poll are not timed.
 //
 // For each new segment:
 //   - kino gaps: time between successive new segments in Kino's playlist (≈ the segment
 //     duration when all is well; a long gap is a stall viewers see);
-//   - ffmpeg gaps: the same for ffmpeg's playlist (a long gap there is upstream of Kino's
-//     packager: the publisher, the ingest or ffmpeg itself being slow);
-//   - packager delay: Kino listing it − ffmpeg listing it (Kino's packager: poll every 100 ms,
-//     store the bytes, index row, render and store the playlist). Kino's sequence numbers equal
-//     ffmpeg's in a broadcast's first session, which is what the benchmarks run;
 //   - after PDT: Kino listing it − its end by EXT-X-PROGRAM-DATE-TIME (PDT + duration), i.e.
-//     after its last frame by Kino's clock; and the same for ffmpeg listing it (large: the
-//     publisher or Kino's ffmpeg fell behind real time — Kino's PDT assumes real time).
+//     after its last frame by Kino's clock (Kino's PDT assumes the publisher keeps real time).
+// For each new low-latency part (EXT-X-PART, when the playlist has them):
+//   - part gaps: time between successive new parts (≈ PART-TARGET when all is well);
+//   - parts after PDT: Kino listing it − its end by PDT (the segment's PDT + the durations of
+//     the parts before it and its own): what a low-latency player can be fed at the earliest.
+//
+// The ffmpeg column is gone with the pipe packager. Kino's ffmpeg used to write its own
+// playlists into a scratch directory (`<data>/scratch/live-<id>-<session>/<variant>/index.m3u8`)
+// and Kino polled them, so this breakdown also timed segments in ffmpeg's playlist (ffmpeg gaps,
+// ffmpeg after PDT, and the packager delay between the two). ffmpeg now writes fragmented MP4
+// to pipes and Kino cuts parts and segments as the bytes arrive: there is no ffmpeg playlist.
+// The code that reads one is kept (`scratch`; skipped when absent, as it now always is) so
+// older binaries can still be measured; those fields are null otherwise.
 
 import http from 'node:http';
 import { readFile, readdir } from 'node:fs/promises';
@@ -44,6 +48,7 @@ export function parseSegments(text) {
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) seq = Number(line.split(':')[1]);
+    else if (line.startsWith('#EXT-X-SKIP:')) seq += Number((line.match(/SKIPPED-SEGMENTS=(\d+)/) || [0, 0])[1]);
     else if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) pdt = Date.parse(line.slice(25));
     else if (line.startsWith('#EXTINF:')) duration = Number.parseFloat(line.slice(8));
     else if (line && !line.startsWith('#')) {
@@ -51,6 +56,39 @@ export function parseSegments(text) {
       out.push({ seq, uri: line, endMs });
       if (pdt != null) pdt = endMs;
       seq++;
+    }
+  }
+  return out;
+}
+
+/**
+ * Low-latency parts of a media playlist: [{ msn, index, uri, independent, endMs (by PDT, or
+ * null) }], `msn` the segment they belong to (the open one's for parts after the last EXTINF).
+ */
+export function parseParts(text) {
+  const out = [];
+  let seq = 0;
+  let pdt = null; // start of the current segment
+  let offset = 0; // seconds of parts of the current segment so far
+  let index = 0;
+  let duration = 0;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) seq = Number(line.split(':')[1]);
+    else if (line.startsWith('#EXT-X-SKIP:')) seq += Number((line.match(/SKIPPED-SEGMENTS=(\d+)/) || [0, 0])[1]);
+    else if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) pdt = Date.parse(line.slice(25));
+    else if (line.startsWith('#EXT-X-PART:')) {
+      const d = Number.parseFloat((line.match(/DURATION=([\d.]+)/) || [0, 'NaN'])[1]);
+      const uri = (line.match(/URI="([^"]*)"/) || [0, null])[1];
+      offset += d;
+      out.push({ msn: seq, index, uri, independent: /INDEPENDENT=YES/.test(line), endMs: pdt != null ? pdt + offset * 1000 : null });
+      index++;
+    } else if (line.startsWith('#EXTINF:')) duration = Number.parseFloat(line.slice(8));
+    else if (line && !line.startsWith('#')) {
+      if (pdt != null) pdt += duration * 1000;
+      seq++;
+      offset = 0;
+      index = 0;
     }
   }
   return out;
@@ -86,6 +124,8 @@ export function summary(values) {
 export function watchListing({ url, scratch, id, variant, everyMs = 50, t0 = Date.now(), longGapMs = 2000 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const kinoSeen = new Map(); // seq -> { at, endMs }
+  const partsSeen = new Map(); // uri -> { at, endMs }
+  let partsKnown = null;
   const ffmpegSeen = new Map(); // seq -> at
   let kinoKnown = null;
   let ffmpegKnown = null;
@@ -100,6 +140,9 @@ export function watchListing({ url, scratch, id, variant, everyMs = 50, t0 = Dat
         const segs = parseSegments(res.body);
         if (!kinoKnown) kinoKnown = new Set(segs.map((s) => s.seq));
         for (const s of segs) if (!kinoKnown.has(s.seq) && !kinoSeen.has(s.seq)) kinoSeen.set(s.seq, { at, endMs: s.endMs });
+        const parts = parseParts(res.body);
+        if (!partsKnown) partsKnown = new Set(parts.map((p) => p.uri));
+        for (const p of parts) if (!partsKnown.has(p.uri) && !partsSeen.has(p.uri)) partsSeen.set(p.uri, { at, endMs: p.endMs });
       }
       if (ffmpegPath === undefined || ffmpegPath === null) ffmpegPath = await ffmpegPlaylist(scratch, id, variant);
       if (ffmpegPath) {
@@ -145,6 +188,10 @@ export function watchListing({ url, scratch, id, variant, everyMs = 50, t0 = Dat
         packager_delay_ms: packager.length ? summary(packager) : null,
         after_pdt_ms: summary([...kinoSeen.values()].map((x) => (x.endMs != null ? x.at - x.endMs : null))),
         ffmpeg_after_pdt_ms: ffmpegAfterPdt.length ? summary(ffmpegAfterPdt) : null,
+        ffmpeg_playlist: ffmpegSeen.size > 0,
+        parts: partsSeen.size,
+        part_gaps_ms: partsSeen.size ? gaps([...partsSeen.values()].map((x) => x.at)) : null,
+        parts_after_pdt_ms: partsSeen.size ? summary([...partsSeen.values()].map((x) => (x.endMs != null ? x.at - x.endMs : null))) : null,
         long_gap_ms: longGapMs,
       };
     },

@@ -17,7 +17,8 @@
 //
 //   node viewers.mjs --base URL --id VIDEO_ID --viewers N --secs SECS --kino-pid PID
 //        --publisher-pid PID [--rendition all|NAME] [--rss-every SECS] [--version TEXT]
-//        [--binary PATH] [--scratch DIR (Kino's scratch directory, for ffmpeg's own playlists)]
+//        [--binary PATH] [--scratch DIR (Kino's old scratch directory with ffmpeg's own playlists;
+//         absent with the pipe packager, then skipped)]
 //
 // Prints a JSON line on stdout; progress on stderr.
 
@@ -199,7 +200,8 @@ async function main() {
     const f = kinoFfmpeg()[0];
     samples.push({ t: (Date.now() - t0) / 1000, rss: statusKiB(kinoPid), fds: fdCount(kinoPid), ffmpegRss: f ? statusKiB(f) : null });
   };
-  // Kino's side of stalls: when segments appear in the top variant's playlist, and in ffmpeg's.
+  // Kino's side of stalls: when segments and parts appear in the top variant's playlist (and in
+  // ffmpeg's own, with binaries from before the pipe packager).
   const masterUrl = `${base}/hls/${args.id}/master.m3u8`;
   const top = topVariant((await get(undefined, masterUrl)).body.toString());
   const monitor = watchListing({ url: new URL(top, masterUrl).href, scratch: args.scratch, id: args.id, variant: top.split('/')[0], everyMs: 100, t0 });

@@ -114,12 +114,14 @@ pub fn rendition_file(path: &str) -> Option<RenditionFile<'_>> {
             grant: None,
             rendition: b,
             file: c,
+            query: None,
         },
         (Some(d), Some(e), None) if b == "g" => RenditionFile {
             id: a,
             grant: Some(c),
             rendition: d,
             file: e,
+            query: None,
         },
         _ => return None,
     };
@@ -130,7 +132,8 @@ pub fn rendition_file(path: &str) -> Option<RenditionFile<'_>> {
 /// The answer to a GET or HEAD of a rendition file (the path was checked by the caller).
 async fn answer(app: &AppState, peer: SocketAddr, metrics: bool, req: Request<Incoming>) -> Response<Body> {
     let started = Instant::now();
-    let target = rendition_file(req.uri().path()).expect("checked by the caller");
+    let mut target = rendition_file(req.uri().path()).expect("checked by the caller");
+    target.query = req.uri().query();
     let client = SocketAddr::new(app.proxies.client_ip(peer.ip(), req.headers()), peer.port());
     let result = match MediaCaller::from_headers(req.headers(), app).await {
         Ok(caller) => media::serve_rendition_file(app, client, &caller, target, req.method(), req.headers()).await,

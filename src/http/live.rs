@@ -219,6 +219,9 @@ async fn pump(
                     if matches!(e.kind, crate::events::VideoEvent::LiveHealth { .. }) && !manages {
                         continue; // ingest health is for the stream's owner and admins
                     }
+                    if matches!(e.kind, crate::events::VideoEvent::LivePart { .. }) {
+                        continue; // the players learn of parts from their playlists
+                    }
                     let Ok(text) = serde_json::to_string(&*e) else { continue };
                     if socket.send(Message::Text(text.into())).await.is_err() {
                         return;

@@ -79,8 +79,9 @@ pub struct LiveView {
     pub started_at: Option<String>,
     /// Pages open on it on this node.
     pub viewers: usize,
-    /// Seconds behind the publisher a standard HLS player typically plays (three segments
-    /// of `live.segment_secs` plus packaging).
+    /// Seconds behind the publisher a player typically plays: with low-latency HLS three
+    /// parts of `live.part_secs` plus about a second of encoding and delivery, else three
+    /// segments of `live.segment_secs` plus packaging.
     pub latency_hint_secs: f64,
 }
 
@@ -95,7 +96,11 @@ impl LiveView {
             state,
             started_at: started.map(rfc3339),
             viewers: app.live_sockets.watching(&v.id),
-            latency_hint_secs: app.config.live.segment_secs * 3.0 + 1.0,
+            latency_hint_secs: if app.config.live.low_latency {
+                app.config.live.part_secs * 3.0 + 1.0
+            } else {
+                app.config.live.segment_secs * 3.0 + 1.0
+            },
         })
     }
 }

@@ -20,11 +20,13 @@ use crate::db::{VideoRecord, VideoStatus, now_ms};
 use crate::http::caller::MediaCaller;
 use crate::http::delivery::{BlobResponse, CachePolicy};
 use crate::http::error::ApiError;
+use crate::http::ll_hls;
 use crate::http::videos::find;
 use crate::media::ladder::Ladder;
 use crate::media::passthrough::SOURCE_RENDITION;
 use crate::media::playlist::MULTIVARIANT_PLAYLIST;
 use crate::media::storyboard;
+use crate::media::transcode::MEDIA_PLAYLIST;
 use crate::storage::keys;
 
 /// RFC 8216 §4: the media type of HLS playlists.
@@ -174,6 +176,7 @@ pub async fn rendition_file(
         grant: path.grant.as_deref(),
         rendition,
         file,
+        query: req.uri().query(),
     };
     serve_rendition_file(&app, peer, &caller, target, req.method(), req.headers()).await
 }
@@ -186,6 +189,9 @@ pub struct RenditionFile<'a> {
     pub grant: Option<&'a str>,
     pub rendition: &'a str,
     pub file: &'a str,
+    /// The request's query string: a live media playlist's low-latency HLS directives
+    /// ([`crate::http::ll_hls`]).
+    pub query: Option<&'a str>,
 }
 
 /// The answer to a GET or HEAD of `target` from `peer` (the client's address) by `caller`
@@ -239,6 +245,12 @@ pub async fn serve_rendition_file(
         Some("m4s" | "mp4") => ("video/mp4", CachePolicy::Immutable),
         _ => return Err(ApiError::NotFound),
     };
+    let (file, cache) = match video.status {
+        VideoStatus::Live if app.config.live.low_latency => {
+            low_latency(app, &video, rendition, file, target.query, cache).await?
+        }
+        _ => (file, cache),
+    };
     let key = keys::hls_text(&video.id, rendition, file);
     let immutable = cache == CachePolicy::Immutable;
     if immutable
@@ -254,6 +266,41 @@ pub async fn serve_rendition_file(
         immutable,
     };
     app.delivery.serve(&key, method, headers, how).await
+}
+
+/// What low-latency HLS changes in the answer for `file` of a live rendition: a blocking
+/// reload waits for its part and may be cached as long as it was held (its URL names a part
+/// it is sure to list); `_HLS_skip` answers with the delta update; the part a preload hint
+/// named is waited for. Returns the file to serve and its cache policy.
+///
+/// Errors: 400 for malformed directives, 503 when the part did not come in time
+/// ([`crate::http::ll_hls`]).
+async fn low_latency<'a>(
+    app: &AppState,
+    video: &VideoRecord,
+    rendition: &str,
+    file: &'a str,
+    query: Option<&str>,
+    cache: CachePolicy,
+) -> Result<(&'a str, CachePolicy), ApiError> {
+    if file == MEDIA_PLAYLIST {
+        let directives = ll_hls::Directives::parse(query.unwrap_or(""))?;
+        let mut cache = cache;
+        if let Some(msn) = directives.msn {
+            ll_hls::await_playlist(app, &video.id, rendition, msn, directives.part).await?;
+            if cache != CachePolicy::Private {
+                cache = CachePolicy::Live(ll_hls::hold_limit(app).as_secs() as u32);
+            }
+        }
+        if directives.skip {
+            return Ok((crate::live::packager::DELTA_PLAYLIST, cache));
+        }
+        return Ok((file, cache));
+    }
+    if let Some((session, number)) = ll_hls::part_of(file) {
+        ll_hls::await_part(app, &video.id, rendition, session, number).await?;
+    }
+    Ok((file, cache))
 }
 
 /// Playlists of a finished ladder are stable; while a video is still processing they grow

@@ -17,6 +17,7 @@ pub mod error;
 pub mod form_limit;
 pub mod live;
 pub mod live_streams;
+pub mod ll_hls;
 pub mod media;
 pub mod openapi;
 pub mod pages;

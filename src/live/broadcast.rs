@@ -4,6 +4,7 @@
 //! stops — cleanly, by dropping, by going idle or by breaking a limit — end the session and,
 //! after the reconnect grace, turn the event into its replay ([`super::finish_broadcast`]).
 
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::flv::{self, VideoCodec};
+use super::fmp4::{Fragment, FragmentReader};
 use super::packager::Packager;
 use super::plan::{self, AudioIn, SourceInfo};
 use super::{LiveHub, finish_broadcast};
@@ -65,8 +67,6 @@ pub struct StreamMeta {
 const PROBE_SECS: f64 = 6.0;
 /// Most bytes held while probing.
 const PROBE_MAX_BYTES: usize = 64 << 20;
-/// How often the packager looks for new segments.
-const SYNC_EVERY: Duration = Duration::from_millis(100);
 /// How often the ingest node renews its claim on a broadcast.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// Window over which the ingest bitrate is checked.
@@ -196,21 +196,30 @@ async fn broadcast(
     };
     tracing::info!(%video_id, session, ?source, renditions = ?plan.rungs.iter().map(|r| &r.name).collect::<Vec<_>>(), "live session starts");
 
-    // 2. ffmpeg, fed what was held and then everything that arrives.
-    let dir = hub.config.scratch_dir().join(format!("live-{video_id}-{session}"));
-    let _ = tokio::fs::remove_dir_all(&dir).await;
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    let _cleanup = RemoveOnDrop(dir.clone());
+    // 2. ffmpeg, fed what was held and then everything that arrives; each rendition comes
+    // back as fragmented MP4 on a pipe of its own.
     let mut cmd = Command::new(&hub.config.ffmpeg);
-    cmd.args(plan::ffmpeg_args(&plan, &cfg.preset, &dir))
+    cmd.args(plan::ffmpeg_args(&plan, &cfg.preset, cfg.part_secs))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     crate::media::process::die_with_parent(&mut cmd);
+    let mut pipes = Vec::new();
+    for _ in &plan.rungs {
+        pipes.push(std::io::pipe().context("cannot create a pipe for the live ffmpeg")?);
+    }
+    let write_ends: Vec<RawFd> = pipes.iter().map(|(_, w)| w.as_raw_fd()).collect();
+    crate::media::process::pass_fds(&mut cmd, &write_ends, plan::FIRST_OUTPUT_FD);
     let mut child = cmd.spawn().context("cannot start ffmpeg for a live stream")?;
+    let (fragments_tx, fragments) = mpsc::channel(64);
+    for (i, (read_end, write_end)) in pipes.into_iter().enumerate() {
+        drop(write_end); // ffmpeg holds the only writer: its exit ends the stream
+        let pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(OwnedFd::from(read_end))
+            .context("cannot read a pipe of the live ffmpeg")?;
+        tokio::spawn(read_rendition(i, pipe, fragments_tx.clone()));
+    }
+    drop(fragments_tx);
     let mut stdin = child.stdin.take().context("ffmpeg's stdin")?;
     let stderr = child.stderr.take().context("ffmpeg's stderr")?;
     let stderr_tail = tokio::spawn(async move {
@@ -228,7 +237,7 @@ async fn broadcast(
         .unwrap_or(0)
         .saturating_sub(held.iter().map(|(_, t, _)| *t).min().unwrap_or(0));
     let start_ms = now_ms() - i64::from(span_ms);
-    let packager = Packager::new(hub, video_id, session, dir.clone(), &plan, start_ms).await?;
+    let packager = Packager::new(hub, video_id, session, &plan, start_ms).await?;
     let has_audio = plan.audio_copy.is_some();
     let mut head = flv::header(has_audio, true);
     for (kind, ts, body) in held.drain(..) {
@@ -238,7 +247,7 @@ async fn broadcast(
         head.extend(flv::tag(kind, ts, &body));
     }
     let stop = CancellationToken::new();
-    let packaging = tokio::spawn(package(hub.clone(), packager, stop.clone()));
+    let packaging = tokio::spawn(package(hub.clone(), packager, fragments, stop.clone()));
     let beating = tokio::spawn(heartbeat(hub.clone(), video_id.clone(), session, stop.clone()));
     hub.events.publish(
         video_id,
@@ -330,24 +339,64 @@ async fn broadcast(
     Ok(end)
 }
 
-/// Stores segments every [`SYNC_EVERY`] until `stop`, then syncs once more (ffmpeg's last
-/// segment). Cancels `stop` itself when a write failed or the claim was lost (a segment's
-/// index row is refused), which ends the session.
-async fn package(hub: Arc<LiveHub>, mut packager: Packager, stop: CancellationToken) -> anyhow::Result<()> {
+/// What a rendition's pipe gave.
+enum Output {
+    Init(usize, Bytes),
+    Fragment(usize, Fragment),
+}
+
+/// Reads rendition `i`'s fragmented MP4 from ffmpeg until it ends, handing the init segment
+/// and each fragment to the packager. A broken stream is logged and ends this rendition.
+async fn read_rendition(i: usize, pipe: tokio::net::unix::pipe::Receiver, to: mpsc::Sender<Output>) {
+    let (init, mut reader) = match FragmentReader::open(pipe).await {
+        Ok(opened) => opened,
+        Err(e) => {
+            tracing::debug!(rendition = i, error = %format!("{e:#}"), "the live ffmpeg wrote no init segment");
+            return;
+        }
+    };
+    if to.send(Output::Init(i, init)).await.is_err() {
+        return;
+    }
     loop {
-        let last = stop.is_cancelled();
-        if let Err(e) = packager.sync(&hub).await {
-            stop.cancel();
-            return Err(e);
-        }
-        if last {
-            return Ok(());
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(SYNC_EVERY) => {}
-            _ = stop.cancelled() => {}
+        match reader.next().await {
+            Ok(Some(f)) => {
+                if to.send(Output::Fragment(i, f)).await.is_err() {
+                    return;
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(rendition = i, error = %format!("{e:#}"), "a live rendition's stream broke");
+                return;
+            }
         }
     }
+}
+
+/// Packages what the renditions' pipes give until they have all ended (ffmpeg exited), then
+/// closes the last segments. Cancels `stop` itself when a write failed or the claim was lost
+/// (a segment's index row is refused), which ends the session.
+async fn package(
+    hub: Arc<LiveHub>,
+    mut packager: Packager,
+    mut outputs: mpsc::Receiver<Output>,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let result = async {
+        while let Some(output) = outputs.recv().await {
+            match output {
+                Output::Init(i, init) => packager.init(&hub, i, init).await?,
+                Output::Fragment(i, f) => packager.fragment(&hub, i, f).await?,
+            }
+        }
+        packager.finish(&hub).await
+    }
+    .await;
+    if result.is_err() {
+        stop.cancel();
+    }
+    result
 }
 
 /// Renews the session's claim every [`HEARTBEAT_EVERY`], on its own timer so slow uploads
@@ -434,15 +483,6 @@ impl Health {
         };
         (self.since, self.bytes, self.frames, self.missing) = (Instant::now(), 0, 0, 0);
         Some(event)
-    }
-}
-
-/// Removes a scratch directory when dropped.
-struct RemoveOnDrop(std::path::PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -5,8 +5,11 @@
 //! - [`rtmp`]: the ingest (RTMP 1.0 via `rml_rtmp`): stream keys are checked at `publish`,
 //!   refusals reach the publisher as `onStatus` errors.
 //! - [`broadcast`]: one publishing session — probe, plan ([`plan`]), one ffmpeg fed FLV
-//!   ([`flv`]) on stdin, the [`packager`] storing segments and rendering playlists
-//!   ([`playlist`]) from the segment index in the database.
+//!   ([`flv`]) on stdin writing each rendition as fragmented MP4 to a pipe ([`fmp4`]), the
+//!   [`packager`] cutting parts and segments ([`cutter`]), storing them and rendering
+//!   low-latency playlists ([`playlist`]) from the segment index in the database.
+//! - [`edge`]: each low-latency rendition's newest part on this node, which blocking playlist
+//!   reloads wait on.
 //! - [`finish_broadcast`]: the replay — `VOD` playlists of every segment, a poster, `ready`.
 //!   Any node runs it for a broadcast whose ingest node stopped heartbeating ([`sweep`]).
 //!
@@ -15,7 +18,10 @@
 
 pub mod broadcast;
 pub mod clip;
+pub mod cutter;
+pub mod edge;
 pub mod flv;
+pub mod fmp4;
 pub mod packager;
 pub mod plan;
 pub mod playlist;
@@ -59,6 +65,8 @@ pub struct LiveHub {
     pub db: Db,
     pub store: BlobStore,
     pub events: Events,
+    /// Live edges of low-latency renditions, for blocking playlist reloads on this node.
+    pub edges: edge::LiveEdges,
     /// This process's name in `live_streams.node`.
     pub node: String,
     active: Mutex<HashSet<VideoId>>,
@@ -71,6 +79,7 @@ impl LiveHub {
             db,
             store,
             events,
+            edges: edge::LiveEdges::default(),
             node: crate::ids::random_token(),
             active: Mutex::new(HashSet::new()),
         })
@@ -229,6 +238,14 @@ pub async fn finish_broadcast(hub: &LiveHub, video_id: &VideoId, session: u64) -
             )
             .await
             .context("cannot store a replay playlist")?;
+        // The live delta update and the last parts leave with the live stream.
+        let _ = hub
+            .store
+            .delete(&keys::hls(
+                video_id,
+                &format!("{}/{}", announced.name, packager::DELTA_PLAYLIST),
+            ))
+            .await;
         let r = measured(announced, &segments);
         longest = longest.max(r.duration);
         renditions.push(r);

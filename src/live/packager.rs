@@ -1,21 +1,31 @@
-//! Stores what the live ffmpeg writes and publishes the playlists of a broadcast. Every
-//! 100 ms each rendition's ffmpeg playlist is read for segments not seen yet; each one is
-//! stored under Kino's own sequence number (`NNNNNN.m4s`, unique across reconnects), indexed in
-//! `live_segments`, and only then listed in the media playlist Kino renders
-//! ([`crate::live::playlist`]) and stores — so no node ever lists a segment whose bytes are
-//! not in the blob store. The multivariant playlist is stored once every rendition has its
-//! first segment, and the video becomes playable.
+//! Cuts what the live ffmpeg writes into LL-HLS parts and segments, stores them, and publishes
+//! the playlists of a broadcast.
 //!
-//! Memory stays flat: a rendition keeps only its DVR window of index entries.
+//! Each rendition arrives as a fragmented MP4 stream ([`super::fmp4`]): one fragment every
+//! `live.part_secs` or keyframe. Every fragment is a **part**: stored at once under its own
+//! name ([`playlist::part_file`]) in the blob store, so any node serves it — the store is the
+//! one place media lives, and a node answering a blocking reload needs the bytes where it can
+//! read them. A keyframe after about `live.segment_secs` ([`Cutter`]) closes the open
+//! segment: its parts, concatenated, are stored as the segment (`NNNNNN.m4s`, Kino's sequence
+//! number, unique across reconnects) and indexed in `live_segments`. Only then is anything
+//! listed: after each part the rendition's media playlist and its delta update are rendered
+//! ([`playlist::low_latency_playlist`]) and stored, then a `live.part` event wakes blocking
+//! reloads on every node. No node lists a part or segment whose bytes are not stored.
+//!
+//! The multivariant playlist is stored once every rendition has its first segment, and the
+//! video becomes playable. Memory stays flat: a rendition keeps its DVR window of index
+//! entries, the parts of its last few segments and the open segment's bytes.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 
 use anyhow::Context;
+use bytes::{Bytes, BytesMut};
 
 use super::LiveHub;
+use super::cutter::{Cutter, Place};
+use super::fmp4::Fragment;
 use super::plan::{LivePlan, LiveRung};
-use super::playlist::{self, LiveSegment, Window};
+use super::playlist::{self, LivePart, LiveSegment, LowLatency, RenditionReport, Window};
 use crate::events::VideoEvent;
 use crate::ids::VideoId;
 use crate::media::playlist::{
@@ -25,14 +35,30 @@ use crate::media::transcode::MEDIA_PLAYLIST;
 use crate::storage::keys;
 use crate::video::Rendition;
 
+/// The delta update of a low-latency media playlist (`_HLS_skip=YES`), stored beside it.
+pub const DELTA_PLAYLIST: &str = "delta.m3u8";
+
+/// Closed segments whose parts stay stored after the segment itself is: players holding a
+/// playlist a few seconds old may still ask for them.
+const PARTS_KEPT_SEGMENTS: u64 = 8;
+
+/// The segment being filled.
+struct Open {
+    segment: LiveSegment,
+    bytes: BytesMut,
+    parts: u32,
+}
+
 /// Publishing state of one rendition.
 struct RungState {
     rung: LiveRung,
-    /// ffmpeg's next media sequence number in this session.
-    next_ffmpeg_seq: u64,
+    cutter: Cutter,
     /// The DVR window of the index, ascending.
     window: VecDeque<LiveSegment>,
-    init: Option<Vec<u8>>,
+    open: Option<Open>,
+    /// Parts of the open segment and of the last closed ones, ascending.
+    parts: VecDeque<LivePart>,
+    init: Option<Bytes>,
     /// Target duration, seconds; never lowered.
     target: u64,
     /// The next segment starts this session's timeline after an earlier one.
@@ -43,40 +69,46 @@ struct RungState {
     peak: f64,
     /// Discontinuities among the segments trimmed from `window`.
     trimmed_discontinuities: usize,
+    /// Media sequence number of the next segment.
+    next_msn: u64,
+    /// Number of the next part in this session.
+    next_part: u64,
+}
+
+impl RungState {
+    /// The newest part: (its segment's media sequence number, its index there).
+    fn newest(&self) -> Option<(u64, u32)> {
+        self.parts.back().map(|p| (p.msn, p.index))
+    }
 }
 
 /// The packager of one publishing session.
 pub struct Packager {
     video_id: VideoId,
     session: u64,
-    /// ffmpeg's output directory (`<name>/index.m3u8` per rendition).
-    dir: PathBuf,
     has_audio: bool,
     frame_rate: Option<f64>,
     dvr_secs: f64,
+    /// `live.part_secs` when low-latency HLS is on.
+    part_target: Option<f64>,
     rungs: Vec<RungState>,
     multivariant_published: bool,
-    /// Kino's sequence number of this session's first segment: one past the highest of any
-    /// rendition so far, the same for every rendition, so segment N of ffmpeg is `base + N`
-    /// in each of them (renditions stay aligned even if one loses a segment).
-    base: u64,
-    segment_secs: f64,
 }
 
 impl Packager {
     /// Starts the packager of session `session` whose first frame is at `start_ms` (Unix ms),
-    /// resuming each rendition's index where an earlier session left it.
+    /// resuming each rendition's index where an earlier session left it: this session's
+    /// first segment is one past the highest of any rendition so far, the same for every
+    /// rendition, so the renditions stay aligned.
     ///
     /// Errors: the index cannot be read.
     pub async fn new(
         hub: &LiveHub,
         video_id: &VideoId,
         session: u64,
-        dir: PathBuf,
         plan: &LivePlan,
         start_ms: i64,
     ) -> anyhow::Result<Packager> {
-        let mut rungs = Vec::new();
         let mut base = 0;
         for name in hub.db.live_renditions(video_id).await? {
             base = base.max(
@@ -87,6 +119,7 @@ impl Packager {
                     .map_or(0, |s| s.seq + 1),
             );
         }
+        let mut rungs = Vec::new();
         for rung in &plan.rungs {
             let earlier = hub.db.live_segments(video_id, &rung.name).await?;
             let target = required_target_duration(earlier.iter().map(|s| s.duration).chain([plan.segment_secs]));
@@ -94,158 +127,287 @@ impl Packager {
             let trimmed_discontinuities = trim(&mut window, hub.config.live.dvr_secs);
             rungs.push(RungState {
                 rung: rung.clone(),
-                next_ffmpeg_seq: 0,
-                discontinuity: base > 0,
+                cutter: Cutter::new(plan.segment_secs),
                 window,
+                open: None,
+                parts: VecDeque::new(),
                 init: None,
                 target,
+                discontinuity: base > 0,
                 next_pdt_ms: start_ms,
                 peak: 0.0,
                 trimmed_discontinuities,
+                next_msn: base,
+                next_part: 0,
             });
         }
+        let live = &hub.config.live;
         Ok(Packager {
             video_id: video_id.clone(),
             session,
-            dir,
             has_audio: plan.audio_copy.is_some(),
             frame_rate: plan.frame_rate,
-            dvr_secs: hub.config.live.dvr_secs,
+            dvr_secs: live.dvr_secs,
+            part_target: live.low_latency.then_some(live.part_secs),
             rungs,
             multivariant_published: false,
-            base,
-            segment_secs: plan.segment_secs,
         })
     }
 
-    /// Segments stored so far in this session, summed over renditions.
+    /// Segments stored so far in this session's window, summed over renditions.
     pub fn stored(&self) -> usize {
         self.rungs.iter().map(|r| r.window.len()).sum()
     }
 
-    /// Stores and indexes what ffmpeg finished since the last call, then republishes the
-    /// media playlists that changed and, the first time every rendition has a segment, the
-    /// multivariant playlist.
+    /// Stores rendition `i`'s init segment (`init-SESSION.mp4`).
     ///
-    /// Errors: the blob store or the database refused a write.
-    pub async fn sync(&mut self, hub: &LiveHub) -> anyhow::Result<()> {
-        for i in 0..self.rungs.len() {
-            if self.sync_rung(hub, i).await? {
-                let r = &self.rungs[i];
-                let segments: Vec<LiveSegment> = r.window.iter().cloned().collect();
-                let text = playlist::media_playlist(
-                    &segments,
-                    r.target,
-                    Window::Live {
-                        dvr_secs: self.dvr_secs,
+    /// Errors: the blob store refused it.
+    pub async fn init(&mut self, hub: &LiveHub, i: usize, init: Bytes) -> anyhow::Result<()> {
+        let r = &mut self.rungs[i];
+        hub.store
+            .put_bytes(
+                &keys::hls(
+                    &self.video_id,
+                    &format!("{}/{}", r.rung.name, playlist::init_file(self.session)),
+                ),
+                init.clone(),
+            )
+            .await
+            .context("cannot store a live init segment")?;
+        r.init = Some(init);
+        Ok(())
+    }
+
+    /// Takes rendition `i`'s next fragment: closes the open segment when this one starts a
+    /// new one, stores it as a part (low-latency HLS), and republishes the playlists.
+    ///
+    /// Errors: the blob store or the database refused a write, or another session took the
+    /// broadcast over.
+    pub async fn fragment(&mut self, hub: &LiveHub, i: usize, f: Fragment) -> anyhow::Result<()> {
+        if self.rungs[i].init.is_none() {
+            anyhow::bail!("a fragment came before its init segment");
+        }
+        match self.rungs[i].cutter.place(f.decode_secs, f.independent) {
+            Place::Dropped => return Ok(()),
+            Place::Continues => {}
+            Place::Starts => {
+                let closed = self.close(hub, i).await?;
+                let r = &mut self.rungs[i];
+                r.open = Some(Open {
+                    segment: LiveSegment {
+                        seq: r.next_msn,
+                        session: self.session,
+                        duration: 0.0,
+                        bytes: 0,
+                        init: playlist::init_file(self.session),
+                        discontinuity: r.discontinuity,
+                        program_date_time_ms: r.next_pdt_ms,
                     },
-                    r.trimmed_discontinuities,
-                );
-                hub.store
-                    .put_bytes(
-                        &keys::hls(&self.video_id, &format!("{}/{MEDIA_PLAYLIST}", r.rung.name)),
-                        text,
-                    )
-                    .await
-                    .context("cannot store a live media playlist")?;
+                    bytes: BytesMut::new(),
+                    parts: 0,
+                });
+                r.next_msn += 1;
+                r.discontinuity = false;
+                if closed && !self.multivariant_published && self.rungs.iter().all(|r| r.peak > 0.0) {
+                    self.publish_multivariant(hub).await?;
+                }
             }
         }
-        if !self.multivariant_published && self.rungs.iter().all(|r| r.init.is_some() && r.peak > 0.0) {
+        let r = &mut self.rungs[i];
+        let open = r.open.as_mut().expect("a segment is open");
+        open.bytes.extend_from_slice(&f.bytes);
+        open.segment.duration += f.duration_secs;
+        let Some(part_target) = self.part_target else {
+            return Ok(());
+        };
+        let part = LivePart {
+            msn: open.segment.seq,
+            index: open.parts,
+            number: r.next_part,
+            session: self.session,
+            duration: f.duration_secs,
+            independent: f.independent,
+        };
+        open.parts += 1;
+        r.next_part += 1;
+        hub.store
+            .put_bytes(
+                &keys::hls(
+                    &self.video_id,
+                    &format!("{}/{}", r.rung.name, playlist::part_file(self.session, part.number)),
+                ),
+                f.bytes,
+            )
+            .await
+            .context("cannot store a live part")?;
+        r.parts.push_back(part.clone());
+        self.publish_playlists(hub, i, part_target).await?;
+        hub.events.publish(
+            &self.video_id,
+            VideoEvent::LivePart {
+                rendition: self.rungs[i].rung.name.clone(),
+                msn: part.msn,
+                part: part.index,
+                session: self.session,
+                number: part.number,
+            },
+        );
+        Ok(())
+    }
+
+    /// Ends the session's packaging: closes every open segment and publishes the last
+    /// playlists (without parts to come).
+    ///
+    /// Errors: as [`Packager::fragment`].
+    pub async fn finish(&mut self, hub: &LiveHub) -> anyhow::Result<()> {
+        for i in 0..self.rungs.len() {
+            if self.close(hub, i).await? {
+                self.rungs[i].cutter.close();
+                match self.part_target {
+                    Some(part_target) => self.publish_playlists(hub, i, part_target).await?,
+                    None => self.publish_standard(hub, i).await?,
+                }
+            }
+            let gone: Vec<LivePart> = self.rungs[i].parts.drain(..).collect();
+            self.remove_parts(hub, i, gone);
+        }
+        if !self.multivariant_published && self.rungs.iter().all(|r| r.peak > 0.0) {
             self.publish_multivariant(hub).await?;
         }
         Ok(())
     }
 
-    /// One rendition; true when it gained segments.
-    async fn sync_rung(&mut self, hub: &LiveHub, i: usize) -> anyhow::Result<bool> {
-        let name = self.rungs[i].rung.name.clone();
-        let dir = self.dir.join(&name);
-        let text = match tokio::fs::read(dir.join(MEDIA_PLAYLIST)).await {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(e).context("cannot read ffmpeg's live playlist"),
-        };
-        let Ok(m3u8_rs::Playlist::MediaPlaylist(list)) = m3u8_rs::parse_playlist_res(&text) else {
+    /// Stores and indexes rendition `i`'s open segment, if any; true when there was one.
+    async fn close(&mut self, hub: &LiveHub, i: usize) -> anyhow::Result<bool> {
+        let r = &mut self.rungs[i];
+        let Some(open) = r.open.take() else {
             return Ok(false);
         };
-        let mut added = false;
-        for (n, seg) in list.segments.iter().enumerate() {
-            let ffmpeg_seq = list.media_sequence + n as u64;
-            let r = &mut self.rungs[i];
-            if ffmpeg_seq < r.next_ffmpeg_seq {
-                continue;
-            }
-            if ffmpeg_seq > r.next_ffmpeg_seq {
-                // ffmpeg trimmed segments this packager never saw (it fell behind): the
-                // timeline goes on after a gap.
-                tracing::warn!(video_id = %self.video_id, rendition = name, lost = ffmpeg_seq - r.next_ffmpeg_seq, "live segments were gone before they were stored");
-                r.next_pdt_ms += ((ffmpeg_seq - r.next_ffmpeg_seq) as f64 * self.segment_secs * 1000.0) as i64;
-                r.next_ffmpeg_seq = ffmpeg_seq;
-                r.discontinuity = true;
-            }
-            let init_name = playlist::init_file(self.session);
-            if r.init.is_none() {
-                let map = list
-                    .segments
-                    .iter()
-                    .find_map(|s| s.map.as_ref())
-                    .context("ffmpeg's live playlist names no init segment")?;
-                let init = tokio::fs::read(dir.join(&map.uri))
-                    .await
-                    .context("the live init segment is missing")?;
-                hub.store
-                    .put_bytes(&keys::hls(&self.video_id, &format!("{name}/{init_name}")), init.clone())
-                    .await
-                    .context("cannot store a live init segment")?;
-                r.init = Some(init);
-            }
-            let bytes = match tokio::fs::read(dir.join(&seg.uri)).await {
-                Ok(bytes) => bytes,
-                Err(e) => {
-                    // ffmpeg trimmed it before it was read (the node stalled for seconds): the
-                    // timeline goes on after a gap.
-                    tracing::warn!(video_id = %self.video_id, rendition = name, segment = seg.uri, error = %e, "a live segment was gone before it was stored");
-                    r.next_ffmpeg_seq = ffmpeg_seq + 1;
-                    r.next_pdt_ms += (f64::from(seg.duration) * 1000.0).round() as i64;
-                    r.discontinuity = true;
-                    continue;
-                }
-            };
-            let duration = f64::from(seg.duration);
-            let segment = LiveSegment {
-                seq: self.base + ffmpeg_seq,
-                session: self.session,
-                duration,
-                bytes: bytes.len() as u64,
-                init: init_name,
-                discontinuity: r.discontinuity,
-                program_date_time_ms: r.next_pdt_ms,
-            };
-            if duration > 0.0 {
-                r.peak = r.peak.max(bytes.len() as f64 * 8.0 / duration);
-            }
-            hub.store
-                .put_bytes(
-                    &keys::hls(
-                        &self.video_id,
-                        &format!("{name}/{}", playlist::segment_file(segment.session, segment.seq)),
-                    ),
-                    bytes,
-                )
-                .await
-                .context("cannot store a live segment")?;
-            if !hub.db.insert_live_segment(&self.video_id, &name, &segment).await? {
-                anyhow::bail!("another session took this broadcast over");
-            }
-            r.target = r.target.max(required_target_duration(std::iter::once(duration)));
-            r.next_pdt_ms += (duration * 1000.0).round() as i64;
-            r.next_ffmpeg_seq = ffmpeg_seq + 1;
-            r.discontinuity = false;
-            r.window.push_back(segment);
-            r.trimmed_discontinuities += trim(&mut r.window, self.dvr_secs);
-            added = true;
+        let mut segment = open.segment;
+        segment.bytes = open.bytes.len() as u64;
+        let duration = segment.duration;
+        if duration > 0.0 {
+            r.peak = r.peak.max(segment.bytes as f64 * 8.0 / duration);
         }
-        Ok(added)
+        let name = r.rung.name.clone();
+        hub.store
+            .put_bytes(
+                &keys::hls(
+                    &self.video_id,
+                    &format!("{name}/{}", playlist::segment_file(segment.session, segment.seq)),
+                ),
+                open.bytes.freeze(),
+            )
+            .await
+            .context("cannot store a live segment")?;
+        if !hub.db.insert_live_segment(&self.video_id, &name, &segment).await? {
+            anyhow::bail!("another session took this broadcast over");
+        }
+        r.target = r.target.max(required_target_duration(std::iter::once(duration)));
+        r.next_pdt_ms = segment.program_date_time_ms + (duration * 1000.0).round() as i64;
+        let closed_seq = segment.seq;
+        r.window.push_back(segment);
+        r.trimmed_discontinuities += trim(&mut r.window, self.dvr_secs);
+        // Parts of segments long closed leave the store.
+        let mut gone = Vec::new();
+        while r
+            .parts
+            .front()
+            .is_some_and(|p| p.msn + PARTS_KEPT_SEGMENTS <= closed_seq)
+        {
+            gone.extend(r.parts.pop_front());
+        }
+        self.remove_parts(hub, i, gone);
+        if self.part_target.is_none() {
+            self.publish_standard(hub, i).await?;
+        }
+        Ok(true)
+    }
+
+    /// Deletes stored parts in the background (a part left behind costs only space).
+    fn remove_parts(&self, hub: &LiveHub, i: usize, parts: Vec<LivePart>) {
+        if parts.is_empty() {
+            return;
+        }
+        let store = hub.store.clone();
+        let keys: Vec<_> = parts
+            .iter()
+            .map(|p| {
+                keys::hls(
+                    &self.video_id,
+                    &format!(
+                        "{}/{}",
+                        self.rungs[i].rung.name,
+                        playlist::part_file(p.session, p.number)
+                    ),
+                )
+            })
+            .collect();
+        tokio::spawn(async move {
+            for key in keys {
+                let _ = store.delete(&key).await;
+            }
+        });
+    }
+
+    /// Stores rendition `i`'s standard media playlist (low-latency HLS off).
+    async fn publish_standard(&mut self, hub: &LiveHub, i: usize) -> anyhow::Result<()> {
+        let dvr_secs = self.dvr_secs;
+        let r = &mut self.rungs[i];
+        let text = playlist::media_playlist(
+            r.window.make_contiguous(),
+            r.target,
+            Window::Live { dvr_secs },
+            r.trimmed_discontinuities,
+        );
+        self.put_playlist(hub, i, MEDIA_PLAYLIST, text).await
+    }
+
+    /// Stores rendition `i`'s low-latency media playlist and its delta update.
+    async fn publish_playlists(&mut self, hub: &LiveHub, i: usize, part_target: f64) -> anyhow::Result<()> {
+        let reports: Vec<RenditionReport> = self
+            .rungs
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(_, other)| {
+                let (last_msn, last_part) = other.newest()?;
+                Some(RenditionReport {
+                    uri: format!("../{}/{MEDIA_PLAYLIST}", other.rung.name),
+                    last_msn,
+                    last_part,
+                })
+            })
+            .collect();
+        let (session, dvr_secs) = (self.session, self.dvr_secs);
+        let r = &mut self.rungs[i];
+        let open = r.open.as_ref().map(|o| &o.segment);
+        let mut ll = LowLatency {
+            part_target,
+            parts: r.parts.make_contiguous(),
+            open,
+            preload_hint: open.map(|_| playlist::part_file(session, r.next_part)),
+            reports: &reports,
+            skip: false,
+        };
+        let segments = r.window.make_contiguous();
+        let full = playlist::low_latency_playlist(segments, r.target, dvr_secs, r.trimmed_discontinuities, &ll);
+        ll.skip = true;
+        let delta = playlist::low_latency_playlist(segments, r.target, dvr_secs, r.trimmed_discontinuities, &ll);
+        // The delta first: a player told of the new part by the full playlist may ask for
+        // the delta at once.
+        self.put_playlist(hub, i, DELTA_PLAYLIST, delta).await?;
+        self.put_playlist(hub, i, MEDIA_PLAYLIST, full).await
+    }
+
+    async fn put_playlist(&self, hub: &LiveHub, i: usize, file: &str, text: String) -> anyhow::Result<()> {
+        hub.store
+            .put_bytes(
+                &keys::hls(&self.video_id, &format!("{}/{file}", self.rungs[i].rung.name)),
+                text,
+            )
+            .await
+            .context("cannot store a live media playlist")
     }
 
     /// The variant streams as the multivariant playlist declares them: the rung's cap or the

@@ -5,8 +5,6 @@
 //!
 //! [`plan`] and [`ffmpeg_args`] are pure and unit-tested; [`crate::live::broadcast`] runs them.
 
-use std::path::Path;
-
 use crate::config::{LadderConfig, LiveConfig};
 use crate::media::passthrough::SOURCE_RENDITION;
 
@@ -172,14 +170,19 @@ fn encoded(src_w: u32, src_h: u32, short: u32, max_bitrate: u64) -> LiveRung {
     }
 }
 
+/// The first file descriptor of the rendition pipes: rendition `i` of the plan is written
+/// to `pipe:{FIRST_OUTPUT_FD + i}`.
+pub const FIRST_OUTPUT_FD: i32 = 3;
+
 /// ffmpeg's command line for `plan`: FLV from `pipe:0` (only the `pipe` protocol and the
 /// `flv` demuxer allowed; no `-fflags nobuffer`, which in ffmpeg 5.1 drops the copied
 /// rendition's first seconds), `-tune zerolatency` x264 for encoded rungs (no B-frames, no
-/// look-ahead), AAC copied or encoded, and per rendition `out_dir/<name>/index.m3u8` with
-/// `seg_NNNNN.m4s` CMAF segments and `init.mp4` — a short list that ffmpeg trims, since
-/// [`crate::live::packager`] stores each segment as soon as it is listed and writes the real
-/// playlists itself.
-pub fn ffmpeg_args(plan: &LivePlan, preset: &str, out_dir: &Path) -> Vec<String> {
+/// look-ahead), AAC copied or encoded, and per rendition one fragmented MP4 (CMAF) stream on
+/// its own pipe ([`FIRST_OUTPUT_FD`] + its index): `empty_moov` init segment, then a
+/// fragment at every keyframe and whenever one reaches `part_secs` less one frame (so none is
+/// longer than `part_secs` at the plan's frame rate), flushed as soon as it is complete.
+/// [`crate::live::packager`] cuts the parts and segments from them.
+pub fn ffmpeg_args(plan: &LivePlan, preset: &str, part_secs: f64) -> Vec<String> {
     let mut a: Vec<String> = [
         "-hide_banner",
         "-nostdin",
@@ -213,113 +216,78 @@ pub fn ffmpeg_args(plan: &LivePlan, preset: &str, out_dir: &Path) -> Vec<String>
         }
         a.extend(["-filter_complex".into(), graph]);
     }
-    let mut var_streams = Vec::new();
+    let frame_secs = 1.0 / plan.frame_rate.filter(|f| *f >= 1.0).unwrap_or(30.0);
+    let fragment_us = ((part_secs - frame_secs + 0.001).max(part_secs / 2.0) * 1e6).round() as u64;
     let mut next_encoded = 0;
     for (i, r) in plan.rungs.iter().enumerate() {
         if r.copy {
-            a.extend(["-map".into(), "0:v:0".into(), format!("-c:v:{i}"), "copy".into()]);
+            a.extend(["-map", "0:v:0", "-c:v", "copy"].map(String::from));
         } else {
             let max = r.max_bitrate.to_string();
+            let force = match plan.keyframes {
+                Keyframes::Source => "source".to_string(),
+                Keyframes::Every(secs) => format!("expr:gte(t,n_forced*{secs})"),
+            };
+            let gop = plan
+                .frame_rate
+                .map_or(600, |fps| (fps * plan.segment_secs * 10.0).ceil() as u32)
+                .max(10);
             a.extend([
                 "-map".into(),
                 format!("[v{next_encoded}]"),
-                format!("-c:v:{i}"),
+                "-c:v".into(),
                 "libx264".into(),
-                format!("-maxrate:v:{i}"),
+                "-maxrate".into(),
                 max.clone(),
-                format!("-bufsize:v:{i}"),
+                "-bufsize".into(),
                 max,
-                format!("-profile:v:{i}"),
+                "-profile:v".into(),
                 "main".into(),
+                "-preset".into(),
+                preset.into(),
+                "-tune".into(),
+                "zerolatency".into(),
+                "-crf".into(),
+                "23".into(),
+                "-g".into(),
+                gop.to_string(),
+                "-sc_threshold".into(),
+                "0".into(),
+                "-force_key_frames".into(),
+                force,
             ]);
             next_encoded += 1;
         }
-        if plan.audio_copy.is_some() {
-            a.extend(["-map".into(), "0:a:0".into()]);
+        match plan.audio_copy {
+            Some(true) => a.extend(["-map", "0:a:0", "-c:a", "copy"].map(String::from)),
+            Some(false) => a.extend([
+                "-map".into(),
+                "0:a:0".into(),
+                "-c:a".into(),
+                "aac".into(),
+                "-b:a".into(),
+                plan.audio_bitrate.to_string(),
+                "-ac".into(),
+                "2".into(),
+                "-ar".into(),
+                "48000".into(),
+            ]),
+            None => {}
         }
-        let audio = if plan.audio_copy.is_some() {
-            format!(",a:{i}")
-        } else {
-            String::new()
-        };
-        var_streams.push(format!("v:{i}{audio},name:{}", r.name));
+        a.extend([
+            "-map_metadata".into(),
+            "-1".into(),
+            "-f".into(),
+            "mp4".into(),
+            "-movflags".into(),
+            "+frag_keyframe+empty_moov+default_base_moof".into(),
+            "-frag_duration".into(),
+            fragment_us.to_string(),
+            "-flush_packets".into(),
+            "1".into(),
+            format!("pipe:{}", FIRST_OUTPUT_FD + i as i32),
+        ]);
     }
-    if !encoded.is_empty() {
-        let force = match plan.keyframes {
-            Keyframes::Source => "source".to_string(),
-            Keyframes::Every(secs) => format!("expr:gte(t,n_forced*{secs})"),
-        };
-        let gop = plan
-            .frame_rate
-            .map_or(600, |fps| (fps * plan.segment_secs * 10.0).ceil() as u32)
-            .max(10);
-        a.extend(
-            [
-                "-preset",
-                preset,
-                "-tune",
-                "zerolatency",
-                "-crf",
-                "23",
-                "-g",
-                &gop.to_string(),
-                "-sc_threshold",
-                "0",
-                "-force_key_frames",
-                &force,
-            ]
-            .map(String::from),
-        );
-    }
-    match plan.audio_copy {
-        Some(true) => a.extend(["-c:a".into(), "copy".into()]),
-        Some(false) => a.extend(
-            [
-                "-c:a",
-                "aac",
-                "-b:a",
-                &plan.audio_bitrate.to_string(),
-                "-ac",
-                "2",
-                "-ar",
-                "48000",
-            ]
-            .map(String::from),
-        ),
-        None => {}
-    }
-    a.extend(
-        [
-            "-map_metadata",
-            "-1",
-            "-f",
-            "hls",
-            "-hls_time",
-            &format!("{:.3}", plan.segment_secs),
-            "-hls_list_size",
-            "10",
-            "-hls_segment_type",
-            "fmp4",
-            "-hls_flags",
-            "independent_segments+temp_file+delete_segments",
-            "-hls_fmp4_init_filename",
-            "init.mp4",
-            "-hls_segment_filename",
-        ]
-        .map(String::from),
-    );
-    a.push(out_dir.join("%v").join("seg_%05d.m4s").display().to_string());
-    a.extend([
-        "-var_stream_map".into(),
-        var_streams.join(" "),
-        "-master_pl_name".into(),
-        "ffmpeg-master.m3u8".into(),
-        out_dir
-            .join("%v")
-            .join(crate::media::transcode::MEDIA_PLAYLIST)
-            .display()
-            .to_string(),
-    ]);
     a
 }
 
@@ -354,15 +322,16 @@ mod tests {
         assert_eq!(p.rungs[0].max_bitrate, 3_000_000);
         assert_eq!(p.keyframes, Keyframes::Source);
         assert_eq!(p.audio_copy, Some(true));
-        let args = ffmpeg_args(&p, "veryfast", Path::new("/x"));
+        let args = ffmpeg_args(&p, "veryfast", 0.2);
         let text = args.join(" ");
-        assert!(text.contains("-c:v:0 copy"), "{text}");
-        assert!(text.contains("-c:v:1 libx264"), "{text}");
+        let outputs: Vec<&str> = text.split("pipe:").skip(2).collect();
+        assert_eq!(outputs.len(), 3, "one output per rendition: {text}");
+        assert!(text.contains("-map 0:v:0 -c:v copy -map 0:a:0 -c:a copy"), "{text}");
+        assert!(text.contains("-c:v libx264"), "{text}");
         assert!(text.contains("-force_key_frames source"), "{text}");
-        assert!(
-            text.contains("v:0,a:0,name:source v:1,a:1,name:480p v:2,a:2,name:360p"),
-            "{text}"
-        );
+        assert!(text.ends_with("pipe:5"), "{text}");
+        // 30 fps: fragments cut at 0.2 s less a frame, so six frames make a 0.2 s part.
+        assert!(text.contains("-frag_duration 167667 -flush_packets 1 pipe:3"), "{text}");
         assert!(
             text.contains("-protocol_whitelist pipe -format_whitelist flv"),
             "{text}"
@@ -380,9 +349,9 @@ mod tests {
         let names: Vec<_> = p.rungs.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["480p", "360p"]);
         assert_eq!(p.keyframes, Keyframes::Every(1.0));
-        let text = ffmpeg_args(&p, "veryfast", Path::new("/x")).join(" ");
+        let text = ffmpeg_args(&p, "veryfast", 0.2).join(" ");
         assert!(text.contains("expr:gte(t,n_forced*1)"), "{text}");
-        assert!(!text.contains("-c:v:0 copy"), "no video copied: {text}");
+        assert!(!text.contains("-c:v copy"), "no video copied: {text}");
     }
 
     #[test]
@@ -393,11 +362,7 @@ mod tests {
         assert_eq!(p.rungs.len(), 1);
         assert_eq!((p.rungs[0].width, p.rungs[0].height), (320, 240));
         assert_eq!(p.audio_copy, Some(false));
-        assert!(
-            ffmpeg_args(&p, "veryfast", Path::new("/x"))
-                .join(" ")
-                .contains("-c:a aac")
-        );
+        assert!(ffmpeg_args(&p, "veryfast", 0.2).join(" ").contains("-c:a aac"));
     }
 
     #[test]

@@ -67,6 +67,42 @@ pub fn die_with_parent(cmd: &mut Command) {
     }
 }
 
+/// Gives the child `fds` as file descriptors `first`, `first + 1`, … (for ffmpeg's
+/// `pipe:N` outputs). The parent keeps its own copies: drop them once the child is spawned,
+/// so the reading ends see the end of the stream when the child exits.
+///
+/// Panics: more than [`MAX_PASSED_FDS`] descriptors.
+pub fn pass_fds(cmd: &mut Command, fds: &[std::os::fd::RawFd], first: std::os::fd::RawFd) {
+    assert!(fds.len() <= MAX_PASSED_FDS, "at most {MAX_PASSED_FDS} descriptors");
+    let mut given = [-1; MAX_PASSED_FDS];
+    given[..fds.len()].copy_from_slice(fds);
+    let count = fds.len();
+    // SAFETY: only fcntl and dup2 run between fork and exec (async-signal-safe, no
+    // allocation). Each descriptor is first copied above the target range, so placing one
+    // cannot overwrite another not placed yet; dup2's copies are inherited by exec, the
+    // temporary ones (F_DUPFD_CLOEXEC) are not.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut high = [-1; MAX_PASSED_FDS];
+            for i in 0..count {
+                high[i] = libc::fcntl(given[i], libc::F_DUPFD_CLOEXEC, first + count as i32);
+                if high[i] < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            for (i, fd) in high.iter().take(count).enumerate() {
+                if libc::dup2(*fd, first + i as i32) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Most descriptors [`pass_fds`] gives a child.
+pub const MAX_PASSED_FDS: usize = 16;
+
 /// Runs `cmd` to completion within `timeout`. Every stdout line is handed to `on_line` when
 /// given (ffmpeg `-progress pipe:1`); otherwise stdout is collected into [`Output::stdout`].
 ///

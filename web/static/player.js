@@ -3,8 +3,8 @@
 // whose controls are Media Chrome's (player-ui.js; its quality and audio menus follow hls.js
 // through player-tracks.js), and the renewal of time-limited stream grants (unlisted and
 // private videos) before or when they expire, so that playback goes on without a reload. Live
-// streams play from the live edge (hls.js's defaults: three segments behind it) and tell where
-// that edge is. Exposes window.kinoPlayer for tests and debugging.
+// streams play from the live edge (low-latency HLS: three parts behind it; standard HLS: three
+// segments) and tell where that edge is. Exposes window.kinoPlayer for tests and debugging.
 import { followHls } from './player-tracks.js';
 
 const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page view
@@ -31,7 +31,8 @@ const MAX_RECOVERIES = 5; // grants renewed after a refused request, per page vi
  *   `startAt`), paused or playing as it was, at the quality the viewer chose (or Auto).
  * @property {() => void} stop Stops loading (the video failed meanwhile); reload starts again.
  * @property {() => number | null} liveEdge Live streams: where playback at the live edge is on the
- *   media timeline (hls.js's liveSyncPosition, three segments behind the newest); null otherwise.
+ *   media timeline (hls.js's liveSyncPosition, three parts or segments behind the newest); null
+ *   otherwise.
  * @property {() => number | null} latency Live streams: seconds between the position and the
  *   newest media of the playlist (hls.js's estimate); null when unknown.
  * @property {() => Date | null} playingDate The wall-clock time the frame shown was captured at
@@ -115,9 +116,12 @@ function startHls(playback, startAt, { video, fetchPlayback, showError, live = f
     capLevelToPlayerSize: false,
     // 0 is meant: a growing (EVENT) playlist would otherwise start at its live edge.
     startPosition: Number.isFinite(startAt) && startAt >= 0 ? startAt : -1,
-    // Live: hls.js's default distance from the live edge, said out loud (three segments).
-    // and up to 10 % faster playback to get back to it after a late start or a stall.
-    ...(live ? { liveSyncDurationCount: 3, maxLiveSyncPlaybackRate: 1.1 } : {}),
+    // Live: low-latency HLS where the playlist has parts — hls.js then keeps the playlist's
+    // PART-HOLD-BACK (three parts) behind the edge, with blocking reloads and delta updates.
+    // liveSyncDurationCount is left unset on purpose: setting it would override PART-HOLD-BACK;
+    // unset, playlists without parts get hls.js's default of three segments. Up to 10 %
+    // faster playback brings a late start or a stall back to that distance.
+    ...(live ? { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.1 } : {}),
     xhrSetup: (xhr, url) => {
       const target = rebase(url);
       if (target !== url) xhr.open('GET', target, true);
