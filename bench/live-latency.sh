@@ -139,7 +139,7 @@ status=0
 node "$LIVE_DIR/latency.mjs" --base "$BASE" --id "$VIDEO_ID" --kino-pid "$SERVER_PID" \
     --publisher-pid "$PUBLISHER_PID" --warmup "$WARMUP" --window "$WINDOW" --starts "$STARTS" --modes "${MODE_LIST[*]}" \
     --calibration "$CALIBRATION" --version "$KINO_VERSION ($KINO_BUILD)" --binary "$KINO_BIN" --publisher "$PUBLISHER_DESC" \
-    --samples "$TMP/samples.csv" --scratch "$TMP/data/scratch" >"$RUN_LINE" || status=1
+    --samples "$TMP/samples.csv" --scratch "$TMP/data/scratch" --server-env "${LIVE_SERVER_ENV:-}" >"$RUN_LINE" || status=1
 log "publisher: $(live_publisher_progress) (speed < 1x: it could not keep up, capture times lag media time)"
 kill -0 "$PUBLISHER_PID" 2>/dev/null || log "warning: the publisher had exited: $(tail -n 3 "$TMP/publisher.log")"
 [ -s "$RUN_LINE" ] || die "the driver printed nothing"

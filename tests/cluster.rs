@@ -532,6 +532,45 @@ async fn a_broadcast_ingested_on_one_node_is_served_by_the_other_and_survives_it
         .unwrap();
     assert_eq!(seg.status(), 200);
 
+    // Low-latency HLS across nodes: node B holds a blocking reload until node A's next part is
+    // stored, woken by the part's event over NATS (node B never ingested anything).
+    let (msn, part) = common::newest_part(&text).expect("the live playlist lists parts");
+    let held = http
+        .get(format!(
+            "{b}/hls/{id}/source/index.m3u8?_HLS_msn={msn}&_HLS_part={}",
+            part + 1
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held.status(), 200);
+    let held = held.text().await.unwrap();
+    let after = common::newest_part(&held).unwrap();
+    assert!(
+        after > (msn, part),
+        "node B answered with the new part: {after:?}\n{held}"
+    );
+    // Through the nginx cache: one blocking reload URL is fetched from the nodes once, then
+    // served from the cache to the next viewer (its answer is cacheable while it was held).
+    if base != b {
+        let url = format!(
+            "{base}/hls/{id}/source/index.m3u8?_HLS_msn={}&_HLS_part={}",
+            after.0,
+            after.1 + 1
+        );
+        let first = http.get(&url).send().await.unwrap();
+        assert_eq!(first.status(), 200);
+        assert_eq!(first.headers()["cache-control"], "public, max-age=3");
+        let first = first.text().await.unwrap();
+        let second = http.get(&url).send().await.unwrap();
+        assert_eq!(
+            second.headers()["x-cache-status"],
+            "HIT",
+            "the second viewer's reload is a cache hit"
+        );
+        assert_eq!(second.text().await.unwrap(), first);
+    }
+
     // Chat posted on node B reaches a page on node A.
     let ws_url = format!("{}/api/videos/{id}/live", a.replace("http://", "ws://"));
     let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws_url).unwrap();

@@ -27,6 +27,7 @@
 //        [--scratch DIR]   (Kino's old scratch directory with ffmpeg's own playlists, for the
 //                           breakdown; absent with the pipe packager, then skipped)
 //        [--samples CSV]   (every frame's readings, for a closer look)
+//        [--server-env TEXT]  (Kino's settings from LIVE_SERVER_ENV, recorded)
 //
 // Prints a JSON line on stdout (`error` set when the run failed); progress on stderr. Per mode
 // under `modes.<mode>`; the top-level figures (measured_ms, hls_latency_ms, ...) are the first
@@ -196,6 +197,7 @@ const result = {
   publisher: args.publisher || null,
   kino: args.version || null,
   binary: args.binary || null,
+  server_env: args['server-env'] || null,
   at: new Date().toISOString(),
   error: null,
 };

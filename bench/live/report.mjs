@@ -67,6 +67,7 @@ if (kind === 'latency') {
   console.log(`Live glass-to-glass latency (bench/live-latency.sh): ${order.length > 1 ? `player modes ${order.join(', ')} taking turns, ` : ''}${n} start${n > 1 ? 's' : ''}${order.length > 1 ? ' each' : ''}, ${r.window_secs} s window after ${r.warmup_secs} s of playback`);
   console.log(`${r.kino} (${r.binary}), Chromium ${r.chromium}, hls.js ${r.hls_js}; ${r.at}`);
   if (r.publisher) console.log(`Publisher: ${r.publisher}`);
+  if (r.server_env) console.log(`Kino settings: ${r.server_env}`);
   for (const mode of order) {
     const c = (r.hls_configs || {})[mode];
     if (c) console.log(`  ${mode}: new Hls(${JSON.stringify(c).replace(/"/g, '').replace(/,/g, ', ').replace(/:/g, ': ')})`);
@@ -114,7 +115,7 @@ if (kind === 'latency') {
     const x = (modes[mode] || {}).measured_ms || {};
     if (x.median == null) continue;
     const verdict = x.median <= 4000 ? 'meets it' : `misses it by ${s(x.median - 4000)}`;
-    console.log(`${mode === 'standard' ? 'Standard HLS' : mode}, for comparison: median ${s(x.median)}, p95 ${s(x.p95)} (the earlier goal for standard HLS, median ≤ 4 s: ${verdict})${ll && ll.measured_ms && ll.measured_ms.median != null ? `; ll is ${s(x.median - ll.measured_ms.median)} lower at the median` : ''}.`);
+    console.log(`${mode === 'standard' ? 'Standard HLS' : mode}${ll ? ', for comparison' : ''}: median ${s(x.median)}, p95 ${s(x.p95)} (the earlier goal for standard HLS, median ≤ 4 s: ${verdict})${ll && ll.measured_ms && ll.measured_ms.median != null ? `; ll is ${s(x.median - ll.measured_ms.median)} lower at the median` : ''}.`);
   }
   const pcAll = r.pdt_minus_capture_all_ms || r.pdt_minus_capture_ms || {};
   console.log(`Kino's EXT-X-PROGRAM-DATE-TIME − true capture time, same frames: median ${ms(pcAll.median)} (min ${ms(pcAll.min)}, max ${ms(pcAll.max)}).`);
@@ -151,6 +152,7 @@ if (kind === 'latency') {
   }
   const spread = Math.max(...order.map((k) => ((modes[k] || {}).capture_minus_media_spread_ms ?? -Infinity)));
   console.log(`Check: capture − media time, p1–p99 range over a window (widest): ${ms(Number.isFinite(spread) ? spread : null)} (≲ 60 ms: the publisher kept real time; more: it fell behind by up to that much and caught up — a starved machine — or strips were misread).`);
+  if (Number.isFinite(spread) && spread > 250) console.log(`WARNING: the publisher fell behind real time by up to ${s(spread)} during a window: the measured latency includes that lag, Kino's PDT and the listing times are skewed by it, and the figures above are not to be trusted. Rerun on an idle machine.`);
   if (r.calibration) {
     const c = r.calibration;
     console.log(`Calibration (publisher graph alone, raw out): stamp → frame out of ffmpeg median ${ms(c.median_ms)}, p95 ${ms(c.p95_ms)}, max ${ms(c.max_ms)} over ${c.frames} frames (${c.unreadable} unreadable) — included in "measured".`);

@@ -187,11 +187,12 @@ impl Packager {
         if self.rungs[i].init.is_none() {
             anyhow::bail!("a fragment came before its init segment");
         }
+        let mut closed = false;
         match self.rungs[i].cutter.place(f.decode_secs, f.independent) {
             Place::Dropped => return Ok(()),
             Place::Continues => {}
             Place::Starts => {
-                let closed = self.close(hub, i).await?;
+                closed = self.close(hub, i).await?;
                 let r = &mut self.rungs[i];
                 r.open = Some(Open {
                     segment: LiveSegment {
@@ -208,11 +209,18 @@ impl Packager {
                 });
                 r.next_msn += 1;
                 r.discontinuity = false;
-                if closed && !self.multivariant_published && self.rungs.iter().all(|r| r.peak > 0.0) {
-                    self.publish_multivariant(hub).await?;
-                }
             }
         }
+        self.add_part(hub, i, f).await?;
+        if closed && !self.multivariant_published && self.rungs.iter().all(|r| r.peak > 0.0) {
+            self.publish_multivariant(hub).await?;
+        }
+        Ok(())
+    }
+
+    /// Appends `f` to rendition `i`'s open segment and, with low-latency HLS, stores it as a
+    /// part and publishes the playlists that list it.
+    async fn add_part(&mut self, hub: &LiveHub, i: usize, f: Fragment) -> anyhow::Result<()> {
         let r = &mut self.rungs[i];
         let open = r.open.as_mut().expect("a segment is open");
         open.bytes.extend_from_slice(&f.bytes);
@@ -448,6 +456,15 @@ impl Packager {
     }
 
     async fn publish_multivariant(&mut self, hub: &LiveHub) -> anyhow::Result<()> {
+        // Every rendition has parts now: the first players find each playlist reporting all
+        // the others, even one whose last part came before the others' first.
+        if let Some(part_target) = self.part_target {
+            for i in 0..self.rungs.len() {
+                if self.rungs[i].open.is_some() {
+                    self.publish_playlists(hub, i, part_target).await?;
+                }
+            }
+        }
         let renditions = self.renditions();
         hub.store
             .put_bytes(

@@ -130,6 +130,26 @@ fn generated_media(name: &str) -> PathBuf {
     out
 }
 
+/// The newest part a low-latency media playlist lists: (its segment's media sequence number,
+/// its index in that segment), read as a player would (`EXT-X-MEDIA-SEQUENCE`, skipped
+/// segments, one per `EXTINF`, then the `EXT-X-PART`s after the last one).
+pub fn newest_part(text: &str) -> Option<(u64, u32)> {
+    let (mut msn, mut part) = (None::<u64>, None::<u32>);
+    for line in text.lines() {
+        if let Some(n) = line.strip_prefix("#EXT-X-MEDIA-SEQUENCE:") {
+            msn = n.parse().ok();
+        } else if let Some(n) = line.strip_prefix("#EXT-X-SKIP:SKIPPED-SEGMENTS=") {
+            msn = Some(msn? + n.parse::<u64>().ok()?);
+        } else if line.starts_with("#EXTINF:") {
+            msn = Some(msn? + 1);
+            part = None;
+        } else if line.starts_with("#EXT-X-PART:") {
+            part = Some(part.map_or(0, |p| p + 1));
+        }
+    }
+    Some((msn?, part?))
+}
+
 /// Which engines a test server runs on, from `KINO_TEST_BACKEND`: unset or `sqlite` for the
 /// embedded default (SQLite + local files + in-process events), `postgres` for the scale-out
 /// set (PostgreSQL + S3-compatible store + NATS; see `scripts/test.sh`).
