@@ -164,5 +164,6 @@ live_server_log_summary() {
     warn=$(grep -c ' WARN ' "$TMP/server.log" || true)
     err=$(grep -c ' ERROR ' "$TMP/server.log" || true)
     echo "server log: $warn WARN, $err ERROR lines"
-    grep -E ' (WARN|ERROR) ' "$TMP/server.log" | sed -E 's/^[^ ]+ +//' | sort | uniq -c | sort -rn | head -5 | sed 's/^/  /'
+    # No such line is the good case: grep's status 1 must not fail the script (pipefail).
+    { grep -E ' (WARN|ERROR) ' "$TMP/server.log" || true; } | sed -E 's/^[^ ]+ +//' | sort | uniq -c | sort -rn | head -5 | sed 's/^/  /'
 }

@@ -23,7 +23,9 @@
 //    plays: currentTime advances by 2 s, frames decode, no player error;
 // 3. B opens the watch page of the stream being published and plays it; the page shows the LIVE
 //    badge and the "Go to live edge" button;
-// 4. latency: sampled on B for a few seconds, printed in the summary (`latency`): hls.js's
+// 4. low-latency HLS on B: hls.js in lowLatencyMode reads parts (canBlockReload, a part list),
+//    aims PART-HOLD-BACK behind the edge, makes blocking reloads (_HLS_msn) and loads parts;
+//    latency: sampled on B for a few seconds, printed in the summary (`latency`): hls.js's
 //    estimate behind the playlist's live edge, its target, and the wall-clock delay between the
 //    capture of the frame shown (EXT-X-PROGRAM-DATE-TIME) and now; fails past
 //    LIVE_MAX_LATENCY_S (env, default 20). Then B seeks 6 s back and "Go to live edge" brings it
@@ -295,6 +297,8 @@ async function run() {
   await check('browsers start and two users sign up', async () => {
     a = await newBrowser('a');
     b = await newBrowser('b');
+    b.requests = [];
+    b.page.on('request', (r) => b.requests.push(r.url()));
     await a.page.goto(`${base}/`, { waitUntil: 'load' });
     await b.page.goto(`${base}/`, { waitUntil: 'load' });
     summary.users = [await register(a.page, 'a'), await register(b.page, 'b')];
@@ -409,6 +413,37 @@ async function run() {
     if (state.playlistLive !== true) throw new CheckError(`hls.js does not see a live playlist (details.live ${state.playlistLive})`);
     if (state.chatHeading !== 'Live chat') throw new CheckError(`the chat panel is headed ${JSON.stringify(state.chatHeading)}`);
     return played;
+  });
+
+  await check('low-latency HLS: parts, blocking reloads, PART-HOLD-BACK', async () => {
+    const ll = await b.page.evaluate(() => {
+      const { hls } = window.kinoPlayer;
+      const level = hls.levels[hls.currentLevel];
+      const d = level && level.details;
+      return {
+        lowLatencyMode: hls.lowLatencyMode,
+        canBlockReload: d ? d.canBlockReload : null,
+        partTarget: d ? d.partTarget : null,
+        partHoldBack: d ? d.partHoldBack : null,
+        parts: d && d.partList ? d.partList.length : 0,
+        targetLatency: hls.targetLatency,
+        stallIncrease: hls.config.liveSyncOnStallIncrease,
+      };
+    });
+    const blocking = b.requests.filter((u) => /index\.m3u8\?.*_HLS_msn=\d+/.test(u));
+    const parts = b.requests.filter((u) => /-p\d{8}\.m4s$/.test(u));
+    const seen = { ...ll, blockingReloads: blocking.length, partRequests: parts.length, deltaUpdates: blocking.filter((u) => u.includes('_HLS_skip=YES')).length };
+    summary.lowLatency = seen;
+    if (!ll.lowLatencyMode) throw new CheckError(`hls.js is not in low-latency mode: ${JSON.stringify(seen)}`);
+    if (!ll.canBlockReload || !(ll.parts > 0) || !(ll.partTarget > 0)) throw new CheckError(`hls.js sees no LL-HLS playlist: ${JSON.stringify(seen)}`);
+    // hls.js aims PART-HOLD-BACK behind the edge, plus liveSyncOnStallIncrease (1 s) for each
+    // stall it had (a loaded test machine has some); 3 target durations would mean no LL-HLS.
+    const stalls = (ll.targetLatency - ll.partHoldBack) / ll.stallIncrease;
+    seen.stallIncreases = Math.round(stalls);
+    if (!(stalls > -0.01 && Math.abs(stalls - Math.round(stalls)) < 0.01)) throw new CheckError(`hls.js aims ${ll.targetLatency} s behind the edge, not PART-HOLD-BACK (${ll.partHoldBack} s) plus whole stall increases`);
+    if (!blocking.length) throw new CheckError(`hls.js made no blocking playlist reload: ${JSON.stringify(seen)}`);
+    if (!parts.length) throw new CheckError(`hls.js loaded no part: ${JSON.stringify(seen)}`);
+    return seen;
   });
 
   await check('latency behind the live edge', async () => {
