@@ -237,7 +237,9 @@ pub struct LiveConfig {
     /// RFC 8216bis). Players that know none of it play the same playlists as standard HLS.
     pub low_latency: bool,
     /// Part duration of low-latency HLS, seconds (default 0.2; 0.1–1, and at most half of
-    /// `segment_secs`): the playlists' `PART-TARGET`. Players hold back three parts.
+    /// `segment_secs`). Each part is the whole number of frames closest to it; the playlists'
+    /// `PART-TARGET` is that length plus 1 ms for timestamp rounding (0.201 s at 30 fps).
+    /// Players hold back three parts.
     pub part_secs: f64,
     /// Seconds a dropped publisher has to reconnect and resume the same event with a
     /// discontinuity (default 30); a publisher that stops cleanly ends the event at once.

@@ -45,16 +45,6 @@ async fn create_stream(server: &Server, title: &str) -> (String, String) {
     server.create_live_stream(title).await
 }
 
-async fn text(server: &Server, path: &str) -> (u16, String, String) {
-    let r = server.anon.get(server.url(path)).send().await.unwrap();
-    let cache = r
-        .headers()
-        .get("cache-control")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (r.status().as_u16(), cache, r.text().await.unwrap())
-}
-
 fn media_playlist(text: &str) -> m3u8_rs::MediaPlaylist {
     match m3u8_rs::parse_playlist_res(text.as_bytes()) {
         Ok(m3u8_rs::Playlist::MediaPlaylist(p)) => p,
@@ -99,12 +89,12 @@ async fn a_publisher_goes_live_and_the_broadcast_becomes_a_replay() {
     );
 
     // The ladder: the copied source and the 360p rung below it, both in Kino's live window.
-    let (status, _, master) = text(&server, &format!("/hls/{id}/master.m3u8")).await;
+    let (status, _, master) = server.anon_text(&format!("/hls/{id}/master.m3u8")).await;
     assert_eq!(status, 200);
     let uris = variants(&master);
     assert_eq!(uris, ["360p/index.m3u8", "source/index.m3u8"], "{master}");
     for uri in &uris {
-        let (status, cache, body) = text(&server, &format!("/hls/{id}/{uri}")).await;
+        let (status, cache, body) = server.anon_text(&format!("/hls/{id}/{uri}")).await;
         assert_eq!(status, 200);
         assert_eq!(cache, "public, no-cache", "live playlists are revalidated: {cache}");
         let list = media_playlist(&body);
@@ -157,8 +147,8 @@ async fn a_publisher_goes_live_and_the_broadcast_becomes_a_replay() {
         "8 s were published, the replay lasts {duration}"
     );
     let mut timelines = Vec::new();
-    for uri in variants(&text(&server, &format!("/hls/{id}/master.m3u8")).await.2) {
-        let (_, cache, body) = text(&server, &format!("/hls/{id}/{uri}")).await;
+    for uri in variants(&server.anon_text(&format!("/hls/{id}/master.m3u8")).await.2) {
+        let (_, cache, body) = server.anon_text(&format!("/hls/{id}/{uri}")).await;
         assert_eq!(cache, "public, max-age=86400");
         let list = media_playlist(&body);
         assert!(list.end_list, "{body}");
@@ -209,7 +199,7 @@ async fn a_publisher_goes_live_and_the_broadcast_becomes_a_replay() {
         "2.3 s widened to whole segments: {clip_secs}"
     );
     let clip_id = clip["id"].as_str().unwrap();
-    let (_, _, body) = text(&server, &format!("/hls/{clip_id}/source/index.m3u8")).await;
+    let (_, _, body) = server.anon_text(&format!("/hls/{clip_id}/source/index.m3u8")).await;
     let list = media_playlist(&body);
     assert!(list.end_list && list.media_sequence == 0, "{body}");
     let seg = server
@@ -381,7 +371,7 @@ async fn a_dropped_publisher_resumes_the_same_event_within_the_grace() {
         .await;
     let start = Instant::now();
     let list = loop {
-        let (_, _, body) = text(&server, &format!("/hls/{id}/source/index.m3u8")).await;
+        let (_, _, body) = server.anon_text(&format!("/hls/{id}/source/index.m3u8")).await;
         let list = media_playlist(&body);
         if list.segments.iter().any(|s| s.discontinuity) || start.elapsed() > Duration::from_secs(20) {
             break list;
@@ -396,7 +386,7 @@ async fn a_dropped_publisher_resumes_the_same_event_within_the_grace() {
     assert!(ok, "{err}");
     let v = server.wait_done(&id, Duration::from_secs(30)).await;
     assert_eq!(v["status"], "ready");
-    let (_, _, body) = text(&server, &format!("/hls/{id}/source/index.m3u8")).await;
+    let (_, _, body) = server.anon_text(&format!("/hls/{id}/source/index.m3u8")).await;
     assert_eq!(body.matches("#EXT-X-DISCONTINUITY\n").count(), 1, "{body}");
     assert_eq!(body.matches("#EXT-X-MAP:").count(), 2, "{body}");
     assert_eq!(media_playlist(&body).media_sequence, 0);

@@ -253,8 +253,11 @@ pub async fn serve_rendition_file(
     };
     let key = keys::hls_text(&video.id, rendition, file);
     let immutable = cache == CachePolicy::Immutable;
+    // A live part (≈ 0.2 s) is served here: a redirect would add a round trip per part, which
+    // is most of what low-latency HLS saves.
     if immutable
         && *method == Method::GET
+        && ll_hls::part_of(file).is_none()
         && let Some(redirect) = segment_redirect(app, &video, &key, private.is_some()).await?
     {
         return Ok(redirect);

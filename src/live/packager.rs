@@ -89,7 +89,7 @@ pub struct Packager {
     has_audio: bool,
     frame_rate: Option<f64>,
     dvr_secs: f64,
-    /// `live.part_secs` when low-latency HLS is on.
+    /// `PART-TARGET` ([`super::plan::PartTiming`]) when low-latency HLS is on.
     part_target: Option<f64>,
     rungs: Vec<RungState>,
     multivariant_published: bool,
@@ -148,7 +148,9 @@ impl Packager {
             has_audio: plan.audio_copy.is_some(),
             frame_rate: plan.frame_rate,
             dvr_secs: live.dvr_secs,
-            part_target: live.low_latency.then_some(live.part_secs),
+            part_target: live
+                .low_latency
+                .then(|| super::plan::PartTiming::new(live.part_secs, plan.frame_rate).part_target),
             rungs,
             multivariant_published: false,
         })

@@ -174,13 +174,43 @@ fn encoded(src_w: u32, src_h: u32, short: u32, max_bitrate: u64) -> LiveRung {
 /// to `pipe:{FIRST_OUTPUT_FD + i}`.
 pub const FIRST_OUTPUT_FD: i32 = 3;
 
+/// How a plan's parts are cut: a whole number of frames each, so their length does not wobble.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PartTiming {
+    /// Frames in a part: the whole number closest to `live.part_secs` at the plan's frame rate
+    /// (30 when unknown), at least one.
+    pub frames: u32,
+    /// ffmpeg's `-frag_duration`, µs: half a frame short of `frames` frames, so the fragment
+    /// is cut before frame `frames` whatever the millisecond rounding of FLV timestamps.
+    pub fragment_us: u64,
+    /// `PART-TARGET`, seconds: `frames` frames plus 1 ms, rounded up to the millisecond. A
+    /// part's duration comes from its samples' millisecond timestamps, which can make it up to
+    /// 1 ms longer than the true frame time (6 frames of 29.97 fps: 200 or 201 ms), and no
+    /// part may be longer than `PART-TARGET` (RFC 8216bis §4.4.4.9).
+    pub part_target: f64,
+}
+
+impl PartTiming {
+    /// The timing of parts of about `part_secs` seconds at `frame_rate` frames/s.
+    pub fn new(part_secs: f64, frame_rate: Option<f64>) -> PartTiming {
+        let frame = 1.0 / frame_rate.filter(|f| f.is_finite() && *f >= 1.0).unwrap_or(30.0);
+        let frames = ((part_secs / frame).round() as u32).max(1);
+        let span = f64::from(frames) * frame;
+        PartTiming {
+            frames,
+            fragment_us: ((span - frame / 2.0) * 1e6).round() as u64,
+            part_target: ((span + 0.001) * 1000.0 - 1e-6).ceil() / 1000.0,
+        }
+    }
+}
+
 /// ffmpeg's command line for `plan`: FLV from `pipe:0` (only the `pipe` protocol and the
 /// `flv` demuxer allowed; no `-fflags nobuffer`, which in ffmpeg 5.1 drops the copied
 /// rendition's first seconds), `-tune zerolatency` x264 for encoded rungs (no B-frames, no
 /// look-ahead), AAC copied or encoded, and per rendition one fragmented MP4 (CMAF) stream on
 /// its own pipe ([`FIRST_OUTPUT_FD`] + its index): `empty_moov` init segment, then a
-/// fragment at every keyframe and whenever one reaches `part_secs` less one frame (so none is
-/// longer than `part_secs` at the plan's frame rate), flushed as soon as it is complete.
+/// fragment at every keyframe and every [`PartTiming`] `frames` frames, flushed as soon as it
+/// is complete.
 /// [`crate::live::packager`] cuts the parts and segments from them.
 pub fn ffmpeg_args(plan: &LivePlan, preset: &str, part_secs: f64) -> Vec<String> {
     let mut a: Vec<String> = [
@@ -216,8 +246,7 @@ pub fn ffmpeg_args(plan: &LivePlan, preset: &str, part_secs: f64) -> Vec<String>
         }
         a.extend(["-filter_complex".into(), graph]);
     }
-    let frame_secs = 1.0 / plan.frame_rate.filter(|f| *f >= 1.0).unwrap_or(30.0);
-    let fragment_us = ((part_secs - frame_secs + 0.001).max(part_secs / 2.0) * 1e6).round() as u64;
+    let fragment_us = PartTiming::new(part_secs, plan.frame_rate).fragment_us;
     let mut next_encoded = 0;
     for (i, r) in plan.rungs.iter().enumerate() {
         if r.copy {
@@ -330,12 +359,30 @@ mod tests {
         assert!(text.contains("-c:v libx264"), "{text}");
         assert!(text.contains("-force_key_frames source"), "{text}");
         assert!(text.ends_with("pipe:5"), "{text}");
-        // 30 fps: fragments cut at 0.2 s less a frame, so six frames make a 0.2 s part.
-        assert!(text.contains("-frag_duration 167667 -flush_packets 1 pipe:3"), "{text}");
+        // 30 fps: six frames make a 0.2 s part, cut half a frame before the seventh.
+        assert!(text.contains("-frag_duration 183333 -flush_packets 1 pipe:3"), "{text}");
         assert!(
             text.contains("-protocol_whitelist pipe -format_whitelist flv"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn parts_are_whole_frames_under_a_target_that_allows_for_millisecond_timestamps() {
+        let t = PartTiming::new(0.2, Some(30.0));
+        assert_eq!((t.frames, t.fragment_us, t.part_target), (6, 183_333, 0.201));
+        let t = PartTiming::new(0.2, Some(30_000.0 / 1001.0));
+        assert_eq!(
+            (t.frames, t.fragment_us, t.part_target),
+            (6, 183_517, 0.202),
+            "200.2 ms + 1 ms"
+        );
+        let t = PartTiming::new(0.2, Some(25.0));
+        assert_eq!((t.frames, t.fragment_us, t.part_target), (5, 180_000, 0.201));
+        let t = PartTiming::new(0.2, Some(24.0));
+        assert_eq!((t.frames, t.part_target), (5, 0.21), "208.3 ms + 1 ms");
+        assert_eq!(PartTiming::new(0.2, None), PartTiming::new(0.2, Some(30.0)));
+        assert_eq!(PartTiming::new(0.1, Some(5.0)).frames, 1, "at least one frame");
     }
 
     #[test]

@@ -687,6 +687,17 @@ impl Server {
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `GET path` signed out, as text: (status, `Cache-Control` or "", body).
+    pub async fn anon_text(&self, path: &str) -> (u16, String, String) {
+        let r = self.anon.get(self.url(path)).send().await.unwrap();
+        let cache = r
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (r.status().as_u16(), cache, r.text().await.unwrap())
+    }
+
     pub async fn bytes(&self, path: &str) -> Vec<u8> {
         let r = self.get(path).await;
         assert!(r.status().is_success(), "GET {path} answered {}", r.status());
