@@ -162,6 +162,7 @@ async fn a_live_stream_is_low_latency_hls_with_blocking_reloads() {
         .map(String::from)
         .collect();
     assert_eq!(uris, ["360p/index.m3u8", "source/index.m3u8"], "{master}");
+    let mut a_part = None;
 
     for uri in &uris {
         let base = format!("/hls/{id}/{}", uri.trim_end_matches("index.m3u8"));
@@ -175,6 +176,7 @@ async fn a_live_stream_is_low_latency_hls_with_blocking_reloads() {
         assert_eq!(p.reports.len(), 1, "{text}");
         assert_eq!(p.reports[0].0, format!("../{other}"), "{text}");
         // Every part listed is stored and served as immutable media.
+        a_part = p.parts.first().map(|x| format!("{base}{}", x.2));
         for (_, _, part, _, _) in &p.parts {
             let r = server
                 .anon
@@ -310,4 +312,6 @@ async fn a_live_stream_is_low_latency_hls_with_blocking_reloads() {
         .anon_text(&format!("/hls/{id}/{}", uri.replace("index.m3u8", "delta.m3u8")))
         .await;
     assert_eq!(status, 404);
+    let (status, _, _) = server.anon_text(&a_part.unwrap()).await;
+    assert_eq!(status, 404, "parts leave with the live stream");
 }

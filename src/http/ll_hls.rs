@@ -61,8 +61,9 @@ pub fn hold_limit(app: &AppState) -> Duration {
 }
 
 /// Waits until `rendition` of live `video` lists segment `msn` (and part `part` of it).
-/// Returns at once when the rendition is not low-latency, or when the broadcast ends
-/// meanwhile (the stored playlist is then the answer).
+/// Returns true once it does; false at once when the rendition is not low-latency, or when
+/// the broadcast ends meanwhile (the stored playlist is then the answer, which may not list
+/// the part, so it must not be cached as if it did).
 ///
 /// Errors: 400 when `msn` is more than two segments past the playlist's last; 503 when the
 /// part did not come within [`hold_limit`].
@@ -72,11 +73,11 @@ pub async fn await_playlist(
     rendition: &str,
     msn: u64,
     part: Option<u32>,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     await_edge(app, video, rendition, |k| {
         let edge = k.edge?;
         if edge.reached(msn, part) {
-            return Some(Ok(()));
+            return Some(Ok(true));
         }
         // The last listed segment is the one before the open one.
         if msn > edge.msn + 1 {
@@ -91,10 +92,13 @@ pub async fn await_playlist(
 }
 
 /// Waits until part `number` of publishing session `session` of `rendition` is stored (the
-/// part a preload hint named). Returns at once for a part of another session or one older
-/// than the edge.
+/// part a preload hint named). Returns at once for a part of an older session or one the
+/// edge has passed; waits for the next event when this node knows the edge but not its
+/// part number (learned from a stored playlist).
 ///
-/// Errors: 503 when it did not come within [`hold_limit`].
+/// Errors: 404 for a part more than two past the newest (only the next one is ever hinted;
+/// one more allows for this node hearing of a part after the client did); 503 when it did
+/// not come within [`hold_limit`].
 pub async fn await_part(
     app: &AppState,
     video: &VideoId,
@@ -104,26 +108,29 @@ pub async fn await_part(
 ) -> Result<(), ApiError> {
     await_edge(app, video, rendition, |k| match k.number {
         Some((s, newest)) if s == session && newest < number => {
-            if number > newest + 1 {
-                // Only the next part is ever hinted: anything further is a guess.
+            if number > newest + 2 {
                 Some(Err(ApiError::NotFound))
             } else {
                 None
             }
         }
-        _ => Some(Ok(())),
+        Some((s, _)) if s < session => None, // this node has not heard of the session yet
+        None => None,
+        _ => Some(Ok(true)),
     })
     .await
+    .map(|_| ())
 }
 
 /// Waits on `rendition`'s edge until `ready` says what to answer (`None`: keep waiting).
-/// An edge this node has not heard of yet is read once from the stored playlist.
+/// An edge this node has not heard of yet is read once from the stored playlist. `Ok(false)`
+/// when there is nothing to wait for (no low-latency playlist, or the broadcast ended).
 async fn await_edge(
     app: &AppState,
     video: &VideoId,
     rendition: &str,
-    ready: impl Fn(&Known) -> Option<Result<(), ApiError>>,
-) -> Result<(), ApiError> {
+    ready: impl Fn(&Known) -> Option<Result<bool, ApiError>>,
+) -> Result<bool, ApiError> {
     let edges = &app.live.edges;
     let mut rx = edges.watch(video, rendition);
     let deadline = Instant::now() + hold_limit(app);
@@ -132,7 +139,7 @@ async fn await_edge(
         let known = *rx.borrow_and_update();
         if known.edge.is_none() {
             if seeded {
-                return Ok(());
+                return Ok(false);
             }
             seeded = true;
             match stored_edge(app, video, rendition).await {
@@ -140,7 +147,7 @@ async fn await_edge(
                     edges.advance(video, rendition, edge, None);
                     continue;
                 }
-                None => return Ok(()), // not low-latency, or no part yet: answer as it is
+                None => return Ok(false), // not low-latency, or no part yet: answer as it is
             }
         }
         if let Some(answer) = ready(&known) {
@@ -148,7 +155,7 @@ async fn await_edge(
         }
         match timeout_at(deadline, rx.changed()).await {
             Ok(Ok(())) => {}
-            Ok(Err(_)) => return Ok(()), // the broadcast ended: what is stored is the answer
+            Ok(Err(_)) => return Ok(false), // the broadcast ended: what is stored is the answer
             Err(_) => {
                 return Err(ApiError::Status {
                     status: 503,
@@ -168,12 +175,6 @@ async fn stored_edge(app: &AppState, video: &VideoId, rendition: &str) -> Option
     let bytes = app.store.get(&key, None).await.ok()?.bytes().await.ok()?;
     let (msn, part) = crate::live::playlist::newest_part(std::str::from_utf8(&bytes).ok()?)?;
     Some(Edge { msn, part })
-}
-
-/// The session and number of a part file name ([`crate::live::playlist::part_file`]).
-pub fn part_of(file: &str) -> Option<(u64, u64)> {
-    let (session, rest) = file.strip_suffix(".m4s")?.split_once("-p")?;
-    Some((session.parse().ok()?, rest.parse().ok()?))
 }
 
 #[cfg(test)]
@@ -196,13 +197,5 @@ mod tests {
         assert!(matches!(Directives::parse("_HLS_part=2"), Err(ApiError::BadRequest(_))));
         assert!(matches!(Directives::parse("_HLS_msn=x"), Err(ApiError::BadRequest(_))));
         assert!(matches!(Directives::parse("_HLS_msn=-1"), Err(ApiError::BadRequest(_))));
-    }
-
-    #[test]
-    fn part_files_name_their_session_and_number() {
-        let name = crate::live::playlist::part_file(3, 41);
-        assert_eq!(part_of(&name), Some((3, 41)));
-        assert_eq!(part_of("3-000041.m4s"), None, "a segment");
-        assert_eq!(part_of("init-3.mp4"), None);
     }
 }

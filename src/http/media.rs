@@ -257,7 +257,7 @@ pub async fn serve_rendition_file(
     // is most of what low-latency HLS saves.
     if immutable
         && *method == Method::GET
-        && ll_hls::part_of(file).is_none()
+        && crate::live::playlist::part_number(file).is_none()
         && let Some(redirect) = segment_redirect(app, &video, &key, private.is_some()).await?
     {
         return Ok(redirect);
@@ -289,18 +289,18 @@ async fn low_latency<'a>(
     if file == MEDIA_PLAYLIST {
         let directives = ll_hls::Directives::parse(query.unwrap_or(""))?;
         let mut cache = cache;
-        if let Some(msn) = directives.msn {
-            ll_hls::await_playlist(app, &video.id, rendition, msn, directives.part).await?;
-            if cache != CachePolicy::Private {
-                cache = CachePolicy::Live(ll_hls::hold_limit(app).as_secs() as u32);
-            }
+        if let Some(msn) = directives.msn
+            && ll_hls::await_playlist(app, &video.id, rendition, msn, directives.part).await?
+        {
+            // The answer lists the part its URL names: any later copy of it does too.
+            cache = CachePolicy::Live(ll_hls::hold_limit(app).as_secs() as u32);
         }
         if directives.skip {
             return Ok((crate::live::packager::DELTA_PLAYLIST, cache));
         }
         return Ok((file, cache));
     }
-    if let Some((session, number)) = ll_hls::part_of(file) {
+    if let Some((session, number)) = crate::live::playlist::part_number(file) {
         ll_hls::await_part(app, &video.id, rendition, session, number).await?;
     }
     Ok((file, cache))

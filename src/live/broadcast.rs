@@ -346,7 +346,8 @@ enum Output {
 }
 
 /// Reads rendition `i`'s fragmented MP4 from ffmpeg until it ends, handing the init segment
-/// and each fragment to the packager. A broken stream is logged and ends this rendition.
+/// and each fragment to the packager. A broken stream is logged and its pipe closed: ffmpeg's
+/// next write there ends it, and the session with it (a publisher that reconnects resumes).
 async fn read_rendition(i: usize, pipe: tokio::net::unix::pipe::Receiver, to: mpsc::Sender<Output>) {
     let (init, mut reader) = match FragmentReader::open(pipe).await {
         Ok(opened) => opened,

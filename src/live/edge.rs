@@ -64,14 +64,17 @@ impl LiveEdges {
     }
 
     /// Moves `rendition`'s edge forward to `edge` (never back: events may arrive late), with
-    /// part `number` of `session` when known; wakes its waiters.
+    /// part `number` of `session` when known; wakes its waiters. A part of a newer publishing
+    /// session replaces the edge whatever its place: a session that ended abnormally may have
+    /// published parts of a segment the next session numbers again.
     pub fn advance(&self, video: &VideoId, rendition: &str, edge: Edge, number: Option<(u64, u64)>) {
         let mut map = self.map.lock().expect("live edges poisoned");
         let tx = map
             .entry((video.clone(), rendition.to_string()))
             .or_insert_with(|| watch::channel(Known::default()).0);
         tx.send_if_modified(|k| {
-            if k.edge.is_some_and(|e| e >= edge) {
+            let newer_session = matches!((number, k.number), (Some((s, _)), Some((old, _))) if s > old);
+            if !newer_session && k.edge.is_some_and(|e| e >= edge) {
                 return false;
             }
             k.edge = Some(edge);
@@ -123,9 +126,8 @@ impl LiveEdges {
                         Edge { msn: *msn, part: *part },
                         Some((*session, *number)),
                     ),
-                    VideoEvent::LiveState { state, .. } if *state != crate::video::LiveState::Live => {
-                        self.forget(&e.video_id)
-                    }
+                    // A broadcast starting (a new session) or stopping: edges start over.
+                    VideoEvent::LiveState { .. } => self.forget(&e.video_id),
                     VideoEvent::VideoDeleted | VideoEvent::VideoReady { .. } => self.forget(&e.video_id),
                     _ => {}
                 },
@@ -165,6 +167,12 @@ mod tests {
         assert_eq!(rx.borrow_and_update().edge, Some(Edge { msn: 3, part: 1 }));
         edges.advance(&v, "360p", Edge { msn: 3, part: 0 }, None);
         assert!(!rx.has_changed().unwrap(), "a late event does not move it back");
+        edges.advance(&v, "360p", Edge { msn: 3, part: 0 }, Some((2, 0)));
+        assert_eq!(
+            rx.borrow_and_update().edge,
+            Some(Edge { msn: 3, part: 0 }),
+            "a newer session's part replaces the edge"
+        );
         edges.forget(&v);
         assert!(rx.changed().await.is_err(), "forgetting closes the watch");
         assert!(edges.is_empty());

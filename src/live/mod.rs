@@ -238,7 +238,8 @@ pub async fn finish_broadcast(hub: &LiveHub, video_id: &VideoId, session: u64) -
             )
             .await
             .context("cannot store a replay playlist")?;
-        // The live delta update and the last parts leave with the live stream.
+        // The live delta update and the parts left behind (a session that ended abnormally,
+        // a failed delete) leave with the live stream.
         let _ = hub
             .store
             .delete(&keys::hls(
@@ -246,6 +247,13 @@ pub async fn finish_broadcast(hub: &LiveHub, video_id: &VideoId, session: u64) -
                 &format!("{}/{}", announced.name, packager::DELTA_PLAYLIST),
             ))
             .await;
+        if let Ok(stored) = hub.store.list(&keys::hls(video_id, &announced.name)).await {
+            for key in stored {
+                if key.filename().is_some_and(|f| playlist::part_number(f).is_some()) {
+                    let _ = hub.store.delete(&key).await;
+                }
+            }
+        }
         let r = measured(announced, &segments);
         longest = longest.max(r.duration);
         renditions.push(r);

@@ -73,6 +73,8 @@ struct RungState {
     next_msn: u64,
     /// Number of the next part in this session.
     next_part: u64,
+    /// Fragments without video, waiting to go out with the next part.
+    held: BytesMut,
 }
 
 impl RungState {
@@ -139,6 +141,7 @@ impl Packager {
                 trimmed_discontinuities,
                 next_msn: base,
                 next_part: 0,
+                held: BytesMut::new(),
             });
         }
         let live = &hub.config.live;
@@ -185,9 +188,20 @@ impl Packager {
     ///
     /// Errors: the blob store or the database refused a write, or another session took the
     /// broadcast over.
-    pub async fn fragment(&mut self, hub: &LiveHub, i: usize, f: Fragment) -> anyhow::Result<()> {
+    pub async fn fragment(&mut self, hub: &LiveHub, i: usize, mut f: Fragment) -> anyhow::Result<()> {
         if self.rungs[i].init.is_none() {
             anyhow::bail!("a fragment came before its init segment");
+        }
+        // A fragment without video (ffmpeg flushed audio during a gap in the picture) is no
+        // part of its own: it goes out with the next one.
+        let r = &mut self.rungs[i];
+        if f.duration_secs <= 0.0 {
+            r.held.extend_from_slice(&f.bytes);
+            return Ok(());
+        }
+        if !r.held.is_empty() {
+            r.held.extend_from_slice(&f.bytes);
+            f.bytes = std::mem::take(&mut r.held).freeze();
         }
         let mut closed = false;
         match self.rungs[i].cutter.place(f.decode_secs, f.independent) {
@@ -271,14 +285,17 @@ impl Packager {
     /// Errors: as [`Packager::fragment`].
     pub async fn finish(&mut self, hub: &LiveHub) -> anyhow::Result<()> {
         for i in 0..self.rungs.len() {
-            if self.close(hub, i).await? {
-                self.rungs[i].cutter.close();
+            let closed = self.close(hub, i).await?;
+            self.rungs[i].cutter.close();
+            // The last playlist lists no part: they are deleted now, and it stays up through
+            // the reconnect grace.
+            let gone: Vec<LivePart> = self.rungs[i].parts.drain(..).collect();
+            if closed {
                 match self.part_target {
                     Some(part_target) => self.publish_playlists(hub, i, part_target).await?,
                     None => self.publish_standard(hub, i).await?,
                 }
             }
-            let gone: Vec<LivePart> = self.rungs[i].parts.drain(..).collect();
             self.remove_parts(hub, i, gone);
         }
         if !self.multivariant_published && self.rungs.iter().all(|r| r.peak > 0.0) {
@@ -404,10 +421,12 @@ impl Packager {
         let full = playlist::low_latency_playlist(segments, r.target, dvr_secs, r.trimmed_discontinuities, &ll);
         ll.skip = true;
         let delta = playlist::low_latency_playlist(segments, r.target, dvr_secs, r.trimmed_discontinuities, &ll);
-        // The delta first: a player told of the new part by the full playlist may ask for
-        // the delta at once.
-        self.put_playlist(hub, i, DELTA_PLAYLIST, delta).await?;
-        self.put_playlist(hub, i, MEDIA_PLAYLIST, full).await
+        // Both before the part's event; at once, so a slow store (S3) costs one round trip.
+        tokio::try_join!(
+            self.put_playlist(hub, i, DELTA_PLAYLIST, delta),
+            self.put_playlist(hub, i, MEDIA_PLAYLIST, full)
+        )
+        .map(|_| ())
     }
 
     async fn put_playlist(&self, hub: &LiveHub, i: usize, file: &str, text: String) -> anyhow::Result<()> {

@@ -81,6 +81,12 @@ pub fn part_file(session: u64, number: u64) -> String {
     format!("{session}-p{number:08}.m4s")
 }
 
+/// The session and number of a part's file name ([`part_file`]); `None` for any other file.
+pub fn part_number(file: &str) -> Option<(u64, u64)> {
+    let (session, rest) = file.strip_suffix(".m4s")?.split_once("-p")?;
+    Some((session.parse().ok()?, rest.parse().ok()?))
+}
+
 /// Where another rendition of the same stream is (RFC 8216bis §4.4.5.4
 /// `EXT-X-RENDITION-REPORT`), so a player switching to it can ask for the right part at once.
 #[derive(Debug, Clone, PartialEq)]
@@ -519,5 +525,13 @@ mod tests {
             newest_part(&media_playlist(&segs, 1, Window::Live { dvr_secs: 0.0 }, 0)),
             None
         );
+    }
+
+    #[test]
+    fn part_files_name_their_session_and_number() {
+        let name = crate::live::playlist::part_file(3, 41);
+        assert_eq!(part_number(&name), Some((3, 41)));
+        assert_eq!(part_number("3-000041.m4s"), None, "a segment");
+        assert_eq!(part_number("init-3.mp4"), None);
     }
 }
