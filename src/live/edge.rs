@@ -94,16 +94,6 @@ impl LiveEdges {
             .retain(|(v, _), _| v != video);
     }
 
-    /// Renditions tracked now.
-    pub fn len(&self) -> usize {
-        self.map.lock().map(|m| m.len()).unwrap_or(0)
-    }
-
-    /// True when no rendition is tracked.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Follows the event bus until `shutdown`: `live.part` advances an edge, the end of a
     /// broadcast or a delete forgets the video's.
     pub async fn follow(self, mut events: broadcast::Receiver<Arc<Event>>, shutdown: CancellationToken) {
@@ -175,7 +165,7 @@ mod tests {
         );
         edges.forget(&v);
         assert!(rx.changed().await.is_err(), "forgetting closes the watch");
-        assert!(edges.is_empty());
+        assert!(edges.map.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -159,11 +159,6 @@ impl Packager {
         })
     }
 
-    /// Segments stored so far in this session's window, summed over renditions.
-    pub fn stored(&self) -> usize {
-        self.rungs.iter().map(|r| r.window.len()).sum()
-    }
-
     /// Stores rendition `i`'s init segment (`init-SESSION.mp4`).
     ///
     /// Errors: the blob store refused it.
