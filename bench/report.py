@@ -6,7 +6,7 @@
 RESULTS.tsv columns (tab-separated, header line first):
     case  desc  server  variant  status  requests  bytes  duration_us  p50_us  p99_us
     err_status  err_socket  rss_kib  server_cpu_pct  client_core_pct  wrk_cpu_pct  other_cpu_pct
-`server` is nginx/fastify/hyper/kino/kino-nginx; nginx and kino-nginx appear once per `variant`
+`server` is nginx/fastify/hyper/kino/kino-hyper/kino-nginx; nginx and kino-nginx appear once per `variant`
 (tcp_nopush on / off) and the better (more requests/s) of the two is the one shown in the case's
 table. Every server is also given as a ratio to that better nginx: req/s ÷ nginx and
 p99 ÷ nginx; the goal for kino and kino-nginx is req/s ≥ 0.9× and p99 ≤ 1.5× nginx's.
@@ -14,7 +14,7 @@ p99 ÷ nginx; the goal for kino and kino-nginx is req/s ≥ 0.9× and p99 ≤ 1.
 import csv
 import sys
 
-ORDER = ["nginx", "fastify", "hyper", "kino", "kino-nginx"]
+ORDER = ["nginx", "fastify", "hyper", "kino", "kino-hyper", "kino-nginx"]
 GOAL_SERVERS = ["kino", "kino-nginx"]
 GOAL_RPS = 0.9   # at least this share of nginx's req/s
 GOAL_P99 = 1.5   # at most this multiple of nginx's p99
@@ -218,7 +218,8 @@ def main():
         "256 connections a request lasts a large share of the run, and wrk counts only completed",
         "requests but every byte received, so there MB/s is the steadier measure and req/s reads a",
         "little low for every server. hyper is a minimal hyper server answering from memory: the",
-        "ceiling for a Rust server on this core.",
+        "ceiling for a Rust server on this core. kino-hyper is the same Kino binary with",
+        "http.sendfile = false: every request through hyper, none on Kino's own connection loop.",
         "",
     ]
     with open(out_md, "w") as f:

@@ -9,7 +9,8 @@
 #   BENCH_SECS=15          measured seconds per case and server
 #   BENCH_WARMUP_SECS=2    warm-up seconds before each measured run (same load, not counted)
 #   BENCH_SERVERS="nginx fastify hyper kino kino-nginx"   which servers (hyper, kino and
-#                          kino-nginx are skipped if their binary is missing, unless named here)
+#                          kino-nginx are skipped if their binary is missing, unless named here);
+#                          kino-hyper (not run by default) is kino with http.sendfile = false
 #   BENCH_CASES="seg585k-c64 ranges64k-c64 seg4m-c64 seg4m-c256 seg200k-c256 ranges1m-c64"
 #   BENCH_RANGE_CONNS=64   connections for ranges1m-c64
 #   CARGO_TARGET_DIR=/var/tmp/kino-ci-target   where the two binaries below are looked for
@@ -144,11 +145,14 @@ start_server() {
             SERVER_PID=$!
             URL_PREFIX="http://127.0.0.1:$PORT/files"
             ;;
-        kino)
+        kino | kino-hyper)
             # From $TMP (no stray ./kino.toml) and without the caller's KINO_* settings.
             # BENCH_KINO_ENV: settings for this run only, e.g. to measure a fast path switched off.
+            # kino-hyper: the same binary with every request through hyper (http.sendfile off).
+            local only_hyper=""
+            [ "$server" = kino-hyper ] && only_hyper=KINO_HTTP__SENDFILE=false
             # shellcheck disable=SC2086
-            (cd "$TMP" && exec env $(kino_env_unset) ${BENCH_KINO_ENV:-} taskset -c "$SERVER_CPU" "$KINO_BIN" serve \
+            (cd "$TMP" && exec env $(kino_env_unset) ${BENCH_KINO_ENV:-} $only_hyper taskset -c "$SERVER_CPU" "$KINO_BIN" serve \
                 --listen "127.0.0.1:$PORT" --data-dir "$TMP/kino-data" --no-workers --rtmp-listen "") >>"$logf" 2>&1 &
             SERVER_PID=$!
             URL_PREFIX="http://127.0.0.1:$PORT"
@@ -214,7 +218,7 @@ stop_server() {
 # url_for SERVER FILE_NAME: Kino serves seg585k.m4s as an HLS segment, the others as originals.
 url_for() {
     case $1 in
-        kino | kino-nginx) echo "$URL_PREFIX${KINO_PATH[$2]}" ;;
+        kino | kino-hyper | kino-nginx) echo "$URL_PREFIX${KINO_PATH[$2]}" ;;
         *) echo "$URL_PREFIX/$2" ;;
     esac
 }
@@ -357,7 +361,7 @@ keep=""
 for server in $SERVERS; do
     case $server in
         nginx | fastify) keep+="$server " ;;
-        hyper | kino | kino-nginx)
+        hyper | kino | kino-hyper | kino-nginx)
             if [ "$server" = hyper ]; then
                 bin=$HYPER_BIN var=HYPER_BIN build="cargo build --release --example hyper_ceiling"
             else
@@ -371,13 +375,13 @@ for server in $SERVERS; do
                 log "no binary at $bin: skipping $server (build it with '$build', or set $var)"
             fi
             ;;
-        *) die "unknown server $server (known: nginx fastify hyper kino kino-nginx)" ;;
+        *) die "unknown server $server (known: nginx fastify hyper kino kino-hyper kino-nginx)" ;;
     esac
 done
 SERVERS=${keep% }
 [ -n "$SERVERS" ] || die "no server to run"
 want_kino=0
-[[ " $SERVERS " == *" kino "* || " $SERVERS " == *" kino-nginx "* ]] && want_kino=1
+[[ " $SERVERS " == *" kino "* || " $SERVERS " == *" kino-hyper "* || " $SERVERS " == *" kino-nginx "* ]] && want_kino=1
 
 install_missing
 [ "$(nproc)" -ge 2 ] || log "warning: fewer than 2 cores; server and wrk will share one"

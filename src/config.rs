@@ -335,6 +335,13 @@ pub struct HttpConfig {
     /// with `X-Accel-Redirect: {this}{key}` and no body, and nginx sends the file (sendfile,
     /// ranges, conditionals). Local media directory only; see `deploy/nginx-kino.conf`.
     pub accel_redirect: Option<String>,
+    /// Media files (segments, init segments, media playlists, originals) asked for with a
+    /// plain GET or HEAD on an HTTP/1.1 connection are answered by Kino's own connection loop
+    /// (default true): the head is written by Kino and a file body over 128 KiB that is in the
+    /// page cache by the kernel (`sendfile(2)`); other bodies go out with the head in one
+    /// write. Every other request, and the rest of a connection after one, goes to hyper.
+    /// `false` sends everything through hyper.
+    pub sendfile: bool,
 }
 
 impl Default for HttpConfig {
@@ -351,6 +358,7 @@ impl Default for HttpConfig {
             segment_cache_bytes: 256 * 1024 * 1024,
             video_cache_secs: 5.0,
             accel_redirect: None,
+            sendfile: true,
         }
     }
 }

@@ -308,6 +308,10 @@ async fn respond(
                     resp.headers_mut().insert(h, v.clone());
                 }
             }
+            // RFC 9110 §8.6: a 304 may say the length a 200 would have had, and no other.
+            // Without it, a HEAD's 304 would be given `Content-Length: 0` on the way out.
+            resp.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
         }
         return Ok(resp);
     }
@@ -350,10 +354,22 @@ async fn respond(
     };
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
 
+    let mut region = None;
     let body = if *method == Method::HEAD || length == 0 {
         Body::empty()
     } else {
         let permit = limit.try_acquire()?;
+        if let Source::File(file) = &blob.source {
+            region = match &plan {
+                Plan::Whole => Some(0..size),
+                Plan::One(r) => Some(r.clone()),
+                Plan::Parts(_) => None,
+            }
+            .map(|range| FileRegion {
+                file: file.clone(),
+                range,
+            });
+        }
         let stream = match plan {
             Plan::Whole => blob.source.range(0..size).await?,
             Plan::One(r) => blob.source.range(r).await?,
@@ -369,7 +385,23 @@ async fn respond(
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
+    if let Some(region) = region {
+        resp.extensions_mut().insert(region);
+    }
     Ok(resp)
+}
+
+/// A response extension naming the file bytes its body streams, for a connection writer that
+/// can send them without reading them (`sendfile(2)`): set on GET answers (200 or 206 with one
+/// range) whose bytes come from an open local file. The body stays the authority — it holds
+/// the stream permit, so a writer that sends the region itself keeps the body alive until the
+/// last byte is out and then drops it unpolled.
+#[derive(Clone, Debug)]
+pub struct FileRegion {
+    /// The open file (its size was checked when the response was made).
+    pub file: Arc<std::fs::File>,
+    /// Byte offsets in the file, end-exclusive: exactly the body's bytes.
+    pub range: std::ops::Range<u64>,
 }
 
 /// What the body will be.

@@ -1,7 +1,8 @@
-//! Rendition files without the router. A GET or HEAD of `/hls/{id}/{rendition}/{file}` or
+//! Media files without the router. A GET or HEAD of `/hls/{id}/{rendition}/{file}` or
 //! `/hls/{id}/g/{grant}/{rendition}/{file}` — segments, init segments and media playlists,
-//! nearly every request a player makes — goes straight to
-//! [`media::serve_rendition_file`]. Through the router the same answer passes six layers (trace,
+//! nearly every request a player makes — goes straight to [`media::serve_rendition_file`],
+//! and one of an original (`/media/{id}/original`, with or without `/g/{grant}`) to
+//! [`media::serve_original`]. Through the router the same answer passes six layers (trace,
 //! client address, CORS, JSON errors, two header setters; seven with metrics), each a boxed
 //! future and a header pass: a 64 KiB range of a hot segment took 79k user-space instructions
 //! through the router and 44k without it (`bench/instructions.sh`, README "Benchmarks"). Here
@@ -23,7 +24,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use futures::future::{BoxFuture, Either};
 use hyper::body::Incoming;
@@ -44,7 +45,7 @@ pub const EXPOSED_HEADER_NAMES: [header::HeaderName; 4] = [
 /// [`EXPOSED_HEADER_NAMES`] as the router's CORS layer writes them, for the direct path.
 pub const EXPOSED_HEADERS: &str = "content-range,content-length,accept-ranges,etag";
 
-/// Kino's HTTP service: the router, with rendition files answered directly. Cheap to clone.
+/// Kino's HTTP service: the router, with media files answered directly. Cheap to clone.
 #[derive(Clone)]
 pub struct Service {
     router: Router,
@@ -57,6 +58,19 @@ impl Service {
     pub fn new(router: Router, app: AppState) -> Service {
         let metrics = !app.config.metrics.listen.is_empty();
         Service { router, app, metrics }
+    }
+
+    /// The answer to a GET or HEAD of the media file `uri` names (checked by the caller with
+    /// [`media_file`]) from `peer`, exactly as hyper's path through this service gives it: for
+    /// Kino's own HTTP/1.1 connection loop ([`crate::http::http1_media`]).
+    pub async fn media_file_answer(
+        &self,
+        peer: SocketAddr,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Response<Body> {
+        answer(&self.app, peer, self.metrics, method, uri, headers).await
     }
 
     /// The service for one connection from `peer`: the router sees the peer as
@@ -89,13 +103,44 @@ impl tower::Service<Request<Incoming>> for PeerService {
     }
 
     fn call(&mut self, mut req: Request<Incoming>) -> Self::Future {
-        if (req.method() == Method::GET || req.method() == Method::HEAD) && rendition_file(req.uri().path()).is_some() {
+        if (req.method() == Method::GET || req.method() == Method::HEAD) && media_file(req.uri().path()).is_some() {
             let (app, peer, metrics) = (self.inner.app.clone(), self.peer, self.inner.metrics);
-            return Either::Left(Box::pin(async move { Ok(answer(&app, peer, metrics, req).await) }));
+            return Either::Left(Box::pin(async move {
+                Ok(answer(&app, peer, metrics, req.method(), req.uri(), req.headers()).await)
+            }));
         }
         req.extensions_mut().insert(ConnectInfo(self.peer));
         Either::Right(tower::Service::call(&mut self.inner.router, req))
     }
+}
+
+/// A file the direct path answers: a rendition file or an original.
+#[derive(Debug, Clone, Copy)]
+pub enum MediaFile<'a> {
+    /// `/hls/{id}/{rendition}/{file}` or `/hls/{id}/g/{grant}/{rendition}/{file}`.
+    Rendition(RenditionFile<'a>),
+    /// `/media/{id}/original` or `/media/{id}/g/{grant}/original`.
+    Original { id: &'a str, grant: Option<&'a str> },
+}
+
+/// The media file a request path names when the router would match it to a rendition file
+/// ([`rendition_file`]) or an original (`/media/{id}/original`, `/media/{id}/g/{grant}/original`)
+/// with these exact values; `None` for anything else, which goes to the router.
+pub fn media_file(path: &str) -> Option<MediaFile<'_>> {
+    if let Some(found) = rendition_file(path) {
+        return Some(MediaFile::Rendition(found));
+    }
+    if path.contains('%') {
+        return None;
+    }
+    let rest = path.strip_prefix("/media/")?.strip_suffix("/original")?;
+    let (id, grant) = match rest.split_once('/') {
+        None => (rest, None),
+        Some(("", _)) => return None,
+        Some((id, grant_path)) => (id, Some(grant_path.strip_prefix("g/")?)),
+    };
+    let plain = |s: &str| !s.is_empty() && !s.contains('/');
+    (plain(id) && grant.is_none_or(plain)).then_some(MediaFile::Original { id, grant })
 }
 
 /// The rendition file a request path names, when the router would match it to
@@ -129,32 +174,58 @@ pub fn rendition_file(path: &str) -> Option<RenditionFile<'_>> {
     segments.iter().all(|s| !s.is_empty()).then_some(found)
 }
 
-/// The answer to a GET or HEAD of a rendition file (the path was checked by the caller).
-async fn answer(app: &AppState, peer: SocketAddr, metrics: bool, req: Request<Incoming>) -> Response<Body> {
+/// The answer to a GET or HEAD of a media file from `peer`, as the router would give it
+/// (the path was checked by the caller with [`media_file`]).
+async fn answer(
+    app: &AppState,
+    peer: SocketAddr,
+    metrics: bool,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response<Body> {
     let started = Instant::now();
-    let mut target = rendition_file(req.uri().path()).expect("checked by the caller");
-    target.query = req.uri().query();
-    let client = SocketAddr::new(app.proxies.client_ip(peer.ip(), req.headers()), peer.port());
-    let result = match MediaCaller::from_headers(req.headers(), app).await {
-        Ok(caller) => media::serve_rendition_file(app, client, &caller, target, req.method(), req.headers()).await,
-        Err(e) => Err(e),
+    let target = media_file(uri.path()).expect("checked by the caller");
+    let client = SocketAddr::new(app.proxies.client_ip(peer.ip(), headers), peer.port());
+    let caller = MediaCaller::from_headers(headers, app).await;
+    let (result, route, video) = match target {
+        MediaFile::Rendition(mut file) => {
+            file.query = uri.query();
+            let result = match caller {
+                Ok(caller) => media::serve_rendition_file(app, client, &caller, file, method, headers).await,
+                Err(e) => Err(e),
+            };
+            let route = if file.grant.is_some() {
+                "/hls/:id/g/:grant/:rendition/:file"
+            } else {
+                "/hls/:id/:rendition/:file"
+            };
+            (result, route, file.id)
+        }
+        MediaFile::Original { id, grant } => {
+            let result = match caller {
+                Ok(caller) => media::serve_original(app, client, &caller, id, grant, method, headers).await,
+                Err(e) => Err(e),
+            };
+            let route = if grant.is_some() {
+                "/media/:id/g/:grant/original"
+            } else {
+                "/media/:id/original"
+            };
+            (result, route, id)
+        }
     };
-    let resp = finish(result.unwrap_or_else(IntoResponse::into_response), req.method()).await;
+    let resp = finish(result.unwrap_or_else(IntoResponse::into_response), method).await;
     let status = resp.status();
-    let route = if target.grant.is_some() {
-        "/hls/:id/g/:grant/:rendition/:file"
-    } else {
-        "/hls/:id/:rendition/:file"
-    };
     let latency_ms = started.elapsed().as_millis() as u64;
     if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
         // As the router's trace layer logs them (503s, shed load, are not). The path is not
         // logged: it may hold a playback grant.
-        tracing::error!(%status, latency_ms, route, video = target.id, "response failed");
+        tracing::error!(%status, latency_ms, route, video, "response failed");
     }
-    tracing::debug!(method = %req.method(), route, video = target.id, rendition = target.rendition, file = target.file, status = status.as_u16(), latency_ms, "rendition file answered directly");
+    tracing::debug!(method = %method, route, video, status = status.as_u16(), latency_ms, "media file answered directly");
     if metrics {
-        crate::metrics::record_request(route.to_string(), req.method(), status, started);
+        crate::metrics::record_request(route.to_string(), method, status, started);
     }
     resp
 }
@@ -228,5 +299,31 @@ mod tests {
         ] {
             assert!(rendition_file(path).is_none(), "{path}");
         }
+    }
+
+    #[test]
+    fn originals_are_taken_as_the_router_matches_them() {
+        let original = |path| match media_file(path) {
+            Some(MediaFile::Original { id, grant }) => Some((id, grant)),
+            _ => None,
+        };
+        assert_eq!(original("/media/abc/original"), Some(("abc", None)));
+        assert_eq!(original("/media/abc/g/TOKEN/original"), Some(("abc", Some("TOKEN"))));
+        for path in [
+            "/media/abc/poster.jpg",
+            "/media//original",
+            "/media/abc/g//original",
+            "/media/abc/x/TOKEN/original",
+            "/media/abc/g/TOKEN/more/original",
+            "/media/a%62c/original",
+            "/media/abc/original/",
+            "/media/original",
+        ] {
+            assert!(original(path).is_none(), "{path}");
+        }
+        assert!(matches!(
+            media_file("/hls/abc/720p/seg.m4s"),
+            Some(MediaFile::Rendition(_))
+        ));
     }
 }

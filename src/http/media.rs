@@ -393,9 +393,38 @@ pub async fn original(
     Path(path): Path<MediaPath>,
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
-    let (video, private) = authorize(&app, &path.id, path.grant.as_deref(), &caller, peer, |_| true).await?;
+    serve_original(
+        &app,
+        peer,
+        &caller,
+        &path.id,
+        path.grant.as_deref(),
+        req.method(),
+        req.headers(),
+    )
+    .await
+}
+
+/// The answer to a GET or HEAD of video `id`'s original (under playback grant `grant`, if
+/// any) from `peer` by `caller`: what [`original`] answers, for the router and for
+/// [`crate::http::direct`], which calls it without the router. A download
+/// (`Content-Disposition: attachment`) with the ranges and conditionals of
+/// [`crate::http::delivery`].
+///
+/// Errors: 404 for an unknown video (or a private one the caller may not see), 403 for an
+/// embed link's grant or an unlisted video without a grant.
+pub async fn serve_original(
+    app: &AppState,
+    peer: SocketAddr,
+    caller: &MediaCaller,
+    id: &str,
+    grant: Option<&str>,
+    method: &Method,
+    headers: &axum::http::HeaderMap,
+) -> Result<Response<Body>, ApiError> {
+    let (video, private) = authorize(app, id, grant, caller, peer, |_| true).await?;
     // `authorize` verified the grant, its binding included.
-    if path.grant.as_deref().is_some_and(playback::is_embed) {
+    if grant.is_some_and(playback::is_embed) {
         return Err(ApiError::Forbidden(
             "an embed link's grant plays the video; it does not download the original".into(),
         ));
@@ -407,7 +436,7 @@ pub async fn original(
         immutable: false,
     };
     app.delivery
-        .serve(keys::source(&video.id).as_ref(), req.method(), req.headers(), how)
+        .serve(keys::source(&video.id).as_ref(), method, headers, how)
         .await
 }
 

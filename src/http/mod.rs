@@ -15,6 +15,7 @@ pub mod direct;
 pub mod engagement;
 pub mod error;
 pub mod form_limit;
+pub mod http1_media;
 pub mod live;
 pub mod live_streams;
 pub mod ll_hls;
