@@ -222,7 +222,53 @@ async fn list_is_newest_first_and_paginated() {
 #[tokio::test]
 async fn oversized_upload_gets_413_and_leaves_nothing() {
     let server = Server::start(&[("KINO_MAX_UPLOAD_BYTES", "300000")]);
-    let (status, body) = server.upload(&media("bbb-720p-h264-aac.mp4"), None).await;
+    // Over a raw connection: the server answers 413 and closes while the client may still be
+    // writing the body, and an HTTP client that fails on the broken pipe would never read the
+    // answer. The body is written from another thread, its errors ignored.
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let token = server.admin_token.clone();
+    let (status, body) = tokio::task::spawn_blocking(move || {
+        let file = std::fs::read(media("bbb-720p-h264-aac.mp4")).unwrap();
+        let boundary = "XyZ";
+        let mut form = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
+        )
+        .into_bytes();
+        form.extend_from_slice(&file);
+        form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(s, "POST /api/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n", form.len()).unwrap();
+        let mut writer = s.try_clone().unwrap();
+        let sending = std::thread::spawn(move || {
+            let _ = writer.write_all(&form);
+        });
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            match s.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            }
+            let text = String::from_utf8_lossy(&answer);
+            if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse::<usize>().unwrap()));
+                if length.is_some_and(|n| rest.len() >= n) {
+                    break;
+                }
+            }
+        }
+        drop(s);
+        let _ = sending.join();
+        let text = String::from_utf8_lossy(&answer).to_string();
+        let (head, rest) = text.split_once("\r\n\r\n").expect("an answer");
+        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, serde_json::from_str::<serde_json::Value>(rest).unwrap_or_default())
+    })
+    .await
+    .unwrap();
     assert_eq!(status, 413, "{body}");
     assert!(body["error"].as_str().unwrap().contains("300000"));
     let list: serde_json::Value = server.get("/api/videos").await.json().await.unwrap();
