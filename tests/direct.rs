@@ -98,18 +98,12 @@ fn missing_file(segment: &str) -> String {
 
 /// Lines of the server log saying a rendition file was answered directly.
 fn direct_answers(server: &Server) -> usize {
-    std::fs::read_to_string(server.data_dir.join("server.log"))
-        .unwrap_or_default()
-        .matches("media file answered directly")
-        .count()
+    server.log_count("media file answered directly")
 }
 
 /// Lines of the server log saying Kino's own connection loop wrote an answer.
 fn own_loop_answers(server: &Server) -> usize {
-    std::fs::read_to_string(server.data_dir.join("server.log"))
-        .unwrap_or_default()
-        .matches("answered on Kino's connection loop")
-        .count()
+    server.log_count("answered on Kino's connection loop")
 }
 
 /// Sends `path` with `headers` both ways and checks the answers are the same; returns the

@@ -112,10 +112,7 @@ fn get(path: &str, extra: &str) -> String {
 
 /// Answers written by Kino's connection loop so far (its debug log).
 fn own_loop_answers(server: &Server) -> usize {
-    std::fs::read_to_string(server.data_dir.join("server.log"))
-        .unwrap_or_default()
-        .matches("answered on Kino's connection loop")
-        .count()
+    server.log_count("answered on Kino's connection loop")
 }
 
 #[tokio::test]
@@ -257,12 +254,7 @@ async fn connections_are_served_by_kinos_loop_and_handed_to_hyper_intact() {
         "an original of {} bytes",
         original_bytes.len()
     );
-    let sendfiles = |server: &Server| {
-        std::fs::read_to_string(server.data_dir.join("server.log"))
-            .unwrap_or_default()
-            .matches("body=\"sendfile\"")
-            .count()
-    };
+    let sendfiles = |server: &Server| server.log_count("body=\"sendfile\"");
     let before = sendfiles(&server);
     let addr: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
     for _ in 0..5 {

@@ -704,6 +704,14 @@ impl Server {
         r.bytes().await.unwrap().to_vec()
     }
 
+    /// How many times `needle` occurs in the server's log so far (`server.log`).
+    pub fn log_count(&self, needle: &str) -> usize {
+        std::fs::read_to_string(self.data_dir.join("server.log"))
+            .unwrap_or_default()
+            .matches(needle)
+            .count()
+    }
+
     pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default();
         log.lines()
